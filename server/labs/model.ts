@@ -1,0 +1,115 @@
+/**
+ * The lab model: what labs/<id>/lab.yaml and scenarios/<name>/scenario.yaml mean once validated.
+ * The zod schemas in server/labs/ produce exactly these types. Lab authors read docs in README.md.
+ */
+import type { LabelSelector, Protocol } from '../netpol/types.js';
+
+export type Difficulty = 'beginner' | 'intermediate' | 'advanced';
+
+/** A set of pods: those in `namespace` matching `podSelector` (`{}` = all pods of the namespace). */
+export interface PodSet {
+  namespace: string;
+  podSelector: LabelSelector;
+}
+
+/**
+ * Something a probe is aimed at. Exactly one of service / pods / ip:
+ * - service: reached by its DNS name `<service>.<namespace>.svc.cluster.local` (so DNS egress matters);
+ * - pods: every matching pod, by pod IP (no DNS);
+ * - ip: a fixed address (an external host declared by the scenario).
+ */
+export interface ProbeTarget {
+  service?: string;
+  pods?: PodSet;
+  ip?: string;
+  /** Namespace of `service` (default: the lab's namespace). */
+  namespace?: string;
+  /** One or more ports (numbers, or names resolved on the destination pod). */
+  ports: Array<number | string>;
+  protocol: Protocol;
+  /** Free text shown in the report instead of the generated label. */
+  label?: string;
+}
+
+export type Check =
+  | {
+      kind: 'policy';
+      id: string;
+      title: string;
+      namespace: string;
+      name: string;
+      /** The policy's podSelector must select exactly the pods of this set (same namespace). */
+      selects?: LabelSelector;
+      /** The policy must include these policyTypes (after defaulting). */
+      policyTypes?: Array<'Ingress' | 'Egress'>;
+    }
+  | {
+      kind: 'connectivity';
+      id: string;
+      title: string;
+      /** Every pod of this set is a source. */
+      from: PodSet;
+      /** `open` = must connect; `blocked` = must time out (dropped by policy). */
+      expect: 'open' | 'blocked';
+      to: ProbeTarget[];
+    }
+  | {
+      kind: 'dns';
+      id: string;
+      title: string;
+      from: PodSet;
+      expect: 'resolves' | 'fails';
+      /** Names to resolve; a bare Service name is qualified with the lab namespace. */
+      names: string[];
+    };
+
+export interface KnownWrongAttempt {
+  /** File with the attempt (relative to the lab folder). */
+  file: string;
+  /** The check id this attempt must fail. */
+  failsCheck: string;
+  /** The mistake, in one line (shown by `kubelab lab test`). */
+  mistake: string;
+}
+
+export interface Lab {
+  id: string;
+  title: string;
+  summary: string;
+  difficulty: Difficulty;
+  tags: string[];
+  minutes: number;
+  /** The CKA/CKS competency this lab trains. */
+  competency: string;
+  /** The mistake the lab is designed to catch. */
+  catches: string;
+  scenario: string;
+  /** The namespace the learner works in. */
+  namespace: string;
+  hints: string[];
+  checks: Check[];
+  knownWrong: KnownWrongAttempt[];
+  /** Absolute paths. */
+  dir: string;
+  files: { labYaml: string; task: string; concept: string; completion: string; solution: string };
+}
+
+export interface ExternalHost {
+  /** A name for reports, e.g. `partner-api`. */
+  name: string;
+  ip: string;
+  /** TCP/UDP ports that answer on this host (the simulated cluster connects them; others are refused). */
+  ports: Array<{ port: number; protocol: Protocol }>;
+}
+
+export interface Scenario {
+  name: string;
+  description: string;
+  /** Namespaces the scenario creates (deleted and re-created by reset). */
+  namespaces: string[];
+  /** The probe image's pods need these binaries (curl, nc) - informative. */
+  externalHosts: ExternalHost[];
+  dir: string;
+  /** Absolute paths of the manifest files, in apply order. */
+  manifests: string[];
+}

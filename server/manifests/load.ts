@@ -1,0 +1,200 @@
+/**
+ * Reading Kubernetes YAML/JSON with positions: every object remembers its file and line, and any
+ * field path inside it can be turned back into a line, so errors read `file:line: spec.x: ...`.
+ */
+import { readFile, readdir, stat } from 'node:fs/promises';
+import { join, extname } from 'node:path';
+import { LineCounter, parseAllDocuments, isNode, type Document } from 'yaml';
+import { badInput, type Problem } from '../errors.js';
+
+export type FieldPath = ReadonlyArray<string | number>;
+
+export interface SourceRef {
+  file: string;
+  line: number;
+  column?: number;
+}
+
+export interface LoadedDocument {
+  /** The plain JS value of the document (objects, arrays, strings, numbers, booleans, null). */
+  value: unknown;
+  /** Where the document starts. */
+  source: SourceRef;
+  /** Index of the document in its file (0-based). */
+  index: number;
+  /** The position of a field path inside this document; falls back to the nearest existing parent. */
+  locate(path: FieldPath): SourceRef;
+}
+
+export interface ParseOptions {
+  /** Refuse input larger than this many bytes (default 1 MiB). */
+  maxBytes?: number;
+  /** Refuse documents that expand more aliases than this (billion-laughs guard; default 100). */
+  maxAliasCount?: number;
+}
+
+/** Converts `spec.egress[0].to` style strings into path arrays and back. */
+export function formatPath(path: FieldPath): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out.length === 0 ? part : `.${part}`;
+  }
+  return out;
+}
+
+export function parseYamlDocuments(text: string, file: string, opts: ParseOptions = {}): LoadedDocument[] {
+  const maxBytes = opts.maxBytes ?? 1024 * 1024;
+  if (Buffer.byteLength(text, 'utf8') > maxBytes) {
+    throw badInput(`${file} is larger than ${maxBytes} bytes`, [{ file, message: 'input too large' }]);
+  }
+  const lineCounter = new LineCounter();
+  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  if (!Array.isArray(docs)) {
+    // An empty stream yields an EmptyStream object; there are no documents in it.
+    return [];
+  }
+  const problems: Problem[] = [];
+  for (const doc of docs) {
+    for (const err of doc.errors) {
+      const pos = lineCounter.linePos(err.pos[0]);
+      problems.push({ file, line: pos.line, column: pos.col, message: firstLine(err.message) });
+    }
+  }
+  if (problems.length > 0) {
+    throw badInput(`${file} is not valid YAML`, problems, 'Fix the YAML syntax at the line shown.');
+  }
+  const out: LoadedDocument[] = [];
+  docs.forEach((doc, index) => {
+    if (doc.contents === null) return; // `---` with nothing after it
+    const where = (offset: number | undefined): SourceRef => {
+      const pos = lineCounter.linePos(offset ?? 0);
+      return { file, line: pos.line, column: pos.col };
+    };
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: opts.maxAliasCount ?? 100 });
+    } catch (e) {
+      const msg = e instanceof Error ? e.message : String(e);
+      throw badInput(`${file} could not be read`, [{ ...where(doc.range?.[0]), message: firstLine(msg) }]);
+    }
+    if (value === null || value === undefined) return; // an empty document (`---` followed by nothing)
+    out.push({
+      value,
+      index,
+      source: where(doc.contents.range?.[0] ?? doc.range?.[0]),
+      locate: (path) => where(offsetOf(doc, path)),
+    });
+  });
+  return out;
+}
+
+function offsetOf(doc: Document, path: FieldPath): number | undefined {
+  for (let n = path.length; n >= 0; n--) {
+    const node = doc.getIn(path.slice(0, n), true);
+    if (isNode(node) && node.range) return node.range[0];
+  }
+  return doc.range?.[0];
+}
+
+function firstLine(s: string): string {
+  return s.split('\n')[0] ?? s;
+}
+
+const MANIFEST_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
+
+/**
+ * Reads files, directories (recursively, .yaml/.yml/.json in name order) and `-` (stdin text given
+ * by the caller). Unreadable paths are a BAD_INPUT error naming the path.
+ */
+export async function loadManifestInputs(
+  inputs: string[],
+  opts: ParseOptions & { stdin?: () => Promise<string> } = {},
+): Promise<LoadedDocument[]> {
+  const docs: LoadedDocument[] = [];
+  for (const input of inputs) {
+    if (input === '-') {
+      if (!opts.stdin) throw badInput('reading from stdin (-) is not available here');
+      docs.push(...parseYamlDocuments(await opts.stdin(), '<stdin>', opts));
+      continue;
+    }
+    for (const file of await expandPath(input)) {
+      let text: string;
+      try {
+        text = await readFile(file, 'utf8');
+      } catch (e) {
+        throw badInput(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+      }
+      docs.push(...parseYamlDocuments(text, file, opts));
+    }
+  }
+  return docs;
+}
+
+async function expandPath(path: string): Promise<string[]> {
+  let info;
+  try {
+    info = await stat(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw badInput(
+      `cannot read ${path}: ${code === 'ENOENT' ? 'no such file or directory' : (code ?? String(e))}`,
+      [],
+      'Check the path; directories are read recursively for .yaml, .yml and .json files.',
+    );
+  }
+  if (info.isFile()) return [path];
+  if (!info.isDirectory()) throw badInput(`${path} is neither a file nor a directory`);
+  const entries = (await readdir(path, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name));
+  const files: string[] = [];
+  for (const entry of entries) {
+    const full = join(path, entry.name);
+    if (entry.isDirectory()) files.push(...(await expandPath(full)));
+    else if (entry.isFile() && MANIFEST_EXTENSIONS.has(extname(entry.name).toLowerCase())) files.push(full);
+  }
+  return files;
+}
+
+/**
+ * Flattens `kind: List` documents and drops null documents, keeping each object's document for
+ * locating fields. Non-object documents become problems.
+ */
+export interface LoadedObject {
+  object: Record<string, unknown>;
+  doc: LoadedDocument;
+  /** Path of this object inside its document (non-empty for items of a List). */
+  basePath: FieldPath;
+}
+
+export function objectsOf(docs: LoadedDocument[]): { objects: LoadedObject[]; problems: Problem[] } {
+  const objects: LoadedObject[] = [];
+  const problems: Problem[] = [];
+  for (const doc of docs) {
+    const v = doc.value;
+    if (v === null || v === undefined) continue;
+    if (!isRecord(v)) {
+      problems.push({ ...doc.source, message: 'expected a Kubernetes object (a mapping with apiVersion and kind)' });
+      continue;
+    }
+    if (v.kind === 'List' || (typeof v.kind === 'string' && v.kind.endsWith('List') && Array.isArray(v.items))) {
+      const items = Array.isArray(v.items) ? v.items : [];
+      items.forEach((item, i) => {
+        if (isRecord(item)) objects.push({ object: item, doc, basePath: ['items', i] });
+        else problems.push({ ...doc.locate(['items', i]), path: `items[${i}]`, message: 'expected an object' });
+      });
+      continue;
+    }
+    objects.push({ object: v, doc, basePath: [] });
+  }
+  return { objects, problems };
+}
+
+export function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** A problem at a field of a loaded object, with file:line resolved. */
+export function problemAt(obj: LoadedObject, path: FieldPath, message: string): Problem {
+  const full = [...obj.basePath, ...path];
+  return { ...obj.doc.locate(full), path: formatPath(path), message };
+}
