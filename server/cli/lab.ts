@@ -1,5 +1,91 @@
+/**
+ * `kubelab lab ...`: the catalogue (list, validate), grading (check), the instructors' self-test
+ * (test) and the real-cluster lifecycle (start, reset).
+ */
 import type { Command } from 'commander';
 import type { CliIO } from './io.js';
+import { registerLabCatalogCommands } from './lab-catalog.js';
+import { listLabs, loadLab, readManifestFile } from '../labs/index.js';
+import { gradeOnSimulated } from '../grader/simulated.js';
+import { formatReport } from '../grader/format.js';
+import { selfTestLab, type SelfTestResult } from '../grader/selftest.js';
+import { KubelabError } from '../errors.js';
+import type { KubeObject } from '../cluster/types.js';
+import { registerRealLabCommands, gradeOnRealCluster } from './lab-real.js';
 
-// Placeholder until this area's commands land; owned by the lab work.
-export function registerLab(_program: Command, _io: CliIO): void {}
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+export function registerLab(program: Command, io: CliIO): void {
+  const lab = program.command('lab').description('Labs: list, validate, check, test, start, reset');
+  registerLabCatalogCommands(lab, io);
+
+  lab
+    .command('check')
+    .description('Grade a lab: on the live cluster, or with --simulated on a fresh simulated cluster with -f FILE applied')
+    .argument('<lab>', 'lab id (see kubelab lab list)')
+    .option('--simulated', 'grade on a fresh simulated cluster with the scenario deployed')
+    .option('-f, --file <path>', 'manifests to apply before grading (repeatable; file, directory or -)', collect, [])
+    .option('--json', 'print the GradeReport as JSON')
+    .option('-v, --verbose', 'list every probe')
+    .option('--context <name>', 'kubeconfig context of the real cluster')
+    .action(async (id: string, opts: { simulated?: boolean; file: string[]; json?: boolean; verbose?: boolean; context?: string }) => {
+      const theLab = await loadLab(id);
+      let report;
+      if (opts.simulated) {
+        const objects: KubeObject[] = [];
+        for (const f of opts.file) {
+          objects.push(...(await readManifestFile(f, f === '-' ? () => io.readStdin() : undefined)));
+        }
+        report = await gradeOnSimulated(theLab, objects);
+      } else {
+        if (opts.file.length > 0) {
+          throw new KubelabError('USAGE', '-f applies files only with --simulated', {
+            hint: 'On a real cluster, apply your manifests with kubectl, then run kubelab lab check.',
+          });
+        }
+        report = await gradeOnRealCluster(theLab, io, opts.context ? { context: opts.context } : {});
+      }
+      io.stdout(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report, { verbose: opts.verbose ?? false }));
+      io.exitCode = report.status === 'passed' ? 0 : report.status === 'failed' ? 1 : 3;
+    });
+
+  lab
+    .command('test')
+    .description("Prove labs on the simulated cluster: fails before, solution passes, each known-wrong attempt fails its check")
+    .argument('[lab]', 'one lab id (default: every lab)')
+    .option('--json', 'print results as JSON')
+    .action(async (id: string | undefined, opts: { json?: boolean }) => {
+      const labs = id ? [await loadLab(id)] : await listLabs();
+      const results: SelfTestResult[] = [];
+      for (const l of labs) results.push(await selfTestLab(l, { cwd: io.cwd }));
+      if (opts.json) {
+        const slim = results.map((r) => ({ ...r, cases: r.cases.map(({ report: _r, ...rest }) => rest) }));
+        io.stdout(`${JSON.stringify({ ok: results.every((r) => r.ok), labs: slim }, null, 2)}\n`);
+      } else {
+        io.stdout(formatSelfTest(results));
+      }
+      io.exitCode = results.every((r) => r.ok) ? 0 : 1;
+    });
+
+  registerRealLabCommands(lab, io);
+}
+
+export function formatSelfTest(results: SelfTestResult[]): string {
+  const lines: string[] = [];
+  let cases = 0;
+  let bad = 0;
+  for (const r of results) {
+    lines.push(`${r.ok ? 'ok  ' : 'FAIL'} ${r.lab}`);
+    for (const c of r.cases) {
+      cases++;
+      if (!c.ok) bad++;
+      lines.push(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.expectation}  [${c.file}]`);
+      for (const p of c.problems) lines.push(`         ${p}`);
+    }
+  }
+  lines.push('');
+  lines.push(`${results.length} lab(s), ${cases} case(s), ${bad} failing`);
+  return `${lines.join('\n')}\n`;
+}

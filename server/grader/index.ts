@@ -1,0 +1,286 @@
+/**
+ * The grader: one function for both clusters. It reads the cluster once, checks the environment,
+ * runs the lab's static checks, then probes from every source pod and compares what happened with
+ * what the lab expects and with what the applied policies predict.
+ *
+ *   actual == expected                      -> pass
+ *   probe could not run                     -> environment problem
+ *   policies predict the expected outcome   -> environment problem (CNI not enforcing, policy not
+ *     but the probe saw something else         applied yet, a listener missing): never the learner's fault
+ *   otherwise                               -> the learner's policy is wrong, with the engine's reason
+ */
+import pLimit from 'p-limit';
+import type { Cluster, ProgressFn } from '../cluster/types.js';
+import { isKubelabError } from '../errors.js';
+import type { Lab, Scenario } from '../labs/model.js';
+import { buildProbeArgv, classifyProbe } from '../probe/index.js';
+import type { ProbeOutcome } from '../probe/types.js';
+import { PolicyOracle } from './oracle.js';
+import { planCheck, type CheckPlan, type PlannedProbe } from './plan.js';
+import { runPolicyCheck } from './policy-check.js';
+import type { CheckResult, Expectation, GradeReport, ProbeResult } from './report.js';
+import { podNotReadyReason, podReady, takeSnapshot, type Snapshot } from './snapshot.js';
+
+export type { GradeReport, CheckResult, ProbeResult } from './report.js';
+
+export interface GradeOptions {
+  lab: Lab;
+  scenario: Scenario;
+  cluster: Cluster;
+  /**
+   * How long to keep re-probing a probe whose result does not match yet. Policy takes a few seconds
+   * to apply on a real cluster; the simulated one is exact at once (0).
+   */
+  settleMs?: number;
+  /** Pause between attempts of one probe. */
+  retryIntervalMs?: number;
+  /** Probes in flight at once. */
+  concurrency?: number;
+  onProgress?: ProgressFn;
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** A cluster that can hand out an independent copy of itself (the simulated one). */
+interface Forkable {
+  fork(): Cluster;
+}
+
+function canFork(c: Cluster): c is Cluster & Forkable {
+  return typeof (c as Partial<Forkable>).fork === 'function';
+}
+
+const SUCCESS: Record<Expectation, ProbeOutcome> = {
+  open: 'allowed',
+  blocked: 'blocked',
+  resolves: 'allowed',
+  fails: 'dns-failure',
+};
+
+const OUTCOME_WORDS: Record<ProbeOutcome, string> = {
+  allowed: 'connected',
+  refused: 'refused (reached the pod, nothing listening)',
+  blocked: 'timed out (dropped)',
+  'dns-failure': 'name did not resolve',
+  error: 'probe failed to run',
+};
+
+export function describeOutcome(o: ProbeOutcome, dns = false): string {
+  if (dns && o === 'allowed') return 'resolved';
+  return OUTCOME_WORDS[o];
+}
+
+export async function gradeLab(opts: GradeOptions): Promise<GradeReport> {
+  const now = opts.now ?? Date.now;
+  const started = now();
+  const { lab, cluster } = opts;
+  const progress = (step: string, detail?: string) =>
+    opts.onProgress?.({ step, ...(detail ? { detail } : {}), elapsedMs: now() - started });
+
+  progress('reading the cluster');
+  const snapshot = await takeSnapshot(cluster);
+  const oracle = new PolicyOracle(snapshot);
+  const checks: CheckResult[] = [];
+
+  const preflight = preflightChecks(opts.scenario, lab, snapshot, oracle);
+  const plans = lab.checks
+    .filter((c): c is Extract<typeof c, { kind: 'connectivity' | 'dns' }> => c.kind !== 'policy')
+    .map((c) => planCheck(lab, c, snapshot, oracle));
+  for (const plan of plans) {
+    for (const p of plan.problems) preflight.messages.push(`${plan.check.id}: ${p}`);
+  }
+  if (preflight.messages.length === 0 && canFork(cluster)) {
+    progress('pre-flight: probing the scenario with no NetworkPolicy');
+    preflight.messages.push(...(await policyFreeReachability(cluster, plans, opts)));
+  }
+  if (preflight.messages.length > 0) preflight.status = 'error';
+  else preflight.messages.push('every scenario pod is ready and every target answers when no policy is applied.');
+  checks.push(preflight);
+
+  for (const check of lab.checks) {
+    if (check.kind === 'policy') checks.push(runPolicyCheck(check, snapshot));
+  }
+
+  if (preflight.status === 'error') {
+    for (const plan of plans) {
+      checks.push({
+        id: plan.check.id,
+        title: plan.check.title,
+        kind: plan.check.kind,
+        status: 'error',
+        messages: ['not run: the environment is not ready (see pre-flight).'],
+        probes: [],
+      });
+    }
+  } else {
+    const total = plans.reduce((n, p) => n + p.probes.length, 0);
+    let done = 0;
+    progress('probing', `0/${total}`);
+    const limit = pLimit(opts.concurrency ?? 8);
+    const results = await Promise.all(
+      plans.map((plan) =>
+        Promise.all(
+          plan.probes.map((probe) =>
+            limit(async () => {
+              const r = await runProbe(cluster, probe, opts);
+              done++;
+              progress('probing', `${done}/${total}`);
+              return r;
+            }),
+          ),
+        ),
+      ),
+    );
+    plans.forEach((plan, i) => checks.push(summariseCheck(plan, results[i]!)));
+  }
+
+  // Keep the lab's order for the learner's checks, pre-flight first.
+  const order = new Map(lab.checks.map((c, i) => [c.id, i]));
+  checks.sort((a, b) => (a.kind === 'preflight' ? -1 : b.kind === 'preflight' ? 1 : order.get(a.id)! - order.get(b.id)!));
+
+  const environmentError = checks.some((c) => c.status === 'error');
+  const passed = !environmentError && checks.every((c) => c.status === 'pass');
+  const failedChecks = checks.filter((c) => c.status === 'fail');
+  const summary = environmentError
+    ? 'The environment has a problem, so this attempt was not graded. Nothing here is your fault: see the pre-flight and error lines.'
+    : passed
+      ? `All ${checks.length - 1} checks pass.`
+      : `${failedChecks.length} of ${checks.length - 1} checks fail: ${failedChecks.map((c) => c.id).join(', ')}.`;
+  return {
+    lab: lab.id,
+    passed,
+    status: environmentError ? 'environment-error' : passed ? 'passed' : 'failed',
+    cluster: { mode: cluster.mode, description: cluster.description },
+    checks,
+    summary,
+    startedAt: new Date(started).toISOString(),
+    durationMs: now() - started,
+  };
+}
+
+function preflightChecks(scenario: Scenario, lab: Lab, snapshot: Snapshot, oracle: PolicyOracle): CheckResult {
+  const result: CheckResult = {
+    id: 'preflight',
+    title: 'The lab environment is ready',
+    kind: 'preflight',
+    status: 'pass',
+    messages: [],
+    probes: [],
+  };
+  const namespaces = new Set(snapshot.namespaces.map((n) => n.metadata.name));
+  for (const ns of scenario.namespaces) {
+    if (!namespaces.has(ns)) result.messages.push(`namespace ${ns} does not exist: deploy the scenario (kubelab lab reset ${lab.id}).`);
+  }
+  const watched = new Set(scenario.namespaces);
+  for (const pod of snapshot.pods) {
+    const ns = pod.metadata.namespace ?? '';
+    const isDns = ns === 'kube-system' && pod.metadata.labels?.['k8s-app'] === 'kube-dns';
+    if ((watched.has(ns) || isDns) && !podReady(pod)) {
+      result.messages.push(`pod ${ns}/${pod.metadata.name} is not ready (${podNotReadyReason(pod)}).`);
+    }
+  }
+  if (oracle.dnsPods().length === 0) result.messages.push('no kube-dns pods found in kube-system: cluster DNS is missing.');
+  for (const p of oracle.unreadablePolicies) result.messages.push(`NetworkPolicy ${p} could not be read by the engine.`);
+  return result;
+}
+
+/** On a copy of the cluster with every NetworkPolicy removed, every planned probe must connect. */
+async function policyFreeReachability(cluster: Cluster & Forkable, plans: CheckPlan[], opts: GradeOptions): Promise<string[]> {
+  const copy = cluster.fork();
+  const policies = await copy.list('NetworkPolicy');
+  for (const p of policies) await copy.delete('NetworkPolicy', p.metadata.name, p.metadata.namespace);
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  for (const plan of plans) {
+    for (const probe of plan.probes) {
+      const key = `${probe.from} ${JSON.stringify(probe.spec)}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const { outcome, detail } = await attempt(copy, probe);
+      if (outcome !== 'allowed') {
+        problems.push(`with no NetworkPolicy, ${probe.from} -> ${probe.to} should connect but ${describeOutcome(outcome, probe.spec.kind === 'dns')} (${detail}): the scenario is broken.`);
+      }
+    }
+  }
+  void opts;
+  return problems;
+}
+
+async function attempt(cluster: Cluster, probe: PlannedProbe): Promise<{ outcome: ProbeOutcome; detail: string }> {
+  const [namespace, name] = probe.from.split('/') as [string, string];
+  const argv = buildProbeArgv(probe.spec);
+  try {
+    const result = await cluster.exec({ namespace, name }, argv, (probe.spec.timeoutSeconds + 5) * 1000);
+    return classifyProbe(probe.spec, result);
+  } catch (e) {
+    if (isKubelabError(e)) return { outcome: 'error', detail: e.message };
+    throw e;
+  }
+}
+
+async function runProbe(cluster: Cluster, probe: PlannedProbe, opts: GradeOptions): Promise<ProbeResult> {
+  const now = opts.now ?? Date.now;
+  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const deadline = now() + (opts.settleMs ?? 0);
+  const want = SUCCESS[probe.expected];
+  let attempts = 0;
+  let last: { outcome: ProbeOutcome; detail: string };
+  for (;;) {
+    attempts++;
+    last = await attempt(cluster, probe);
+    if (last.outcome === want || now() >= deadline) break;
+    await sleep(opts.retryIntervalMs ?? 1000);
+  }
+  const passed = last.outcome === want;
+  const result: ProbeResult = {
+    from: probe.from,
+    to: probe.to,
+    ...(probe.port !== undefined ? { port: probe.port } : {}),
+    ...(probe.protocol ? { protocol: probe.protocol } : {}),
+    expected: probe.expected,
+    actual: last.outcome,
+    passed,
+    attempts,
+    detail: last.detail,
+    explanation: probe.explanation,
+  };
+  if (!passed) {
+    const env = environmentProblem(probe, last.outcome, last.detail);
+    if (env) result.environmentProblem = env;
+  }
+  return result;
+}
+
+/** A failed probe is the environment's fault when the probe broke or the policies predict success. */
+function environmentProblem(probe: PlannedProbe, actual: ProbeOutcome, detail: string): string | undefined {
+  if (actual === 'error') return `the probe could not run: ${detail}`;
+  if (probe.predicted === 'unknown') return undefined;
+  if (actual === 'refused' && probe.predicted === 'allowed' && probe.expected === 'open') {
+    return `the policies allow this connection but nothing is listening there (${detail}): the scenario's server is not running.`;
+  }
+  if (probe.predicted === SUCCESS[probe.expected]) {
+    return (
+      `the NetworkPolicies in the cluster predict "${describeOutcome(probe.predicted, probe.spec.kind === 'dns')}" ` +
+      `but the probe saw "${describeOutcome(actual, probe.spec.kind === 'dns')}" (${detail}). ` +
+      'The network plugin may not enforce NetworkPolicy, a policy may not have taken effect yet, or DNS is broken.'
+    );
+  }
+  return undefined;
+}
+
+function summariseCheck(plan: CheckPlan, probes: ProbeResult[]): CheckResult {
+  const env = probes.filter((p) => p.environmentProblem);
+  const failed = probes.filter((p) => !p.passed && !p.environmentProblem);
+  const status: CheckResult['status'] = env.length > 0 ? 'error' : failed.length > 0 ? 'fail' : 'pass';
+  const messages: string[] = [];
+  if (status === 'pass') messages.push(`all ${probes.length} probes as expected.`);
+  for (const p of failed) {
+    const dns = p.expected === 'resolves' || p.expected === 'fails';
+    messages.push(
+      `${p.from} -> ${p.to}: expected ${dns ? (p.expected === 'resolves' ? 'to resolve' : 'not to resolve') : p.expected}, ` +
+        `got ${describeOutcome(p.actual, dns)}. Why: ${p.explanation}`,
+    );
+  }
+  for (const p of env) messages.push(`${p.from} -> ${p.to}: environment problem: ${p.environmentProblem}`);
+  return { id: plan.check.id, title: plan.check.title, kind: plan.check.kind, status, messages, probes };
+}

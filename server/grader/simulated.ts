@@ -1,0 +1,44 @@
+/** Grading on a fresh simulated cluster: the scenario, then the learner's objects, then the grade. */
+import type { KubeObject } from '../cluster/types.js';
+import { SimulatedCluster } from '../cluster/sim/index.js';
+import type { Lab, Scenario } from '../labs/model.js';
+import { loadScenario, readScenarioObjects } from '../labs/index.js';
+import { gradeLab, type GradeReport } from './index.js';
+
+/** A simulated cluster with the scenario deployed (its external hosts included). */
+export async function createScenarioCluster(scenario: Scenario): Promise<SimulatedCluster> {
+  const cluster = new SimulatedCluster({ externalHosts: scenario.externalHosts });
+  await cluster.apply(await readScenarioObjects(scenario));
+  return cluster;
+}
+
+/**
+ * Caches each scenario's deployed cluster and hands out forks, so grading many attempts does not
+ * re-read and re-apply the scenario every time.
+ */
+export class ScenarioClusters {
+  private readonly cache = new Map<string, Promise<SimulatedCluster>>();
+
+  async fresh(scenario: Scenario): Promise<SimulatedCluster> {
+    let base = this.cache.get(scenario.name);
+    if (!base) {
+      base = createScenarioCluster(scenario);
+      this.cache.set(scenario.name, base);
+      base.catch(() => this.cache.delete(scenario.name));
+    }
+    return (await base).fork();
+  }
+}
+
+const shared = new ScenarioClusters();
+
+export async function gradeOnSimulated(
+  lab: Lab,
+  objects: KubeObject[],
+  opts: { scenario?: Scenario; clusters?: ScenarioClusters } = {},
+): Promise<GradeReport> {
+  const scenario = opts.scenario ?? (await loadScenario(lab.scenario));
+  const cluster = await (opts.clusters ?? shared).fresh(scenario);
+  if (objects.length > 0) await cluster.apply(objects);
+  return gradeLab({ lab, scenario, cluster });
+}
