@@ -75,8 +75,8 @@ export function evaluate(
   const selfConnection =
     source.kind === 'pod' && destination.kind === 'pod' && podKey(source.pod.namespace, source.pod.name) === toText;
 
-  const egressText = directionText('egress', egress, fromText, toText, portText);
-  const ingressText = directionText('ingress', ingress, toText, fromText, portText);
+  const egressText = directionText('egress', egress, source, fromText, toText, portText);
+  const ingressText = directionText('ingress', ingress, destination, toText, fromText, portText);
   const reasons: string[] = [];
   let allowed: boolean;
   if (unresolvedPortName !== undefined) {
@@ -175,11 +175,18 @@ function ruleMatches(
 function directionText(
   direction: Direction,
   verdict: DirectionVerdict,
+  subjectEndpoint: Endpoint,
   subject: string,
   peer: string,
   portText: string,
 ): string {
   const label = direction === 'egress' ? `egress from ${subject}` : `ingress to ${subject}`;
+  if (subjectEndpoint.kind === 'ip') {
+    return `${label} is not subject to NetworkPolicy (${subject} is outside the pod network)`;
+  }
+  if (subjectEndpoint.pod.hostNetwork) {
+    return `${label} is not subject to NetworkPolicy (${subject} uses the host network)`;
+  }
   if (!verdict.isolated) {
     return `${label} is not isolated (no NetworkPolicy selects it for ${direction === 'egress' ? 'Egress' : 'Ingress'})`;
   }
