@@ -72,6 +72,14 @@ export interface KnownWrongAttempt {
   mistake: string;
 }
 
+/** A different answer that must still pass: guards the grader against failing correct work. */
+export interface KnownRightAttempt {
+  /** File with the attempt (relative to the lab folder). */
+  file: string;
+  /** Why it is correct although it differs from the solution, in one line. */
+  why: string;
+}
+
 export interface Lab {
   id: string;
   title: string;
@@ -89,6 +97,8 @@ export interface Lab {
   hints: string[];
   checks: Check[];
   knownWrong: KnownWrongAttempt[];
+  /** Optional so hand-built Lab values stay valid; the loader always sets it. */
+  knownRight?: KnownRightAttempt[];
   /** Absolute paths. */
   dir: string;
   files: { labYaml: string; task: string; concept: string; completion: string; solution: string };

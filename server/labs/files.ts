@@ -1,0 +1,153 @@
+/**
+ * Small file helpers shared by the lab and scenario loaders: reading one YAML file into documents
+ * without throwing (problems are collected, so validation can report everything at once), reading
+ * Kubernetes manifests into checked objects, and keeping paths inside their folder.
+ */
+import { readFile, realpath, stat } from 'node:fs/promises';
+import { relative, resolve, sep, isAbsolute } from 'node:path';
+import type { KubeObject } from '../cluster/types.js';
+import { badInput, isKubelabError, KubelabError, type Problem } from '../errors.js';
+import {
+  isRecord,
+  objectsOf,
+  parseYamlDocuments,
+  problemAt,
+  type LoadedDocument,
+  type LoadedObject,
+} from '../manifests/load.js';
+
+export type FileKind = 'file' | 'directory' | 'missing' | 'other';
+
+export async function fileKind(path: string): Promise<FileKind> {
+  try {
+    const info = await stat(path);
+    return info.isFile() ? 'file' : info.isDirectory() ? 'directory' : 'other';
+  } catch {
+    return 'missing';
+  }
+}
+
+/** Reads and parses a YAML file; syntax errors and read errors come back as problems. */
+export async function readYamlFile(file: string): Promise<{ docs: LoadedDocument[]; problems: Problem[] }> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return { docs: [], problems: [{ file, message: `cannot read: ${code === 'ENOENT' ? 'no such file' : (code ?? String(e))}` }] };
+  }
+  try {
+    return { docs: parseYamlDocuments(text, file), problems: [] };
+  } catch (e) {
+    if (isKubelabError(e)) {
+      return { docs: [], problems: e.problems.length > 0 ? e.problems : [{ file, message: e.message }] };
+    }
+    throw e;
+  }
+}
+
+/** Kinds that live outside namespaces (the ones a lab or scenario might plausibly contain). */
+const CLUSTER_SCOPED = new Set([
+  'Namespace',
+  'Node',
+  'PersistentVolume',
+  'StorageClass',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'CustomResourceDefinition',
+  'PriorityClass',
+  'IngressClass',
+  'RuntimeClass',
+  'ValidatingWebhookConfiguration',
+  'MutatingWebhookConfiguration',
+  'GlobalNetworkPolicy',
+]);
+
+export function isNamespaced(kind: string): boolean {
+  return !CLUSTER_SCOPED.has(kind);
+}
+
+export interface CheckedObject {
+  object: KubeObject;
+  loaded: LoadedObject;
+}
+
+const NAME_PATTERN = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+
+/**
+ * Turns parsed documents into Kubernetes objects, with a problem (file:line, path) for every object
+ * that lacks apiVersion, kind or metadata.name. Only well-formed objects are returned.
+ */
+export function kubeObjectsOf(docs: LoadedDocument[]): { objects: CheckedObject[]; problems: Problem[] } {
+  const { objects: loaded, problems } = objectsOf(docs);
+  const objects: CheckedObject[] = [];
+  for (const lo of loaded) {
+    const o = lo.object;
+    const before = problems.length;
+    if (typeof o.apiVersion !== 'string' || o.apiVersion.length === 0) {
+      problems.push(problemAt(lo, ['apiVersion'], 'is required (e.g. networking.k8s.io/v1)'));
+    }
+    if (typeof o.kind !== 'string' || o.kind.length === 0) {
+      problems.push(problemAt(lo, ['kind'], 'is required (e.g. NetworkPolicy)'));
+    }
+    const meta = o.metadata;
+    if (!isRecord(meta)) {
+      problems.push(problemAt(lo, ['metadata'], 'is required, with at least a name'));
+    } else {
+      if (typeof meta.name !== 'string' || meta.name.length === 0) {
+        problems.push(problemAt(lo, ['metadata', 'name'], 'is required'));
+      } else if (!NAME_PATTERN.test(meta.name) || meta.name.length > 253) {
+        problems.push(problemAt(lo, ['metadata', 'name'], 'must be lowercase letters, digits, dashes and dots'));
+      }
+      if (meta.namespace !== undefined && (typeof meta.namespace !== 'string' || !NAME_PATTERN.test(meta.namespace))) {
+        problems.push(problemAt(lo, ['metadata', 'namespace'], 'must be a namespace name'));
+      }
+    }
+    if (problems.length === before) objects.push({ object: o as KubeObject, loaded: lo });
+  }
+  return { objects, problems };
+}
+
+/** Reads one manifest file (or stdin text) into checked objects; every problem at once, thrown. */
+export async function readObjects(file: string, stdin?: () => Promise<string>): Promise<KubeObject[]> {
+  let docs: LoadedDocument[];
+  if (file === '-') {
+    if (!stdin) throw new KubelabError('USAGE', 'reading from stdin (-) is not available here');
+    docs = parseYamlDocuments(await stdin(), '<stdin>');
+  } else {
+    const read = await readYamlFile(file);
+    if (read.problems.length > 0) throw badFile(file, read.problems);
+    docs = read.docs;
+  }
+  const { objects, problems } = kubeObjectsOf(docs);
+  if (problems.length > 0) throw badFile(file, problems);
+  return objects.map((o) => o.object);
+}
+
+function badFile(file: string, problems: Problem[]): KubelabError {
+  return badInput(
+    `${file === '-' ? 'stdin' : file} is not a valid set of Kubernetes objects`,
+    problems,
+    'Fix the lines shown; each object needs apiVersion, kind and metadata.name.',
+  );
+}
+
+/**
+ * Resolves `rel` inside `dir` and proves it stays there, symlinks included: lab files are served to
+ * browsers, so a lab must never be able to point at /etc/passwd.
+ */
+export async function insideFolder(dir: string, rel: string): Promise<{ path: string; escapes: boolean }> {
+  const path = resolve(dir, rel);
+  if (isAbsolute(rel) || escapes(dir, path)) return { path, escapes: true };
+  try {
+    const [realDir, realPath] = await Promise.all([realpath(dir), realpath(path)]);
+    return { path, escapes: escapes(realDir, realPath) };
+  } catch {
+    return { path, escapes: false }; // missing files are reported by the caller
+  }
+}
+
+function escapes(dir: string, path: string): boolean {
+  const rel = relative(dir, path);
+  return rel === '' || rel.startsWith(`..${sep}`) || rel === '..' || isAbsolute(rel);
+}

@@ -1,0 +1,259 @@
+/**
+ * The zod schemas for labs/<id>/lab.yaml and scenarios/<name>/scenario.yaml. Every object is strict
+ * (an unknown key is an error, so a typo such as `failCheck` cannot silently drop a field), and
+ * every message is written for a lab author reading `file:line: path: message`.
+ */
+import { z } from 'zod';
+import type { LabelSelector } from '../netpol/types.js';
+
+/** Lab ids, scenario names and check ids: safe as folder names and URL segments. */
+export const ID_PATTERN = /^[a-z0-9][a-z0-9-]*$/;
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const PORT_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
+/**
+ * A strict object whose unknown-key message lists each unknown key with a suggestion. The issue
+ * carries one line per key, in the order of `issue.keys` (see problems.ts, which splits them).
+ */
+export function strictObject<T extends z.ZodRawShape>(shape: T) {
+  const allowed = Object.keys(shape);
+  return z.strictObject(shape, {
+    error: (issue) => {
+      if (issue.code !== 'unrecognized_keys') return undefined;
+      return issue.keys.map((key) => unknownKeyMessage(key, allowed)).join('\n');
+    },
+  });
+}
+
+export function unknownKeyMessage(key: string, allowed: string[]): string {
+  const near = closest(key, allowed);
+  const hint = near ? `did you mean "${near}"?` : `allowed here: ${allowed.join(', ')}`;
+  return `unknown field "${key}" (${hint})`;
+}
+
+function closest(word: string, candidates: string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const c of candidates) {
+    const d = editDistance(word.toLowerCase(), c.toLowerCase());
+    if (d < bestDistance) {
+      best = c;
+      bestDistance = d;
+    }
+  }
+  // Suggest only near misses; a far-off name is more likely a field of some other object.
+  return bestDistance <= Math.max(1, Math.floor(word.length / 3)) ? best : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      row.push(Math.min((row[j - 1] ?? 0) + 1, (prev[j] ?? 0) + 1, (prev[j - 1] ?? 0) + cost));
+    }
+    prev = row;
+  }
+  return prev[b.length] ?? 0;
+}
+
+const text = (what: string) => z.string({ error: `must be ${what}` }).trim().min(1, `must not be empty`);
+
+const id = (what: string) =>
+  z
+    .string({ error: `must be ${what}` })
+    .regex(ID_PATTERN, 'must use only lowercase letters, digits and dashes, starting with a letter or digit');
+
+const namespaceName = z
+  .string({ error: 'must be a namespace name' })
+  .regex(DNS_LABEL, 'must be a valid namespace name (lowercase letters, digits and dashes)');
+
+/** A file inside the lab or scenario folder: relative, forward slashes, no `..`. */
+const relativeFile = z
+  .string({ error: 'must be a file name relative to this folder' })
+  .min(1, 'must not be empty')
+  .refine(
+    (p) => !p.startsWith('/') && !p.includes('\\') && !p.split('/').some((seg) => seg === '..' || seg === ''),
+    'must be a relative path inside this folder (no leading /, no .., no backslashes)',
+  );
+
+const port = z.union(
+  [z.number().int().min(1).max(65535), z.string().regex(PORT_NAME).max(15)],
+  { error: 'must be a port number (1-65535) or a container port name' },
+);
+
+const protocol = z.enum(['TCP', 'UDP', 'SCTP'], { error: 'must be one of TCP, UDP, SCTP' });
+
+export const labelSelectorSchema = strictObject({
+  matchLabels: z.record(z.string(), z.string({ error: 'label values must be strings' })).optional(),
+  matchExpressions: z
+    .array(
+      strictObject({
+        key: text('a label key'),
+        operator: z.enum(['In', 'NotIn', 'Exists', 'DoesNotExist'], {
+          error: 'must be one of In, NotIn, Exists, DoesNotExist',
+        }),
+        values: z.array(z.string()).optional(),
+      }).superRefine((req, ctx) => {
+        const needsValues = req.operator === 'In' || req.operator === 'NotIn';
+        const count = req.values?.length ?? 0;
+        if (needsValues && count === 0) {
+          ctx.addIssue({ code: 'custom', path: ['values'], message: `must list at least one value for ${req.operator}` });
+        }
+        if (!needsValues && count > 0) {
+          ctx.addIssue({ code: 'custom', path: ['values'], message: `must be empty for ${req.operator}` });
+        }
+      }),
+    )
+    .optional(),
+}) satisfies z.ZodType<LabelSelector>;
+
+/** `namespace` defaults to the lab's namespace; it is filled in after parsing (see lab.ts). */
+const podSetSchema = strictObject({
+  namespace: namespaceName.optional(),
+  podSelector: labelSelectorSchema,
+});
+
+const probeTargetSchema = strictObject({
+  service: namespaceName.optional(),
+  pods: podSetSchema.optional(),
+  ip: z.string().regex(IPV4, 'must be an IPv4 address').optional(),
+  namespace: namespaceName.optional(),
+  ports: z.array(port, { error: 'must be a list of ports' }).min(1, 'must list at least one port'),
+  protocol: protocol.default('TCP'),
+  label: text('a short label').optional(),
+}).superRefine((target, ctx) => {
+  const given = (['service', 'pods', 'ip'] as const).filter((k) => target[k] !== undefined);
+  if (given.length !== 1) {
+    ctx.addIssue({
+      code: 'custom',
+      path: given.length > 1 ? [given[1] ?? 'service'] : [],
+      message:
+        given.length === 0
+          ? 'must name exactly one of service, pods or ip'
+          : `must name exactly one of service, pods or ip (found ${given.join(' and ')})`,
+    });
+  }
+  if (target.namespace !== undefined && target.service === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['namespace'],
+      message: 'only applies to a service target (pods carry their own namespace)',
+    });
+  }
+});
+
+const checkBase = {
+  id: id('a check id'),
+  title: text('a one-line title'),
+};
+
+const policyCheckSchema = strictObject({
+  kind: z.literal('policy'),
+  ...checkBase,
+  namespace: namespaceName.optional(),
+  name: z
+    .string({ error: 'must be the NetworkPolicy name' })
+    .regex(DNS_LABEL, 'must be a valid object name (lowercase letters, digits and dashes)'),
+  selects: labelSelectorSchema.optional(),
+  policyTypes: z
+    .array(z.enum(['Ingress', 'Egress'], { error: 'must be Ingress or Egress' }))
+    .min(1, 'must list at least one of Ingress, Egress')
+    .optional(),
+});
+
+const connectivityCheckSchema = strictObject({
+  kind: z.literal('connectivity'),
+  ...checkBase,
+  from: podSetSchema,
+  expect: z.enum(['open', 'blocked'], { error: 'must be one of open, blocked' }),
+  to: z.array(probeTargetSchema, { error: 'must be a list of targets' }).min(1, 'must list at least one target'),
+});
+
+const dnsCheckSchema = strictObject({
+  kind: z.literal('dns'),
+  ...checkBase,
+  from: podSetSchema,
+  expect: z.enum(['resolves', 'fails'], { error: 'must be one of resolves, fails' }),
+  names: z.array(text('a DNS name'), { error: 'must be a list of names' }).min(1, 'must list at least one name'),
+});
+
+export const checkSchema = z.discriminatedUnion('kind', [policyCheckSchema, connectivityCheckSchema, dnsCheckSchema]);
+
+export const pagesSchema = strictObject({
+  task: relativeFile,
+  concept: relativeFile,
+  completion: relativeFile,
+});
+
+export const knownWrongSchema = strictObject({
+  file: relativeFile,
+  failsCheck: id('the id of a check this attempt must fail'),
+  mistake: text('the mistake, in one line'),
+});
+
+export const knownRightSchema = strictObject({
+  file: relativeFile,
+  why: text('why this different answer is still correct, in one line'),
+});
+
+export const labFileSchema = strictObject({
+  id: id('the lab id (the folder name)'),
+  title: text('the lab title'),
+  summary: text('a one-paragraph summary'),
+  difficulty: z.enum(['beginner', 'intermediate', 'advanced'], {
+    error: 'must be one of beginner, intermediate, advanced',
+  }),
+  tags: z.array(text('a tag'), { error: 'must be a list of tags' }).min(1, 'must list at least one tag'),
+  minutes: z
+    .number({ error: 'must be a number of minutes' })
+    .int('must be a whole number of minutes')
+    .min(1, 'must be at least 1')
+    .max(600, 'must be at most 600'),
+  competency: text('the CKA/CKS competency this lab trains'),
+  catches: text('the mistake this lab is designed to catch'),
+  scenario: id('a scenario name (a folder under scenarios/)'),
+  namespace: namespaceName,
+  pages: pagesSchema,
+  solution: relativeFile,
+  hints: z.array(text('a hint'), { error: 'must be a list of hints' }).min(1, 'must give at least one hint'),
+  checks: z.array(checkSchema, { error: 'must be a list of checks' }).min(1, 'must define at least one check'),
+  knownWrong: z.array(knownWrongSchema, { error: 'must be a list of known-wrong attempts' }).default([]),
+  knownRight: z.array(knownRightSchema, { error: 'must be a list of known-right attempts' }).default([]),
+});
+
+export type LabFile = z.infer<typeof labFileSchema>;
+
+export const scenarioFileSchema = strictObject({
+  name: id('the scenario name (the folder name)'),
+  description: text('a description'),
+  namespaces: z
+    .array(namespaceName, { error: 'must be a list of namespace names' })
+    .min(1, 'must list at least one namespace'),
+  externalHosts: z
+    .array(
+      strictObject({
+        name: id('a short name for reports'),
+        ip: z.string({ error: 'must be an IPv4 address' }).regex(IPV4, 'must be an IPv4 address'),
+        ports: z
+          .array(
+            strictObject({
+              port: z.number({ error: 'must be a port number' }).int().min(1, 'must be 1-65535').max(65535, 'must be 1-65535'),
+              protocol: protocol.default('TCP'),
+            }),
+          )
+          .min(1, 'must list at least one port'),
+      }),
+      { error: 'must be a list of external hosts' },
+    )
+    .default([]),
+  manifests: z
+    .array(relativeFile, { error: 'must be a list of manifest files' })
+    .min(1, 'must list at least one file (or leave manifests out to apply every *.yaml in name order)')
+    .optional(),
+});
+
+export type ScenarioFile = z.infer<typeof scenarioFileSchema>;
+export type ParsedCheck = z.infer<typeof checkSchema>;
