@@ -1,0 +1,294 @@
+/**
+ * Learner progress in SQLite: who tried which lab, how often, with how many hints, whether they
+ * passed, and their last attempt (so a reload shows the same editor and result). One file per
+ * installation; `:memory:` for tests.
+ */
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { GradeReport } from '../grader/report.js';
+import { environmentError } from '../errors.js';
+
+export const DEFAULT_DB_PATH = './.kubelab/kubelab.db';
+
+export type LabStatus = 'not-started' | 'attempted' | 'passed';
+
+export interface LabProgress {
+  labId: string;
+  status: LabStatus;
+  attempts: number;
+  passes: number;
+  hintsUsed: number;
+  solutionViewed: boolean;
+  firstPassedAt?: string;
+  lastCheckedAt?: string;
+  /** The YAML of the last check (simulated mode), shown again in the editor. */
+  lastManifests?: string;
+  /** The report of the last check, shown again after a reload. */
+  lastReport?: GradeReport;
+}
+
+export type ProgressEventKind = 'check' | 'hint' | 'solution' | 'reset';
+
+export interface ProgressEvent {
+  kind: ProgressEventKind;
+  at: string;
+  detail: string;
+}
+
+interface ProgressRow {
+  lab_id: string;
+  attempts: number;
+  passes: number;
+  hints_used: number;
+  solution_viewed_at: string | null;
+  first_passed_at: string | null;
+  last_checked_at: string | null;
+  last_manifests: string | null;
+  last_report: string | null;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS settings (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS learners (
+  id TEXT PRIMARY KEY,
+  created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS progress (
+  learner_id TEXT NOT NULL REFERENCES learners(id),
+  lab_id TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  passes INTEGER NOT NULL DEFAULT 0,
+  hints_used INTEGER NOT NULL DEFAULT 0,
+  solution_viewed_at TEXT,
+  first_passed_at TEXT,
+  last_checked_at TEXT,
+  last_manifests TEXT,
+  last_report TEXT,
+  PRIMARY KEY (learner_id, lab_id)
+);
+CREATE TABLE IF NOT EXISTS events (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  learner_id TEXT NOT NULL REFERENCES learners(id),
+  lab_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  at TEXT NOT NULL,
+  detail TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS events_by_learner_lab ON events (learner_id, lab_id, id);
+`;
+
+const LEARNER_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export function isLearnerId(s: string): boolean {
+  return LEARNER_ID.test(s);
+}
+
+export class ProgressStore {
+  private readonly db: Database.Database;
+
+  private constructor(db: Database.Database) {
+    this.db = db;
+  }
+
+  /** Opens (and creates, with its folder) the database file; `:memory:` keeps everything in RAM. */
+  static open(path: string = DEFAULT_DB_PATH): ProgressStore {
+    let db: Database.Database;
+    try {
+      if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
+      db = new Database(path);
+    } catch (e) {
+      throw environmentError(
+        `cannot open the progress database ${path}: ${e instanceof Error ? e.message : String(e)}`,
+        'Pass a writable path with --db, or remove the broken file.',
+        e,
+      );
+    }
+    if (path !== ':memory:') db.pragma('journal_mode = WAL');
+    db.pragma('foreign_keys = ON');
+    db.exec(SCHEMA);
+    return new ProgressStore(db);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  /**
+   * The secret that signs learner cookies. Kept in the database so cookies stay valid across
+   * restarts, and created on first use so nobody has to configure one for a local install.
+   */
+  cookieSecret(): string {
+    const row = this.db.prepare('SELECT value FROM settings WHERE key = ?').get('cookie-secret') as
+      { value: string } | undefined;
+    if (row) return row.value;
+    const secret = randomBytes(32).toString('hex');
+    this.db.prepare('INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)').run('cookie-secret', secret);
+    return (
+      this.db.prepare('SELECT value FROM settings WHERE key = ?').get('cookie-secret') as { value: string }
+    ).value;
+  }
+
+  /** Learners who have done anything (a visit alone records nothing). */
+  learnerCount(): number {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM learners').get() as { n: number }).n;
+  }
+
+  progress(learnerId: string, labId: string): LabProgress {
+    const row = this.db
+      .prepare('SELECT * FROM progress WHERE learner_id = ? AND lab_id = ?')
+      .get(learnerId, labId) as ProgressRow | undefined;
+    return row ? fromRow(row) : emptyProgress(labId);
+  }
+
+  /** Progress of every lab the learner touched, by lab id. */
+  allProgress(learnerId: string): Map<string, LabProgress> {
+    const rows = this.db
+      .prepare('SELECT * FROM progress WHERE learner_id = ?')
+      .all(learnerId) as ProgressRow[];
+    return new Map(rows.map((r) => [r.lab_id, fromRow(r)]));
+  }
+
+  recordCheck(
+    learnerId: string,
+    labId: string,
+    at: Date,
+    attempt: { manifests?: string; report: GradeReport },
+  ): LabProgress {
+    const when = at.toISOString();
+    const passed = attempt.report.passed ? 1 : 0;
+    this.db.transaction(() => {
+      this.ensureRow(learnerId, labId, at);
+      this.db
+        .prepare(
+          `UPDATE progress SET attempts = attempts + 1, passes = passes + ?,
+             first_passed_at = CASE WHEN ? = 1 AND first_passed_at IS NULL THEN ? ELSE first_passed_at END,
+             last_checked_at = ?, last_manifests = ?, last_report = ?
+           WHERE learner_id = ? AND lab_id = ?`,
+        )
+        .run(
+          passed,
+          passed,
+          when,
+          when,
+          attempt.manifests ?? null,
+          JSON.stringify(attempt.report),
+          learnerId,
+          labId,
+        );
+      this.addEvent(learnerId, labId, 'check', when, attempt.report.status);
+    })();
+    return this.progress(learnerId, labId);
+  }
+
+  /** Reveals one more hint (never more than `total`); returns how many are revealed now. */
+  revealHint(learnerId: string, labId: string, total: number, at: Date): number {
+    return this.db.transaction(() => {
+      this.ensureRow(learnerId, labId, at);
+      const before = this.progress(learnerId, labId).hintsUsed;
+      if (before >= total) return before;
+      this.db
+        .prepare('UPDATE progress SET hints_used = ? WHERE learner_id = ? AND lab_id = ?')
+        .run(before + 1, learnerId, labId);
+      this.addEvent(learnerId, labId, 'hint', at.toISOString(), String(before + 1));
+      return before + 1;
+    })();
+  }
+
+  recordSolutionViewed(learnerId: string, labId: string, at: Date): void {
+    this.db.transaction(() => {
+      this.ensureRow(learnerId, labId, at);
+      this.db
+        .prepare(
+          'UPDATE progress SET solution_viewed_at = COALESCE(solution_viewed_at, ?) WHERE learner_id = ? AND lab_id = ?',
+        )
+        .run(at.toISOString(), learnerId, labId);
+      this.addEvent(learnerId, labId, 'solution', at.toISOString(), '');
+    })();
+  }
+
+  /** Forgets the last attempt (editor and result); history (attempts, passes, hints) is kept. */
+  recordReset(learnerId: string, labId: string, at: Date): void {
+    this.db.transaction(() => {
+      this.ensureRow(learnerId, labId, at);
+      this.db
+        .prepare(
+          'UPDATE progress SET last_manifests = NULL, last_report = NULL WHERE learner_id = ? AND lab_id = ?',
+        )
+        .run(learnerId, labId);
+      this.addEvent(learnerId, labId, 'reset', at.toISOString(), '');
+    })();
+  }
+
+  events(learnerId: string, labId: string): ProgressEvent[] {
+    return this.db
+      .prepare('SELECT kind, at, detail FROM events WHERE learner_id = ? AND lab_id = ? ORDER BY id')
+      .all(learnerId, labId) as ProgressEvent[];
+  }
+
+  private ensureRow(learnerId: string, labId: string, now: Date): void {
+    this.db
+      .prepare('INSERT OR IGNORE INTO learners (id, created_at) VALUES (?, ?)')
+      .run(learnerId, now.toISOString());
+    this.db
+      .prepare('INSERT OR IGNORE INTO progress (learner_id, lab_id) VALUES (?, ?)')
+      .run(learnerId, labId);
+  }
+
+  private addEvent(
+    learnerId: string,
+    labId: string,
+    kind: ProgressEventKind,
+    at: string,
+    detail: string,
+  ): void {
+    this.db
+      .prepare('INSERT INTO events (learner_id, lab_id, kind, at, detail) VALUES (?, ?, ?, ?, ?)')
+      .run(learnerId, labId, kind, at, detail);
+  }
+}
+
+export function newLearnerId(): string {
+  return randomUUID();
+}
+
+export function emptyProgress(labId: string): LabProgress {
+  return { labId, status: 'not-started', attempts: 0, passes: 0, hintsUsed: 0, solutionViewed: false };
+}
+
+function fromRow(row: ProgressRow): LabProgress {
+  const status: LabStatus = row.passes > 0 ? 'passed' : row.attempts > 0 ? 'attempted' : 'not-started';
+  const p: LabProgress = {
+    labId: row.lab_id,
+    status,
+    attempts: row.attempts,
+    passes: row.passes,
+    hintsUsed: row.hints_used,
+    solutionViewed: row.solution_viewed_at !== null,
+  };
+  if (row.first_passed_at) p.firstPassedAt = row.first_passed_at;
+  if (row.last_checked_at) p.lastCheckedAt = row.last_checked_at;
+  if (row.last_manifests !== null) p.lastManifests = row.last_manifests;
+  if (row.last_report !== null) {
+    const report = parseStoredReport(row.last_report);
+    if (report) p.lastReport = report;
+  }
+  return p;
+}
+
+/** A stored report from an older version may not parse; then it is simply not shown again. */
+function parseStoredReport(text: string): GradeReport | undefined {
+  try {
+    const v = JSON.parse(text) as unknown;
+    if (typeof v === 'object' && v !== null && 'passed' in v && 'checks' in v && Array.isArray(v.checks)) {
+      return v as GradeReport;
+    }
+  } catch {
+    // fall through
+  }
+  return undefined;
+}

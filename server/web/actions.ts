@@ -1,0 +1,126 @@
+/**
+ * What a learner can do, independent of how they asked (HTML form, fetch from the page, JSON API).
+ * Pages and the API are thin adapters over these functions.
+ */
+import type { KubeObject } from '../cluster/types.js';
+import { badInput, notFound } from '../errors.js';
+import type { GradeReport } from '../grader/report.js';
+import type { Lab } from '../labs/model.js';
+import type { LabProgress } from '../store/index.js';
+import type { ActiveCluster, WebDeps, WebLimits } from './deps.js';
+import { parseLearnerManifests } from './manifests.js';
+import type { ConnectivityMatrix } from './matrix.js';
+
+/** Lab ids are folder names under labs/: anything else is not a lab (and never touches the disk). */
+export const LAB_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+export interface AppState {
+  active: ActiveCluster;
+}
+
+export class LabActions {
+  constructor(
+    private readonly deps: WebDeps,
+    private readonly state: AppState,
+    private readonly limits: WebLimits,
+  ) {}
+
+  get active(): ActiveCluster {
+    return this.state.active;
+  }
+
+  async lab(id: string): Promise<Lab> {
+    if (!LAB_ID.test(id))
+      throw notFound(
+        `there is no lab called ${JSON.stringify(id.slice(0, 80))}`,
+        'Pick a lab from the catalogue.',
+      );
+    return this.deps.labs.get(id);
+  }
+
+  progress(lab: Lab, learnerId: string): LabProgress {
+    return this.deps.store.progress(learnerId, lab.id);
+  }
+
+  /**
+   * Grades the learner's work. In simulated mode `manifests` (YAML text) replaces the policies they
+   * applied before; in kube mode the cluster is what it is and the text is ignored.
+   */
+  async check(
+    lab: Lab,
+    learnerId: string,
+    manifests: unknown,
+  ): Promise<{ report: GradeReport; progress: LabProgress }> {
+    const simulated = this.state.active.info.mode === 'simulated';
+    let text: string | undefined;
+    let objects: KubeObject[] = [];
+    if (simulated) {
+      if (typeof manifests !== 'string') {
+        throw badInput(
+          'send the manifests to apply as a string field `manifests` (YAML text)',
+          [],
+          'An empty string removes your policies.',
+        );
+      }
+      text = manifests;
+      objects = parseLearnerManifests(text, lab, {
+        maxBytes: this.limits.maxManifestBytes,
+        maxAliasCount: this.limits.maxAliasCount,
+      });
+    }
+    const report = await this.state.active.checker.check({ lab, learnerId, manifests: objects });
+    const progress = this.deps.store.recordCheck(learnerId, lab.id, this.deps.clock(), {
+      ...(text !== undefined ? { manifests: text } : {}),
+      report,
+    });
+    return { report, progress };
+  }
+
+  matrix(lab: Lab, learnerId: string): Promise<ConnectivityMatrix> {
+    return this.state.active.checker.matrix({ lab, learnerId });
+  }
+
+  /** Reveals the next hint; when all are shown, says so instead of failing. */
+  nextHint(
+    lab: Lab,
+    learnerId: string,
+  ): { hint: string | null; index: number | null; hintsUsed: number; total: number } {
+    const total = lab.hints.length;
+    const before = this.deps.store.progress(learnerId, lab.id).hintsUsed;
+    const hintsUsed = this.deps.store.revealHint(learnerId, lab.id, total, this.deps.clock());
+    if (hintsUsed === before) return { hint: null, index: null, hintsUsed, total };
+    return { hint: lab.hints[hintsUsed - 1] ?? null, index: hintsUsed - 1, hintsUsed, total };
+  }
+
+  revealedHints(lab: Lab, progress: LabProgress): string[] {
+    return lab.hints.slice(0, progress.hintsUsed);
+  }
+
+  async solution(lab: Lab, learnerId: string, confirmed: boolean): Promise<string> {
+    if (!confirmed) {
+      throw badInput(
+        'confirm that you want to see the solution',
+        [],
+        'Tick the box (or send {"confirm": true}); it is recorded in your progress.',
+      );
+    }
+    const text = await this.deps.labs.solution(lab);
+    this.deps.store.recordSolutionViewed(learnerId, lab.id, this.deps.clock());
+    return text;
+  }
+
+  /** The solution, only if this learner already chose to see it. */
+  async shownSolution(lab: Lab, progress: LabProgress): Promise<string | undefined> {
+    return progress.solutionViewed ? this.deps.labs.solution(lab) : undefined;
+  }
+
+  async reset(lab: Lab, learnerId: string): Promise<void> {
+    await this.state.active.checker.reset({ lab, learnerId });
+    this.deps.store.recordReset(learnerId, lab.id, this.deps.clock());
+  }
+}
+
+/** `true`, `"true"`, `"yes"`, `"on"` (an HTML checkbox) all confirm. */
+export function isConfirmed(v: unknown): boolean {
+  return v === true || v === 'true' || v === 'yes' || v === 'on';
+}

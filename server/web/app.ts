@@ -1,0 +1,149 @@
+/**
+ * createApp(deps) -> the express app: the catalogue, lab pages, the JSON API and cluster
+ * provisioning. It never listens by itself (server/cli/serve.ts does), so tests drive it in-process.
+ */
+import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
+import cookieParser from 'cookie-parser';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { KubelabError, isKubelabError } from '../errors.js';
+import { LabActions, type AppState } from './actions.js';
+import { DEFAULT_LIMITS, type WebDeps, type WebLimits } from './deps.js';
+import { learnerIdentity } from './learner.js';
+import { ProvisionJob } from './provision.js';
+import { apiRoutes } from './routes/api.js';
+import { pageRoutes } from './routes/pages.js';
+import { allowedHostsOnly, sameOriginOnly, securityHeaders } from './security.js';
+import { commonLocals, wantsJson } from './view-model.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const codemirrorRoot = dirname(createRequire(import.meta.url).resolve('codemirror/package.json'));
+
+export interface AppContext {
+  deps: WebDeps;
+  state: AppState;
+  actions: LabActions;
+  provisioning: ProvisionJob;
+  limits: WebLimits;
+}
+
+export function createApp(deps: WebDeps): Express {
+  const limits: WebLimits = { ...DEFAULT_LIMITS, ...deps.limits };
+  const log = deps.log ?? ((m: string) => process.stderr.write(`${m}\n`));
+  const state: AppState = { active: deps.cluster };
+  const ctx: AppContext = {
+    deps,
+    state,
+    limits,
+    actions: new LabActions(deps, state, limits),
+    provisioning: new ProvisionJob(deps.provision, (cluster) => (state.active = cluster), log),
+  };
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('views', join(here, 'views'));
+  app.set('view engine', 'ejs');
+
+  if (deps.allowedHostnames) app.use(allowedHostsOnly(deps.allowedHostnames));
+  app.use(securityHeaders());
+  app.use('/static', express.static(join(here, 'public'), { index: false, maxAge: '1h' }));
+  // Only the parts of CodeMirror the page uses: nothing else from node_modules is reachable.
+  app.use(
+    '/vendor/codemirror/lib',
+    express.static(join(codemirrorRoot, 'lib'), { index: false, maxAge: '1d' }),
+  );
+  app.use(
+    '/vendor/codemirror/mode/yaml',
+    express.static(join(codemirrorRoot, 'mode', 'yaml'), { index: false, maxAge: '1d' }),
+  );
+  app.use(cookieParser(deps.store.cookieSecret()));
+  app.use(learnerIdentity());
+  app.use((req, res, next) => {
+    Object.assign(res.locals, commonLocals(ctx, req));
+    next();
+  });
+  app.use(sameOriginOnly());
+  app.use(express.json({ limit: limits.maxBodyBytes }));
+  app.use(express.urlencoded({ extended: false, limit: limits.maxBodyBytes }));
+
+  app.use('/api', apiRoutes(ctx));
+  app.use(pageRoutes(ctx));
+  app.use(notFoundHandler);
+  app.use(errorHandler(log));
+  return app;
+}
+
+const notFoundHandler: RequestHandler = (req, _res, next) => {
+  next(
+    new KubelabError('NOT_FOUND', `nothing here: ${req.method} ${req.path.slice(0, 200)}`, {
+      hint: 'Start from the catalogue.',
+    }),
+  );
+};
+
+interface HttpishError {
+  status?: number;
+  statusCode?: number;
+  type?: string;
+  expose?: boolean;
+}
+
+/** body-parser and friends signal client mistakes with a status and a type. */
+function fromHttpError(e: unknown): { status: number; error: KubelabError } | undefined {
+  if (typeof e !== 'object' || e === null) return undefined;
+  const h = e as HttpishError;
+  const status = h.status ?? h.statusCode;
+  if (typeof status !== 'number' || status < 400 || status >= 500) return undefined;
+  if (h.type === 'entity.too.large') {
+    return {
+      status: 413,
+      error: new KubelabError('BAD_INPUT', 'the request is too large', {
+        hint: 'Keep manifests under 128 kB.',
+      }),
+    };
+  }
+  if (h.type === 'entity.parse.failed') {
+    return { status: 400, error: new KubelabError('BAD_INPUT', 'the request body is not valid JSON') };
+  }
+  return { status, error: new KubelabError('BAD_INPUT', 'the request could not be read') };
+}
+
+function errorHandler(log: (m: string) => void): ErrorRequestHandler {
+  return (err: unknown, req, res, next) => {
+    if (res.headersSent) return next(err);
+    let status: number;
+    let error: KubelabError;
+    const http = fromHttpError(err);
+    if (isKubelabError(err)) {
+      status = err.httpStatus;
+      error = err;
+    } else if (http) {
+      ({ status, error } = http);
+    } else {
+      log(
+        `internal error on ${req.method} ${req.path}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+      );
+      status = 500;
+      error = new KubelabError('INTERNAL', 'something went wrong inside kubelab', {
+        hint: 'The server log has the details. Try again, or reset the lab.',
+      });
+    }
+    if (wantsJson(req)) {
+      res.status(status).json({ error: error.toJSON() });
+      return;
+    }
+    res
+      .status(status)
+      .render('error', { ...res.locals, status, error: error.toJSON(), title: titleFor(status) });
+  };
+}
+
+function titleFor(status: number): string {
+  if (status === 404) return 'Not found';
+  if (status === 403) return 'Not allowed';
+  if (status === 413) return 'Too large';
+  if (status === 503) return 'Cluster problem';
+  if (status >= 500) return 'Something went wrong';
+  return 'Cannot do that';
+}

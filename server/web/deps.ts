@@ -1,0 +1,88 @@
+/**
+ * Everything the web app needs from the rest of kubelab, as narrow interfaces. createApp() only sees
+ * these, so tests run it with fakes and server/web/wiring.ts plugs in the real labs, grader and
+ * clusters.
+ */
+import type { Lab } from '../labs/model.js';
+import type { GradeReport } from '../grader/report.js';
+import type { KubeObject, ProgressFn } from '../cluster/types.js';
+import type { ProgressStore } from '../store/index.js';
+import type { ConnectivityMatrix } from './matrix.js';
+
+export type LabPageKind = 'task' | 'concept' | 'completion';
+
+/** The labs on disk. `get` throws a NOT_FOUND KubelabError for an unknown id. */
+export interface LabCatalogue {
+  list(): Promise<Lab[]>;
+  get(id: string): Promise<Lab>;
+  /** The Markdown source of one of the lab's pages. */
+  page(lab: Lab, kind: LabPageKind): Promise<string>;
+  /** The reference solution (YAML text), shown only after the learner confirms. */
+  solution(lab: Lab): Promise<string>;
+  /** The scenario's objects as applied to a fresh cluster (for the picture of the scenario). */
+  scenarioObjects(lab: Lab): Promise<KubeObject[]>;
+}
+
+export interface ModeInfo {
+  mode: 'simulated' | 'kube';
+  /** e.g. `simulated cluster (in-process)` or `context kind-kubelab`. */
+  description: string;
+  /** Why this mode was chosen, in one sentence for the banner (e.g. `Docker is not running`). */
+  reason?: string;
+}
+
+/**
+ * Grades a learner's work in one mode. Simulated: every learner has their own in-memory cluster
+ * per lab, and `manifests` replaces the NetworkPolicies they applied before. Kube: the learner
+ * changes the cluster with kubectl and `manifests` is ignored.
+ */
+export interface Checker {
+  check(req: { lab: Lab; learnerId: string; manifests: KubeObject[] }): Promise<GradeReport>;
+  /** What the policies in the learner's cluster predict right now for the lab's connectivity checks. */
+  matrix(req: { lab: Lab; learnerId: string }): Promise<ConnectivityMatrix>;
+  /** Back to the scenario as shipped (the learner's policies removed). */
+  reset(req: { lab: Lab; learnerId: string }): Promise<void>;
+}
+
+export interface ActiveCluster {
+  info: ModeInfo;
+  checker: Checker;
+}
+
+export interface WebLimits {
+  /** Largest accepted request body (bytes); bigger -> 413. */
+  maxBodyBytes: number;
+  /** Largest accepted manifest text (bytes); bigger -> 400. */
+  maxManifestBytes: number;
+  /** Most YAML aliases expanded per document (billion-laughs guard). */
+  maxAliasCount: number;
+}
+
+export const DEFAULT_LIMITS: WebLimits = {
+  maxBodyBytes: 256 * 1024,
+  maxManifestBytes: 128 * 1024,
+  maxAliasCount: 50,
+};
+
+export interface WebDeps {
+  labs: LabCatalogue;
+  /** The cluster learners work on when the app starts. */
+  cluster: ActiveCluster;
+  /**
+   * Creates the real cluster (kind + Calico) and returns it, reporting progress as it goes. Absent
+   * when there is no Docker/kind: the page then explains how to get a real cluster instead.
+   */
+  provision?: (onProgress: ProgressFn) => Promise<ActiveCluster>;
+  /** Why provisioning is unavailable, when `provision` is absent (shown on the page). */
+  provisionUnavailable?: string;
+  store: ProgressStore;
+  clock: () => Date;
+  limits?: Partial<WebLimits>;
+  /**
+   * Host names the app answers to (guards a loopback server against DNS rebinding). Undefined:
+   * any Host is accepted (the server was exposed deliberately with --host).
+   */
+  allowedHostnames?: string[];
+  /** Where unexpected errors are logged (never shown to the learner). */
+  log?: (message: string) => void;
+}

@@ -1,0 +1,86 @@
+/**
+ * The YAML a learner types into the editor: parsed with positions and limits, and narrowed to
+ * NetworkPolicy objects (the only kind the lab editor applies), so every mistake comes back with a
+ * line and column instead of a vague failure later in the cluster.
+ */
+import type { KubeObject } from '../cluster/types.js';
+import { badInput, type Problem } from '../errors.js';
+import type { Lab } from '../labs/model.js';
+import { isRecord, objectsOf, parseYamlDocuments, problemAt } from '../manifests/load.js';
+
+export const EDITOR_FILE = 'your manifests';
+const NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+export function parseLearnerManifests(
+  text: string,
+  lab: Lab,
+  limits: { maxBytes: number; maxAliasCount: number },
+): KubeObject[] {
+  const docs = parseYamlDocuments(text, EDITOR_FILE, {
+    maxBytes: limits.maxBytes,
+    maxAliasCount: limits.maxAliasCount,
+  });
+  const { objects, problems } = objectsOf(docs);
+  const out: KubeObject[] = [];
+  const seen = new Set<string>();
+  for (const loaded of objects) {
+    const o = loaded.object;
+    const before = problems.length;
+    if (o.kind !== 'NetworkPolicy') {
+      problems.push(
+        problemAt(
+          loaded,
+          ['kind'],
+          `kind must be NetworkPolicy (got ${JSON.stringify(o.kind ?? null)}); the editor applies NetworkPolicies only`,
+        ),
+      );
+    }
+    if (o.apiVersion !== 'networking.k8s.io/v1') {
+      problems.push(
+        problemAt(
+          loaded,
+          ['apiVersion'],
+          `apiVersion must be networking.k8s.io/v1 (got ${JSON.stringify(o.apiVersion ?? null)})`,
+        ),
+      );
+    }
+    const meta = o.metadata;
+    if (!isRecord(meta)) {
+      problems.push(problemAt(loaded, ['metadata'], 'metadata with a name is required'));
+      continue;
+    }
+    const name = meta.name;
+    if (typeof name !== 'string' || !NAME.test(name) || name.length > 253) {
+      problems.push(
+        problemAt(
+          loaded,
+          ['metadata', 'name'],
+          'metadata.name must be a lowercase DNS name such as np-backend',
+        ),
+      );
+    }
+    const namespace = meta.namespace === undefined ? lab.namespace : meta.namespace;
+    if (typeof namespace !== 'string' || !NAME.test(namespace)) {
+      problems.push(
+        problemAt(loaded, ['metadata', 'namespace'], 'metadata.namespace must be a namespace name'),
+      );
+    }
+    if (problems.length > before || typeof name !== 'string' || typeof namespace !== 'string') continue;
+    const key = `${namespace}/${name}`;
+    if (seen.has(key)) {
+      problems.push(problemAt(loaded, ['metadata', 'name'], `NetworkPolicy ${key} appears twice`));
+      continue;
+    }
+    seen.add(key);
+    out.push({ ...(o as KubeObject), metadata: { ...(meta as KubeObject['metadata']), name, namespace } });
+  }
+  if (problems.length > 0) {
+    problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
+    throw badInput(
+      `${EDITOR_FILE} cannot be applied`,
+      problems as Problem[],
+      'Fix the lines shown and check again.',
+    );
+  }
+  return out;
+}

@@ -1,0 +1,80 @@
+/**
+ * What keeps a local lab server from being used by other web pages: a strict CSP (no inline script
+ * at all), POSTs only from our own pages, and, on loopback, only our own host names (DNS rebinding).
+ */
+import type { RequestHandler } from 'express';
+import helmet from 'helmet';
+import { KubelabError } from '../errors.js';
+
+export function securityHeaders(): RequestHandler {
+  return helmet({
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        scriptSrcAttr: ["'none'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        fontSrc: ["'self'"],
+        connectSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'none'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+    },
+    // Served over plain http on the learner's machine: HSTS would break other local servers.
+    strictTransportSecurity: false,
+    crossOriginEmbedderPolicy: false,
+  });
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * Refuses state-changing requests that a browser marks as coming from another site. Requests with
+ * neither header come from non-browser clients (curl, tests), which cookies do not protect anyway.
+ */
+export function sameOriginOnly(): RequestHandler {
+  return (req, _res, next) => {
+    if (SAFE_METHODS.has(req.method)) return next();
+    const site = req.get('sec-fetch-site');
+    if (site !== undefined && site !== 'same-origin' && site !== 'none') {
+      return next(forbiddenCrossSite(`Sec-Fetch-Site: ${site}`));
+    }
+    const origin = req.get('origin');
+    if (origin !== undefined) {
+      let host: string | undefined;
+      try {
+        host = origin === 'null' ? undefined : new URL(origin).host;
+      } catch {
+        host = undefined;
+      }
+      if (host === undefined || host !== req.get('host'))
+        return next(forbiddenCrossSite(`Origin: ${origin}`));
+    }
+    next();
+  };
+}
+
+function forbiddenCrossSite(what: string): KubelabError {
+  return new KubelabError('FORBIDDEN', `cross-site request refused (${what})`, {
+    hint: 'Use the kubelab page itself; other sites cannot act on your labs.',
+  });
+}
+
+/** Accepts only the listed host names (ports ignored); others get 403 before any route runs. */
+export function allowedHostsOnly(hostnames: string[]): RequestHandler {
+  const allowed = new Set(hostnames.map((h) => h.toLowerCase()));
+  return (req, _res, next) => {
+    const host = (req.get('host') ?? '').toLowerCase();
+    const name = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : (host.split(':')[0] ?? '');
+    if (allowed.has(name)) return next();
+    next(
+      new KubelabError('FORBIDDEN', `this kubelab server does not answer to host ${JSON.stringify(host)}`, {
+        hint: 'Open it through the address printed by `kubelab serve`, or start it with --host to expose it.',
+      }),
+    );
+  };
+}

@@ -1,0 +1,104 @@
+/** Small helpers shared by the routes and the views: what every page needs, and how to answer. */
+import type { Request } from 'express';
+import type { CheckResult, GradeReport, ProbeResult } from '../grader/report.js';
+import type { Lab } from '../labs/model.js';
+import type { LabProgress, LabStatus } from '../store/index.js';
+import type { AppContext } from './app.js';
+import { outcomeLabel } from './matrix.js';
+
+/** Requests from the page's own script ask for HTML fragments in JSON. */
+export const PARTIAL_HEADER = 'x-kubelab-partial';
+
+export function isPartial(req: Request): boolean {
+  return req.get(PARTIAL_HEADER) === '1';
+}
+
+export function wantsJson(req: Request): boolean {
+  return req.originalUrl.startsWith('/api/') || isPartial(req);
+}
+
+export function commonLocals(ctx: AppContext, req: Request): Record<string, unknown> {
+  return {
+    mode: ctx.state.active.info,
+    provision: {
+      available: ctx.provisioning.available,
+      state: ctx.provisioning.state,
+      unavailable: ctx.deps.provisionUnavailable,
+    },
+    path: req.path,
+    statusWords,
+    outcomeLabel,
+  };
+}
+
+export const STATUS_WORDS: Record<LabStatus, string> = {
+  'not-started': 'not started',
+  attempted: 'attempted',
+  passed: 'passed',
+};
+
+export function statusWords(status: LabStatus): string {
+  return STATUS_WORDS[status];
+}
+
+export interface LabSummary {
+  id: string;
+  title: string;
+  summary: string;
+  difficulty: Lab['difficulty'];
+  tags: string[];
+  minutes: number;
+  competency: string;
+  progress: {
+    status: LabStatus;
+    attempts: number;
+    hintsUsed: number;
+    solutionViewed: boolean;
+  };
+}
+
+export function labSummary(lab: Lab, progress: LabProgress): LabSummary {
+  return {
+    id: lab.id,
+    title: lab.title,
+    summary: lab.summary,
+    difficulty: lab.difficulty,
+    tags: lab.tags,
+    minutes: lab.minutes,
+    competency: lab.competency,
+    progress: {
+      status: progress.status,
+      attempts: progress.attempts,
+      hintsUsed: progress.hintsUsed,
+      solutionViewed: progress.solutionViewed,
+    },
+  };
+}
+
+/** The report split the way the page shows it: the environment's problems apart from the learner's. */
+export interface ReportView {
+  report: GradeReport;
+  environment: Array<{ where: string; message: string }>;
+  checks: Array<{ check: CheckResult; wrong: ProbeResult[]; fine: ProbeResult[] }>;
+}
+
+export function reportView(report: GradeReport): ReportView {
+  const environment: ReportView['environment'] = [];
+  const checks: ReportView['checks'] = [];
+  for (const check of report.checks) {
+    if (check.status === 'error') {
+      for (const m of check.messages) environment.push({ where: check.title, message: m });
+    }
+    for (const p of check.probes) {
+      if (p.environmentProblem)
+        environment.push({ where: `${p.from} -> ${p.to}`, message: p.environmentProblem });
+    }
+    if (check.kind === 'preflight' && check.status === 'pass') continue;
+    checks.push({
+      check,
+      wrong: check.probes.filter((p) => !p.passed && !p.environmentProblem),
+      fine: check.probes.filter((p) => p.passed),
+    });
+  }
+  return { report, environment, checks };
+}

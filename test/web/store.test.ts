@@ -1,0 +1,132 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { GradeReport } from '../../server/grader/report.js';
+import { ProgressStore, newLearnerId } from '../../server/store/index.js';
+
+const at = new Date('2025-02-03T04:05:06Z');
+
+function report(passed: boolean): GradeReport {
+  return {
+    lab: 'np-backend',
+    passed,
+    status: passed ? 'passed' : 'failed',
+    cluster: { mode: 'simulated', description: 'simulated cluster' },
+    checks: [],
+    summary: passed ? 'ok' : 'not ok',
+    startedAt: at.toISOString(),
+    durationMs: 5,
+  };
+}
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+describe('ProgressStore', () => {
+  it('starts every lab as not started', () => {
+    const store = ProgressStore.open(':memory:');
+    expect(store.progress(newLearnerId(), 'np-backend')).toEqual({
+      labId: 'np-backend',
+      status: 'not-started',
+      attempts: 0,
+      passes: 0,
+      hintsUsed: 0,
+      solutionViewed: false,
+    });
+  });
+
+  it('counts attempts and passes, keeps the first pass time, and the last attempt', () => {
+    const store = ProgressStore.open(':memory:');
+    const me = newLearnerId();
+    expect(store.recordCheck(me, 'np-backend', at, { manifests: 'a', report: report(false) }).status).toBe(
+      'attempted',
+    );
+    const passed = store.recordCheck(me, 'np-backend', at, { manifests: 'b', report: report(true) });
+    expect(passed).toMatchObject({
+      status: 'passed',
+      attempts: 2,
+      passes: 1,
+      firstPassedAt: at.toISOString(),
+      lastManifests: 'b',
+    });
+    const later = new Date(at.getTime() + 60_000);
+    const failedAgain = store.recordCheck(me, 'np-backend', later, { manifests: 'c', report: report(false) });
+    // Once passed, always passed; the first pass time does not move.
+    expect(failedAgain).toMatchObject({
+      status: 'passed',
+      attempts: 3,
+      passes: 1,
+      firstPassedAt: at.toISOString(),
+    });
+    expect(failedAgain.lastReport?.passed).toBe(false);
+    expect(store.events(me, 'np-backend').map((e) => e.kind)).toEqual(['check', 'check', 'check']);
+  });
+
+  it('keeps learners apart', () => {
+    const store = ProgressStore.open(':memory:');
+    const a = newLearnerId();
+    const b = newLearnerId();
+    store.recordCheck(a, 'np-backend', at, { report: report(true) });
+    expect(store.progress(b, 'np-backend').status).toBe('not-started');
+    expect(store.allProgress(a).get('np-backend')?.status).toBe('passed');
+    expect(store.allProgress(b).size).toBe(0);
+    expect(store.learnerCount()).toBe(1);
+  });
+
+  it('reveals hints up to the total and records each one', () => {
+    const store = ProgressStore.open(':memory:');
+    const me = newLearnerId();
+    expect(store.revealHint(me, 'lab', 2, at)).toBe(1);
+    expect(store.revealHint(me, 'lab', 2, at)).toBe(2);
+    expect(store.revealHint(me, 'lab', 2, at)).toBe(2);
+    expect(store.events(me, 'lab').map((e) => [e.kind, e.detail])).toEqual([
+      ['hint', '1'],
+      ['hint', '2'],
+    ]);
+  });
+
+  it('records the solution and a reset (which forgets the last attempt only)', () => {
+    const store = ProgressStore.open(':memory:');
+    const me = newLearnerId();
+    store.recordCheck(me, 'lab', at, { manifests: 'x', report: report(true) });
+    store.recordSolutionViewed(me, 'lab', at);
+    store.recordReset(me, 'lab', at);
+    const p = store.progress(me, 'lab');
+    expect(p).toMatchObject({ status: 'passed', attempts: 1, solutionViewed: true });
+    expect(p.lastManifests).toBeUndefined();
+    expect(p.lastReport).toBeUndefined();
+  });
+
+  it('keeps progress and the cookie secret across a restart (reopening the file)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kubelab-store-'));
+    dirs.push(dir);
+    const file = join(dir, 'nested', 'kubelab.db');
+    const me = newLearnerId();
+    const first = ProgressStore.open(file);
+    const secret = first.cookieSecret();
+    first.recordCheck(me, 'np-backend', at, { manifests: 'kind: NetworkPolicy', report: report(true) });
+    first.revealHint(me, 'np-backend', 3, at);
+    first.close();
+
+    const again = ProgressStore.open(file);
+    expect(again.cookieSecret()).toBe(secret);
+    expect(again.progress(me, 'np-backend')).toMatchObject({
+      status: 'passed',
+      attempts: 1,
+      hintsUsed: 1,
+      lastManifests: 'kind: NetworkPolicy',
+    });
+    expect(again.progress(me, 'np-backend').lastReport?.summary).toBe('ok');
+    again.close();
+  });
+
+  it('a database that cannot be opened is an environment error that names the path', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kubelab-store-'));
+    dirs.push(dir);
+    // A directory where the file should be.
+    expect(() => ProgressStore.open(dir)).toThrow(/cannot open the progress database/);
+  });
+});
