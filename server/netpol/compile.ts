@@ -9,9 +9,9 @@
  *   (their traffic carries the node's IP, which pod and namespace selectors do not cover).
  */
 import { Bitset } from './bitset.js';
-import { CompiledIpBlock } from './ipblock.js';
+import { CompiledIpBlock, parseIp, type IpWords } from './ipblock.js';
 import { usesNamedPort } from './ports.js';
-import { matchesSelector } from './selectors.js';
+import { compileSelector, matchesSelector } from './selectors.js';
 import { effectivePolicyTypes } from './policy-types.js';
 import type {
   Labels,
@@ -67,6 +67,11 @@ export class CompiledNetwork {
   private readonly byKey = new Map<string, number>();
   private readonly byIp = new Map<string, number>();
   private readonly namespaceLabels = new Map<string, Labels>();
+  /** Pod indexes per namespace, so selectors only look at the pods they can select. */
+  private readonly podsByNamespace = new Map<string, number[]>();
+  private readonly podIps: IpWords[][];
+  /** Identical peers (same text, same scope) share one pod set. */
+  private readonly peerCache = new Map<string, Bitset>();
   /** Per pod index: indexes into `policies` that isolate it, per direction. */
   private readonly isolating: Record<Direction, number[][]>;
 
@@ -77,7 +82,11 @@ export class CompiledNetwork {
     model.pods.forEach((pod, i) => {
       this.byKey.set(podKey(pod.namespace, pod.name), i);
       for (const ip of pod.ips) if (!this.byIp.has(ip)) this.byIp.set(ip, i);
+      const inNamespace = this.podsByNamespace.get(pod.namespace);
+      if (inNamespace) inNamespace.push(i);
+      else this.podsByNamespace.set(pod.namespace, [i]);
     });
+    this.podIps = model.pods.map((pod) => pod.ips.map(parseIp).filter((w): w is IpWords => w !== undefined));
     this.policies = model.policies.map((policy) => this.compilePolicy(policy));
     this.isolating = { ingress: model.pods.map(() => []), egress: model.pods.map(() => []) };
     this.policies.forEach((policy, p) => {
@@ -136,9 +145,11 @@ export class CompiledNetwork {
   private compilePolicy(policy: NetworkPolicyModel): CompiledPolicy {
     const n = this.pods.length;
     const selected = new Bitset(n);
-    this.pods.forEach((pod, i) => {
-      if (this.policySelectsPod(policy, pod)) selected.add(i);
-    });
+    const selects = compileSelector(policy.spec.podSelector);
+    for (const i of this.podsByNamespace.get(policy.namespace) ?? []) {
+      const pod = this.pods[i]!;
+      if (!pod.hostNetwork && selects(pod.labels)) selected.add(i);
+    }
     const types = effectivePolicyTypes(policy.spec);
     const id = podKey(policy.namespace, policy.name);
     const compileRules = (direction: Direction): CompiledRule[] => {
@@ -174,11 +185,40 @@ export class CompiledNetwork {
 
   private compilePeer(peer: NetworkPolicyPeer, policyNamespace: string): CompiledPeer {
     const ipBlock = peer.ipBlock ? new CompiledIpBlock(peer.ipBlock) : undefined;
-    const pods = new Bitset(this.pods.length);
-    this.pods.forEach((pod, i) => {
-      if (this.peerMatchesPod(peer, policyNamespace, pod, ipBlock)) pods.add(i);
-    });
+    // A peer without namespaceSelector (and not an ipBlock) means "in the policy's namespace".
+    const scoped = !peer.ipBlock && !peer.namespaceSelector;
+    const key = `${scoped ? policyNamespace : '*'} ${JSON.stringify(peer)}`;
+    let pods = this.peerCache.get(key);
+    if (!pods) {
+      pods = this.peerPods(peer, policyNamespace, ipBlock);
+      this.peerCache.set(key, pods);
+    }
     return ipBlock ? { peer, pods, ipBlock } : { peer, pods };
+  }
+
+  private peerPods(peer: NetworkPolicyPeer, policyNamespace: string, ipBlock: CompiledIpBlock | undefined): Bitset {
+    const pods = new Bitset(this.pods.length);
+    if (ipBlock) {
+      this.podIps.forEach((ips, i) => {
+        if (ips.some((ip) => ipBlock.containsWords(ip))) pods.add(i);
+      });
+      return pods;
+    }
+    let namespaces: string[];
+    if (peer.namespaceSelector) {
+      const nsMatches = compileSelector(peer.namespaceSelector);
+      namespaces = [...this.podsByNamespace.keys()].filter((ns) => nsMatches(this.labelsOfNamespace(ns)));
+    } else {
+      namespaces = [policyNamespace];
+    }
+    const podMatches = peer.podSelector ? compileSelector(peer.podSelector) : () => true;
+    for (const ns of namespaces) {
+      for (const i of this.podsByNamespace.get(ns) ?? []) {
+        const pod = this.pods[i]!;
+        if (!pod.hostNetwork && podMatches(pod.labels)) pods.add(i);
+      }
+    }
+    return pods;
   }
 }
 
