@@ -35,7 +35,9 @@ export function registerLabCatalogCommands(lab: Command, io: CliIO): void {
 
   lab
     .command('validate')
-    .description('Check labs and scenarios: schema, files, known attempts, and every check against its scenario')
+    .description(
+      'Check labs and scenarios: schema, files, known attempts, and every check against its scenario',
+    )
     .argument('[path]', 'a lab folder, or a folder of labs (default: the labs/ of this kubelab)')
     .option('--scenarios <dir>', 'scenarios folder (default: scenarios/ next to the labs folder)')
     .option('--json', 'print {ok, labs, problems} as JSON')
@@ -43,14 +45,17 @@ export function registerLabCatalogCommands(lab: Command, io: CliIO): void {
       const result = await validatePath(io, path, opts.scenarios);
       const problems = result.problems.map((p) => relativeProblem(io.cwd, p));
       if (opts.json) {
-        io.stdout(`${JSON.stringify({ ok: problems.length === 0, labs: result.labs.map((l) => l.id), checked: result.checked, problems }, null, 2)}\n`);
+        io.stdout(
+          `${JSON.stringify({ ok: problems.length === 0, labs: result.labs.map((l) => l.id), checked: result.checked, problems }, null, 2)}\n`,
+        );
         if (problems.length > 0) io.exitCode = 2;
         return;
       }
       if (problems.length > 0) {
         const invalid = result.checked.labs - result.labs.length;
         throw badInput(
-          `${problems.length} problem(s) found` + (invalid > 0 ? ` (${invalid} of ${result.checked.labs} lab(s) invalid)` : ''),
+          `${problems.length} problem(s) found` +
+            (invalid > 0 ? ` (${invalid} of ${result.checked.labs} lab(s) invalid)` : ''),
           problems,
           'Fix each line above (file:line: field: what is wrong), then run kubelab lab validate again.',
         );
@@ -66,14 +71,20 @@ function rootsFrom(io: CliIO, opts: RootOptions) {
   });
 }
 
-async function validatePath(io: CliIO, path: string | undefined, scenarios: string | undefined): Promise<ValidationResult> {
+async function validatePath(
+  io: CliIO,
+  path: string | undefined,
+  scenarios: string | undefined,
+): Promise<ValidationResult> {
   const scenariosAbs = scenarios ? resolve(io.cwd, scenarios) : undefined;
-  if (path === undefined) return validateAll(catalogRoots(scenariosAbs ? { scenarios: scenariosAbs } : undefined));
+  if (path === undefined)
+    return validateAll(catalogRoots(scenariosAbs ? { scenarios: scenariosAbs } : undefined));
   const abs = resolve(io.cwd, path);
   const kind = await fileKind(abs);
   if (kind === 'missing') throw badInput(`cannot validate ${path}: no such file or folder`);
   if (kind === 'file') {
-    if (!abs.endsWith(`/${LAB_FILE}`)) throw badInput(`${path} is a file; give a lab folder, a labs folder, or a ${LAB_FILE}`);
+    if (!abs.endsWith(`/${LAB_FILE}`))
+      throw badInput(`${path} is a file; give a lab folder, a labs folder, or a ${LAB_FILE}`);
     return validateLabDir(abs.slice(0, -LAB_FILE.length - 1), scenariosAbs);
   }
   if ((await fileKind(join(abs, LAB_FILE))) === 'file') return validateLabDir(abs, scenariosAbs);

@@ -1,0 +1,162 @@
+import { describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command, CommanderError } from 'commander';
+import { registerLabCatalogCommands, formatLabTable } from '../../server/cli/lab-catalog.js';
+import { memoryIO } from '../../server/cli/io.js';
+import { isKubelabError } from '../../server/errors.js';
+import { labsRoot, listLabs } from '../../server/labs/index.js';
+
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
+const FIXTURES = fileURLToPath(new URL('../fixtures/labs/', import.meta.url));
+
+/** Runs `kubelab lab ...` the way main() does: errors become stderr text and an exit code. */
+async function run(args: string[], cwd = REPO) {
+  const io = memoryIO({ cwd });
+  const program = new Command().exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+  const lab = program.command('lab').exitOverride();
+  registerLabCatalogCommands(lab, io);
+  for (const c of lab.commands) c.exitOverride();
+  let code: number;
+  try {
+    await program.parseAsync(['lab', ...args], { from: 'user' });
+    code = io.exitCode ?? 0;
+  } catch (e) {
+    if (e instanceof CommanderError) code = e.exitCode === 0 ? 0 : 2;
+    else if (isKubelabError(e)) {
+      io.stderr(`kubelab: ${e.format()}\n`);
+      code = e.exitCode;
+    } else throw e;
+  }
+  return { code, out: io.stdoutText(), err: io.stderrText() };
+}
+
+describe('kubelab lab list', () => {
+  it('prints a table of the labs', async () => {
+    const r = await run(['list']);
+    expect(r.code).toBe(0);
+    expect(r.err).toBe('');
+    const lines = r.out.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^ID\s+TITLE\s+DIFFICULTY\s+MINUTES\s+TAGS$/);
+    expect(lines.find((l) => l.startsWith('np-backend'))).toMatch(
+      /^np-backend\s+Lock down backend egress\s+intermediate\s+25\s+CKA, CKS, NetworkPolicy$/,
+    );
+    expect(r.out).toBe(formatLabTable(await listLabs()));
+  });
+
+  it('prints JSON with --json', async () => {
+    const r = await run(['list', '--json']);
+    expect(r.code).toBe(0);
+    const labs = JSON.parse(r.out) as Array<Record<string, unknown>>;
+    expect(labs.find((l) => l.id === 'np-backend')).toEqual({
+      id: 'np-backend',
+      title: 'Lock down backend egress',
+      summary: expect.any(String),
+      difficulty: 'intermediate',
+      minutes: 25,
+      tags: ['CKA', 'CKS', 'NetworkPolicy'],
+      competency: expect.stringContaining('CKA'),
+      catches: expect.any(String),
+      scenario: 'np-backend',
+      namespace: 'np-lab',
+    });
+  });
+
+  it('lists the good labs of a broken catalogue, says how many are broken and exits 2', async () => {
+    const r = await run(['list', '--labs', join(FIXTURES, 'labs')]);
+    expect(r.code).toBe(2);
+    expect(r.out.split('\n').filter((l) => l.length > 0).map((l) => l.split(/\s+/)[0])).toEqual(['ID', 'good']);
+    expect(r.err).toMatch(/^kubelab: \d+ problem\(s\) in the catalogue; 7 lab\(s\) not listed\. Run kubelab lab validate/);
+  });
+
+  it('says so when there are no labs', async () => {
+    const r = await run(['list', '--labs', join(FIXTURES, 'scenarios')]);
+    expect(r.out).toBe('No labs found.\n');
+    expect(r.code).toBe(0);
+  });
+});
+
+describe('kubelab lab validate', () => {
+  it('validates the repository catalogue and prints a summary (exit 0)', async () => {
+    const r = await run(['validate']);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('  ok  np-backend: Lock down backend egress\n');
+    expect(r.out).toMatch(/valid: \d+ lab\(s\), \d+ scenario\(s\), \d+ check\(s\), 15 known-wrong and 5 known-right attempt\(s\)\.\n$/);
+  });
+
+  it('accepts a lab folder, or its lab.yaml, relative to the working directory', async () => {
+    for (const path of ['labs/np-backend', 'labs/np-backend/lab.yaml', join(labsRoot(), 'np-backend')]) {
+      const r = await run(['validate', path]);
+      expect(r.code, path).toBe(0);
+      expect(r.out).toBe(
+        '  ok  np-backend: Lock down backend egress\nvalid: 1 lab(s), 1 scenario(s), 7 check(s), 15 known-wrong and 5 known-right attempt(s).\n',
+      );
+    }
+  });
+
+  it('lists every problem as file:line: path: message and exits 2', async () => {
+    const r = await run(['validate', 'labs/wrong-type'], FIXTURES);
+    expect(r.code).toBe(2);
+    expect(r.out).toBe('');
+    expect(r.err).toBe(
+      [
+        'kubelab: 3 problem(s) found (1 of 1 lab(s) invalid)',
+        '  - labs/wrong-type/lab.yaml:5:7: tags: must be a list of tags',
+        '  - labs/wrong-type/lab.yaml:6:10: minutes: must be a number of minutes',
+        '  - labs/wrong-type/lab.yaml:34:13: checks[1].expect: must be one of open, blocked',
+        'Fix each line above (file:line: field: what is wrong), then run kubelab lab validate again.',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('validates a whole folder of labs at once, reporting every broken lab', async () => {
+    const r = await run(['validate', 'labs'], FIXTURES);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/^kubelab: \d+ problem\(s\) found \(7 of 8 lab\(s\) invalid\)/);
+    for (const lab of ['unknown-key', 'wrong-type', 'missing-page', 'bad-fails-check', 'traversal', 'checks-vs-scenario', 'bad-attempts']) {
+      expect(r.err).toContain(`  - labs/${lab}/`);
+    }
+    expect(r.err).toContain('  - labs/unknown-key/lab.yaml:57:16: knownWrong[0].failCheck: unknown field "failCheck" (did you mean "failsCheck"?)');
+    expect(r.err).toContain('  - labs/bad-fails-check/lab.yaml:57: knownWrong[0].failsCheck: no check has id "client-blockd"');
+  });
+
+  it('prints {ok, labs, problems} with --json, exit 2 on problems', async () => {
+    const r = await run(['validate', 'labs/bad-fails-check', '--json'], FIXTURES);
+    expect(r.code).toBe(2);
+    expect(JSON.parse(r.out)).toEqual({
+      ok: false,
+      labs: [],
+      checked: { labs: 1, scenarios: 1 },
+      problems: [
+        {
+          file: 'labs/bad-fails-check/lab.yaml',
+          line: 57,
+          path: 'knownWrong[0].failsCheck',
+          message: 'no check has id "client-blockd" (check ids: policy-exists, client-blocked, client-dns)',
+        },
+      ],
+    });
+    const ok = await run(['validate', 'labs/good', '--json'], FIXTURES);
+    expect(ok.code).toBe(0);
+    expect(JSON.parse(ok.out)).toMatchObject({ ok: true, labs: ['good'], problems: [] });
+  });
+
+  it('takes --scenarios for labs whose scenarios live elsewhere', async () => {
+    const missing = await run(['validate', 'labs/good', '--scenarios', 'labs'], FIXTURES);
+    expect(missing.code).toBe(2);
+    expect(missing.err).toContain('labs/good/lab.yaml:9: scenario: no scenario named "tiny"');
+    const found = await run(['validate', 'labs/good', '--scenarios', 'scenarios'], FIXTURES);
+    expect(found.code).toBe(0);
+  });
+
+  it('refuses paths that are not labs', async () => {
+    const none = await run(['validate', 'no/such/dir']);
+    expect(none.code).toBe(2);
+    expect(none.err).toBe('kubelab: cannot validate no/such/dir: no such file or folder\n');
+    const file = await run(['validate', 'package.json']);
+    expect(file.code).toBe(2);
+    expect(file.err).toContain('is a file; give a lab folder');
+  });
+});
