@@ -198,7 +198,7 @@ async function renderLabPage(
     title: lab.title,
     lab,
     progress,
-    taskHtml: renderMarkdown(task),
+    taskHtml: renderMarkdown(withoutLeadingTitle(task)),
     topology: buildTopology(scenarioObjects, lab),
     ...matrix,
     hints: ctx.actions.revealedHints(lab, progress),
@@ -207,6 +207,11 @@ async function renderLabPage(
     checkError: extra.checkError,
     editorText: extra.editorText ?? progress.lastManifests ?? starterManifest(lab),
   });
+}
+
+/** The lab page already has the title as its heading; the task's own `# Title` would repeat it. */
+export function withoutLeadingTitle(markdown: string): string {
+  return markdown.replace(/^\s*# [^\n]*\n/, '');
 }
 
 /** What the editor holds before the first attempt: the frame of a policy, not the answer. */

@@ -1,0 +1,213 @@
+/**
+ * The real WebDeps: labs from labs/ and scenarios/, the grader, one simulated cluster per learner
+ * and lab (or a real cluster when kind + Docker are there), progress in SQLite.
+ */
+import { readFile } from 'node:fs/promises';
+import type { Cluster, ProgressFn } from '../cluster/types.js';
+import { checkDocker, describeDocker } from '../cluster/docker.js';
+import { DEFAULT_CLUSTER_NAME, KindCli, kindContextName } from '../cluster/kind.js';
+import { connectKube } from '../cluster/kube.js';
+import { execaRunner, type Runner } from '../cluster/runner.js';
+import { isKubelabError } from '../errors.js';
+import { gradeLab } from '../grader/index.js';
+import { PolicyOracle } from '../grader/oracle.js';
+import { planCheck } from '../grader/plan.js';
+import { ScenarioClusters } from '../grader/simulated.js';
+import { takeSnapshot } from '../grader/snapshot.js';
+import {
+  listLabs,
+  loadLab,
+  loadScenario,
+  readLabPage,
+  readScenarioObjects,
+  type RootArg,
+} from '../labs/index.js';
+import type { Lab, Scenario } from '../labs/model.js';
+import { DEFAULT_DB_PATH, ProgressStore } from '../store/index.js';
+import { ClusterChecker, SimulatedChecker, type Prediction } from './checker.js';
+import type { ActiveCluster, LabCatalogue, ModeInfo, WebDeps } from './deps.js';
+import type { MatrixProbe } from './matrix.js';
+
+export interface DefaultWebDepsOptions {
+  /** SQLite file (default ./.kubelab/kubelab.db); `:memory:` keeps nothing. */
+  dbPath?: string;
+  /**
+   * `auto`: a running kind cluster named kubelab if Docker and kind are there, else simulated
+   * (with a provision button when a cluster could be created). `simulated` / `kube` force a mode.
+   */
+  mode?: 'auto' | 'simulated' | 'kube';
+  /** kubeconfig context for `kube` mode (default: the current context). */
+  context?: string;
+  kubeconfig?: string;
+  /** Where labs/ and scenarios/ are (default: the repository's). */
+  labsRoot?: RootArg;
+  allowedHostnames?: string[];
+  log?: (message: string) => void;
+  env?: NodeJS.ProcessEnv;
+  runner?: Runner;
+  /** Most simulated learner sessions kept in memory. */
+  maxSessions?: number;
+  /**
+   * Creates kind + Calico and returns the cluster (from server/cluster; wired by the lead). Without
+   * it, the page explains how to get a real cluster from the command line instead.
+   */
+  provisionRealCluster?: (onProgress: ProgressFn) => Promise<Cluster>;
+}
+
+export interface DefaultWebDeps extends WebDeps {
+  close(): void;
+}
+
+export async function createDefaultWebDeps(opts: DefaultWebDepsOptions = {}): Promise<DefaultWebDeps> {
+  const env = opts.env ?? process.env;
+  const store = ProgressStore.open(opts.dbPath ?? DEFAULT_DB_PATH);
+  const labs = labCatalogue(opts.labsRoot);
+  const scenarios = new ScenarioCache();
+  const simulated: ActiveCluster = {
+    info: { mode: 'simulated', description: 'simulated cluster (in-process)' },
+    checker: simulatedChecker(scenarios, opts.maxSessions),
+  };
+
+  const deps: DefaultWebDeps = {
+    labs,
+    cluster: simulated,
+    store,
+    clock: () => new Date(),
+    ...(opts.allowedHostnames ? { allowedHostnames: opts.allowedHostnames } : {}),
+    ...(opts.log ? { log: opts.log } : {}),
+    close: () => store.close(),
+  };
+
+  const mode = opts.mode ?? 'auto';
+  if (mode === 'simulated') {
+    simulated.info.reason = 'You chose the simulated cluster.';
+    deps.provisionUnavailable = 'restart kubelab without --simulated.';
+    return deps;
+  }
+  if (mode === 'kube') {
+    const cluster = await connectKube({
+      ...(opts.context ? { context: opts.context } : {}),
+      ...(opts.kubeconfig ? { kubeconfig: opts.kubeconfig } : {}),
+      env,
+    });
+    deps.cluster = realCluster(cluster, scenarios);
+    return deps;
+  }
+
+  // auto: use the kubelab kind cluster when it already runs; offer to create it when it could be.
+  const runner = opts.runner ?? execaRunner(env);
+  const docker = await checkDocker(runner, 5_000);
+  if (docker.status !== 'ok') {
+    const d = describeDocker(docker);
+    simulated.info.reason = `No real cluster: ${d.summary}.`;
+    deps.provisionUnavailable = d.fix ?? 'install and start Docker, then restart kubelab.';
+    return deps;
+  }
+  const kind = new KindCli(runner);
+  if ((await kind.version()) === undefined) {
+    simulated.info.reason = 'No real cluster: kind is not installed.';
+    deps.provisionUnavailable = 'install kind (https://kind.sigs.k8s.io), then restart kubelab.';
+    return deps;
+  }
+  if ((await kind.clusters()).includes(DEFAULT_CLUSTER_NAME)) {
+    try {
+      const kubeconfigYaml = await kind.kubeconfig(DEFAULT_CLUSTER_NAME);
+      const cluster = await connectKube({
+        kubeconfigYaml,
+        context: kindContextName(DEFAULT_CLUSTER_NAME),
+        env,
+      });
+      deps.cluster = realCluster(cluster, scenarios);
+      return deps;
+    } catch (e) {
+      if (!isKubelabError(e)) throw e;
+      simulated.info.reason = `The kind cluster ${DEFAULT_CLUSTER_NAME} exists but does not answer (${e.message}).`;
+    }
+  } else {
+    simulated.info.reason = 'Docker and kind are ready, but the kubelab cluster does not exist yet.';
+  }
+  const provision = opts.provisionRealCluster;
+  if (provision) {
+    deps.provision = async (onProgress) => realCluster(await provision(onProgress), scenarios);
+  } else {
+    deps.provisionUnavailable = 'create it with `kubelab cluster up`, then restart kubelab.';
+  }
+  return deps;
+}
+
+/** Lab files are read per request so a lab author sees edits on reload; scenarios are cached. */
+export function labCatalogue(root?: RootArg): LabCatalogue {
+  return {
+    list: () => listLabs(root),
+    get: (id) => loadLab(id, root),
+    page: (lab, kind) => readLabPage(lab, kind),
+    solution: (lab) => readFile(lab.files.solution, 'utf8'),
+    scenarioObjects: async (lab) => readScenarioObjects(await loadScenario(lab.scenario)),
+  };
+}
+
+/** Scenarios parsed once per server: every check needs one, and they do not change while serving. */
+class ScenarioCache {
+  private readonly cache = new Map<string, Promise<Scenario>>();
+
+  get(name: string): Promise<Scenario> {
+    let s = this.cache.get(name);
+    if (!s) {
+      s = loadScenario(name);
+      this.cache.set(name, s);
+      s.catch(() => this.cache.delete(name));
+    }
+    return s;
+  }
+}
+
+export function simulatedChecker(
+  scenarios: ScenarioCache = new ScenarioCache(),
+  maxSessions?: number,
+): SimulatedChecker {
+  const clusters = new ScenarioClusters();
+  return new SimulatedChecker({
+    freshCluster: async (lab) => clusters.fresh(await scenarios.get(lab.scenario)),
+    grade: async (lab, cluster) => gradeLab({ lab, scenario: await scenarios.get(lab.scenario), cluster }),
+    predict: predictConnectivity,
+    ...(maxSessions !== undefined ? { maxSessions } : {}),
+  });
+}
+
+function realCluster(cluster: Cluster, scenarios: ScenarioCache): ActiveCluster {
+  const info: ModeInfo = { mode: 'kube', description: cluster.description };
+  return {
+    info,
+    checker: new ClusterChecker({
+      cluster,
+      grade: async (lab, c) => gradeLab({ lab, scenario: await scenarios.get(lab.scenario), cluster: c }),
+      predict: predictConnectivity,
+      resetScenario: async (lab, c) => {
+        const scenario = await scenarios.get(lab.scenario);
+        for (const ns of scenario.namespaces) await c.deleteNamespace(ns, { timeoutMs: 120_000 });
+        await c.apply(await readScenarioObjects(scenario));
+        await c.waitReady(scenario.namespaces, { timeoutMs: 300_000 });
+      },
+    }),
+  };
+}
+
+/** The engine's prediction for every connectivity probe the grader would run now. */
+export async function predictConnectivity(lab: Lab, cluster: Cluster): Promise<Prediction> {
+  const snapshot = await takeSnapshot(cluster);
+  const oracle = new PolicyOracle(snapshot);
+  const probes: MatrixProbe[] = [];
+  for (const check of lab.checks) {
+    if (check.kind !== 'connectivity') continue;
+    for (const p of planCheck(lab, check, snapshot, oracle).probes) {
+      probes.push({
+        from: p.from,
+        to: p.to,
+        expected: p.expected,
+        outcome: p.predicted,
+        explanation: p.explanation,
+      });
+    }
+  }
+  return { probes };
+}

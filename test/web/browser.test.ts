@@ -1,0 +1,158 @@
+/**
+ * The real app (real labs, grader and simulated cluster) on an ephemeral loopback port, driven by
+ * Debian's chromium through playwright-core. Chromium missing is a failure with instructions: CI
+ * installs it (apt-get install -y chromium), so a silent skip would hide a broken pipeline.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { startServer, type RunningServer } from '../../server/cli/serve.js';
+import {
+  REPO_ROOT,
+  SOLUTION_FILE,
+  WRONG_POLICY_FILE,
+  launchChromium,
+  pressCheck,
+  writePolicy,
+  type Browser,
+} from '../../scripts/screenshots.js';
+
+const OUT = join(REPO_ROOT, 'test-output', 'browser');
+
+let server: RunningServer;
+const browsers: Browser[] = [];
+
+beforeAll(async () => {
+  server = await startServer({ host: '127.0.0.1', port: 0, dbPath: ':memory:', mode: 'simulated' });
+});
+
+afterAll(async () => {
+  await Promise.all(browsers.map((b) => b.close()));
+  await server?.close();
+});
+
+async function open(opts: Parameters<typeof launchChromium>[0] = {}): Promise<Page> {
+  const browser = await launchChromium(opts);
+  browsers.push(browser);
+  const page = await browser.context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => {
+    // A CSP violation or a script error shows up here; the app must produce none.
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  (page as Page & { jsErrors: string[] }).jsErrors = errors;
+  return page;
+}
+
+const jsErrors = (page: Page) => (page as Page & { jsErrors: string[] }).jsErrors;
+
+describe('a learner in the browser', () => {
+  it('opens the catalogue, fails with a wrong policy, passes with the right one and reaches the completion page', async () => {
+    const page = await open({ width: 1280, height: 900 });
+    await page.goto(server.url);
+    await expect.poll(() => page.title()).toContain('Labs');
+    const link = page.locator('a[href="/labs/np-backend"]');
+    const card = page.locator('.lab-card', { has: link });
+    expect(await card.textContent()).toMatch(/not started/);
+    expect(await card.textContent()).toMatch(/CKA/);
+    await link.click();
+    await page.waitForURL(/\/labs\/np-backend$/);
+    await page.locator('.CodeMirror').waitFor();
+    expect(await page.locator('.matrix-caption').textContent()).toContain('Before your policy');
+    expect(await page.locator('.cell-bad').count()).toBeGreaterThan(0); // "all open" is not what the lab wants
+    await page.screenshot({ path: join(OUT, 'lab-page.png'), fullPage: true });
+
+    await writePolicy(page, await readFile(WRONG_POLICY_FILE, 'utf8'));
+    await pressCheck(page);
+    const failed = page.locator('#section-result');
+    expect(await failed.locator('.verdict-title').textContent()).toBe('Not yet');
+    const failedText = (await failed.textContent()) ?? '';
+    expect(failedText).toMatch(/DNS|dns/);
+    expect(await failed.locator('table.probes td').count()).toBeGreaterThan(0);
+    expect(await page.locator('#matrix-title').isVisible()).toBe(true);
+    expect(await page.locator('.matrix-caption').textContent()).toContain('With your policies');
+    await page.screenshot({ path: join(OUT, 'result-failed.png'), fullPage: true });
+
+    await writePolicy(page, await readFile(SOLUTION_FILE, 'utf8'));
+    await pressCheck(page);
+    expect(await failed.locator('.verdict-title').textContent()).toBe('Passed');
+    expect(await page.locator('#section-matrix .cell-bad').count()).toBe(0);
+    await page.screenshot({ path: join(OUT, 'result-passed.png'), fullPage: true });
+
+    await page.getByRole('link', { name: 'Continue to the completion page' }).click();
+    await page.waitForURL(/\/labs\/np-backend\/complete$/);
+    expect(await page.locator('article.completion').textContent()).not.toBe('');
+    await page.screenshot({ path: join(OUT, 'completion.png'), fullPage: true });
+
+    await page.goto(server.url);
+    expect(await card.locator('.progress').textContent()).toContain('passed');
+    expect(jsErrors(page)).toEqual([]);
+  });
+
+  it('hints open one at a time and the solution only after confirming', async () => {
+    const page = await open();
+    await page.goto(`${server.url}labs/np-backend`);
+    await page.getByRole('button', { name: 'Show a hint' }).click();
+    await page.locator('ol.hints li').first().waitFor();
+    expect(await page.locator('ol.hints li').count()).toBe(1);
+    await page.getByRole('button', { name: 'Show the next hint' }).click();
+    await expect.poll(() => page.locator('ol.hints li').count()).toBe(2);
+
+    await page.getByRole('button', { name: 'Show the solution' }).click();
+    // The confirmation box is required: nothing is revealed without it.
+    expect(await page.locator('pre.solution').count()).toBe(0);
+    await page.getByLabel('Yes, show me the solution').check();
+    await page.getByRole('button', { name: 'Show the solution' }).click();
+    await page.locator('pre.solution').waitFor();
+    expect(await page.locator('pre.solution').textContent()).toContain('np-backend');
+    await page.reload();
+    expect(await page.locator('ol.hints li').count()).toBe(2);
+    expect(await page.locator('pre.solution').count()).toBe(1);
+    expect(jsErrors(page)).toEqual([]);
+  });
+
+  it('works without JavaScript: the plain textarea posts and the page shows the result', async () => {
+    const page = await open({ javaScriptEnabled: false });
+    await page.goto(`${server.url}labs/np-backend`);
+    expect(await page.locator('.CodeMirror').count()).toBe(0);
+    await page.locator('textarea#manifests').fill(await readFile(SOLUTION_FILE, 'utf8'));
+    await page.getByRole('button', { name: /^Check/ }).click();
+    await page.waitForURL(/\/labs\/np-backend(#result)?$/);
+    expect(await page.locator('#section-result .verdict-title').textContent()).toBe('Passed');
+    await page.locator('textarea#manifests').fill('kind: [broken');
+    await page.getByRole('button', { name: /^Check/ }).click();
+    expect(await page.locator('#section-result').textContent()).toMatch(/line 1, column \d+/);
+  });
+
+  it('is usable from the keyboard: skip link, editor exit with Esc then Tab, visible focus', async () => {
+    const page = await open();
+    await page.goto(`${server.url}labs/np-backend`);
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to content');
+    await page.locator('.CodeMirror').click();
+    await page.keyboard.press('Tab'); // indents inside the editor
+    expect(await page.evaluate(() => document.activeElement?.closest('.CodeMirror') !== null)).toBe(true);
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('check-button');
+    const outline = await page.evaluate(() => getComputedStyle(document.activeElement as Element).outlineStyle);
+    expect(outline).toBe('solid');
+    await page.keyboard.press('Enter');
+    await page.locator('#section-result .verdict').waitFor();
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('result-title');
+  });
+
+  it('fits a phone screen without sideways scrolling', async () => {
+    const page = await open({ width: 390, height: 844 });
+    await page.goto(`${server.url}labs/np-backend`);
+    await writePolicy(page, await readFile(WRONG_POLICY_FILE, 'utf8'));
+    await pressCheck(page);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    await page.screenshot({ path: join(OUT, 'phone-result.png'), fullPage: true });
+    await page.goto(server.url);
+    await page.screenshot({ path: join(OUT, 'phone-catalogue.png'), fullPage: true });
+  });
+});

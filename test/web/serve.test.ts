@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { main } from '../../server/cli/main.js';
+import { memoryIO } from '../../server/cli/io.js';
+import { isLoopback, startServer } from '../../server/cli/serve.js';
+
+describe('kubelab serve', () => {
+  it('listens on loopback by default, on the port asked for (0 = any), and answers only loopback names', async () => {
+    const running = await startServer({ port: 0, dbPath: ':memory:', mode: 'simulated' });
+    try {
+      expect(running.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+      const res = await fetch(running.url);
+      expect(res.status).toBe(200);
+      expect(await res.text()).toContain('Labs');
+      const port = new URL(running.url).port;
+      const rebound = await fetch(`${running.url}api/labs`, { headers: { Host: `evil.example:${port}` } });
+      expect(rebound.status).toBe(403);
+    } finally {
+      await running.close();
+    }
+  });
+
+  it('a port in use is a clear error', async () => {
+    const first = await startServer({ port: 0, dbPath: ':memory:', mode: 'simulated' });
+    try {
+      const port = Number(new URL(first.url).port);
+      await expect(startServer({ port, dbPath: ':memory:', mode: 'simulated' })).rejects.toThrow(
+        `port ${port} on 127.0.0.1 is already in use`,
+      );
+    } finally {
+      await first.close();
+    }
+  });
+
+  it('refuses a bad --port and conflicting modes as usage errors', async () => {
+    const io = memoryIO();
+    expect(await main(['serve', '--port', 'eighty'], io)).toBe(2);
+    expect(io.stderrText()).toContain('--port must be a number');
+    const io2 = memoryIO();
+    expect(await main(['serve', '--simulated', '--kube'], io2)).toBe(2);
+    expect(io2.stderrText()).toContain('choose one of --simulated and --kube');
+  });
+
+  it('knows which hosts are loopback', () => {
+    expect(isLoopback('127.0.0.1')).toBe(true);
+    expect(isLoopback('localhost')).toBe(true);
+    expect(isLoopback('::1')).toBe(true);
+    expect(isLoopback('0.0.0.0')).toBe(false);
+    expect(isLoopback('192.168.1.4')).toBe(false);
+  });
+});

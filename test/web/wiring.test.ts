@@ -1,0 +1,164 @@
+/**
+ * The real wiring: labs/np-backend, the grader and the simulated cluster behind the HTTP API, and
+ * how `auto` mode decides between a real and a simulated cluster (with a scripted Runner).
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import request from 'supertest';
+import type { Cluster } from '../../server/cluster/types.js';
+import type { RunResult, Runner } from '../../server/cluster/runner.js';
+import { loadLab } from '../../server/labs/index.js';
+import type { Lab } from '../../server/labs/model.js';
+import { createApp } from '../../server/web/app.js';
+import { createDefaultWebDeps, type DefaultWebDeps } from '../../server/web/wiring.js';
+
+let deps: DefaultWebDeps;
+let app: ReturnType<typeof createApp>;
+let lab: Lab;
+
+beforeAll(async () => {
+  deps = await createDefaultWebDeps({ mode: 'simulated', dbPath: ':memory:' });
+  app = createApp(deps);
+  lab = await loadLab('np-backend');
+});
+
+afterAll(() => deps.close());
+
+const read = (file: string) => readFile(join(lab.dir, file), 'utf8');
+
+describe('the real np-backend lab over HTTP (simulated cluster)', () => {
+  it('is in the catalogue and its page renders', async () => {
+    const list = await request(app).get('/api/labs').expect(200);
+    expect(list.body.labs.map((l: { id: string }) => l.id)).toContain('np-backend');
+    const page = await request(app).get('/labs/np-backend').expect(200);
+    expect(page.text).toContain(lab.title);
+    expect(page.text).toContain('namespace</span> np-lab');
+    expect(page.text).toContain('Simulated cluster');
+    expect(page.text).toContain('You chose the simulated cluster.');
+  });
+
+  it('the matrix starts all open and matches the lab after the reference solution', async () => {
+    const agent = request.agent(app);
+    const before = await agent.get('/api/labs/np-backend/matrix').expect(200);
+    expect(before.body.before).toBe(true);
+    const outcomes = (before.body.cells as Array<Array<{ outcome: string } | null>>).flat().filter((c) => c !== null);
+    expect(outcomes.length).toBeGreaterThan(4);
+    expect(new Set(outcomes.map((c) => c!.outcome))).toEqual(new Set(['allowed']));
+
+    const report = await agent.post('/api/labs/np-backend/check').send({ manifests: await read('solution.yaml') }).expect(200);
+    expect(report.body.passed).toBe(true);
+    expect(report.body.cluster.mode).toBe('simulated');
+    const after = await agent.get('/api/labs/np-backend/matrix').expect(200);
+    expect(after.body.before).toBe(false);
+    const cells = (after.body.cells as Array<Array<{ ok: boolean } | null>>).flat().filter((c) => c !== null);
+    expect(cells.every((c) => c!.ok)).toBe(true);
+  });
+
+  it('fails every known-wrong attempt with explanations, and a later right answer replaces it', async () => {
+    const agent = request.agent(app);
+    for (const wrong of lab.knownWrong) {
+      const res = await agent.post('/api/labs/np-backend/check').send({ manifests: await read(wrong.file) }).expect(200);
+      expect(res.body.passed, wrong.file).toBe(false);
+      expect(res.body.status, wrong.file).toBe('failed');
+      const failing = (res.body.checks as Array<{ id: string; status: string }>).filter((c) => c.status === 'fail');
+      expect(failing.map((c) => c.id), wrong.file).toContain(wrong.failsCheck);
+    }
+    const right = await agent.post('/api/labs/np-backend/check').send({ manifests: await read('solution.yaml') }).expect(200);
+    expect(right.body.passed).toBe(true);
+  });
+
+  it('a policy the cluster rejects is a 400, and reset brings back the scenario', async () => {
+    const agent = request.agent(app);
+    const bad = await agent
+      .post('/api/labs/np-backend/check')
+      .send({
+        manifests:
+          'apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: x\nspec:\n  podSelector: {}\n  policyTypes: [Sideways]\n',
+      })
+      .expect(400);
+    expect(bad.body.error.code).toBe('BAD_INPUT');
+    await agent.post('/api/labs/np-backend/check').send({ manifests: await read('solution.yaml') }).expect(200);
+    await agent.post('/api/labs/np-backend/reset').expect(200);
+    const m = await agent.get('/api/labs/np-backend/matrix').expect(200);
+    expect(m.body.before).toBe(true);
+  });
+});
+
+function result(argv: string[], over: Partial<RunResult>): RunResult {
+  return { argv, exitCode: 0, stdout: '', stderr: '', notFound: false, timedOut: false, ...over };
+}
+
+/** Answers docker/kind commands from a table; anything else is "not found". */
+function scriptedRunner(answers: Record<string, Partial<RunResult>>): Runner {
+  return {
+    run: async (argv) => {
+      const key = Object.keys(answers).find((k) => argv.join(' ').startsWith(k));
+      return result(argv, key ? answers[key]! : { notFound: true, exitCode: undefined });
+    },
+  };
+}
+
+describe('auto mode', () => {
+  it('falls back to the simulated cluster when Docker is not running, and says why', async () => {
+    const d = await createDefaultWebDeps({
+      dbPath: ':memory:',
+      runner: scriptedRunner({
+        'docker info': { exitCode: 1, stderr: 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?' },
+      }),
+    });
+    expect(d.cluster.info.mode).toBe('simulated');
+    expect(d.cluster.info.reason).toMatch(/Docker daemon is not reachable/);
+    expect(d.provision).toBeUndefined();
+    expect(d.provisionUnavailable).toMatch(/Start Docker/);
+    d.close();
+  });
+
+  it('says so when kind is missing', async () => {
+    const d = await createDefaultWebDeps({
+      dbPath: ':memory:',
+      runner: scriptedRunner({ 'docker info': { stdout: '27.3.1\n' } }),
+    });
+    expect(d.cluster.info.reason).toContain('kind is not installed');
+    d.close();
+  });
+
+  it('offers to provision when Docker and kind are there but the cluster is not', async () => {
+    const provisioned: string[] = [];
+    const d = await createDefaultWebDeps({
+      dbPath: ':memory:',
+      runner: scriptedRunner({
+        'docker info': { stdout: '27.3.1\n' },
+        'kind version': { stdout: 'kind v0.31.0 go1.25.5 linux/amd64\n' },
+        'kind get clusters': { stderr: 'No kind clusters found.\n' },
+      }),
+      provisionRealCluster: async (onProgress) => {
+        onProgress({ step: 'creating', elapsedMs: 1 });
+        provisioned.push('yes');
+        return { mode: 'kube', description: 'context kind-kubelab' } as unknown as Cluster;
+      },
+    });
+    expect(d.cluster.info.mode).toBe('simulated');
+    expect(d.cluster.info.reason).toContain('does not exist yet');
+    const steps: string[] = [];
+    const active = await d.provision!((e) => steps.push(e.step));
+    expect(active.info).toEqual({ mode: 'kube', description: 'context kind-kubelab' });
+    expect(steps).toEqual(['creating']);
+    expect(provisioned).toEqual(['yes']);
+    d.close();
+  });
+
+  it('without a provisioner it tells the learner the command to run', async () => {
+    const d = await createDefaultWebDeps({
+      dbPath: ':memory:',
+      runner: scriptedRunner({
+        'docker info': { stdout: '27.3.1\n' },
+        'kind version': { stdout: 'kind v0.31.0 go1.25.5 linux/amd64\n' },
+        'kind get clusters': { stdout: '\n' },
+      }),
+    });
+    expect(d.provision).toBeUndefined();
+    expect(d.provisionUnavailable).toContain('kubelab cluster up');
+    d.close();
+  });
+});
