@@ -34,7 +34,9 @@ export interface Browser {
 }
 
 /** Chromium with a fresh profile; a clear error (not a skip) when it is not installed. */
-export async function launchChromium(opts: { javaScriptEnabled?: boolean; width?: number; height?: number } = {}): Promise<Browser> {
+export async function launchChromium(
+  opts: { javaScriptEnabled?: boolean; width?: number; height?: number } = {},
+): Promise<Browser> {
   if (!existsSync(CHROMIUM_PATH)) {
     throw new Error(
       `chromium not found at ${CHROMIUM_PATH}: install it (apt-get update && apt-get install -y chromium), ` +
@@ -99,7 +101,10 @@ export async function captureScreenshots(baseUrl: string, outDir: string): Promi
       const page = await browser.context.newPage();
       await page.goto(baseUrl);
       await shot(page, `${label}-catalogue`);
-      await page.getByRole('link', { name: /backend/i }).first().click();
+      await page
+        .getByRole('link', { name: /backend/i })
+        .first()
+        .click();
       await page.locator('.CodeMirror').waitFor();
       await shot(page, `${label}-lab`);
       await writePolicy(page, wrong);

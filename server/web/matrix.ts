@@ -85,7 +85,7 @@ export function matrixFromReport(report: GradeReport): ConnectivityMatrix {
       });
     }
   }
-  return buildMatrix(probes, { basis: `observed by the check at ${report.startedAt}`, before: false });
+  return buildMatrix(probes, { basis: 'observed by your last check', before: false });
 }
 
 /** Short words for a cell. */

@@ -48,7 +48,9 @@ export function buildTopology(objects: KubeObject[], lab: Lab): TopologyNamespac
     c.kind === 'policy' && c.selects ? [{ namespace: c.namespace, podSelector: c.selects }] : [],
   );
   const subjects =
-    policySubjects.length > 0 ? policySubjects : lab.checks.flatMap((c) => (c.kind === 'policy' ? [] : [c.from]));
+    policySubjects.length > 0
+      ? policySubjects
+      : lab.checks.flatMap((c) => (c.kind === 'policy' ? [] : [c.from]));
   for (const o of objects) {
     const namespace = o.metadata.namespace ?? (o.kind === 'Namespace' ? o.metadata.name : 'default');
     if (o.kind === 'Namespace') ns(o.metadata.name);

@@ -66,7 +66,9 @@ describe('lab page', () => {
   it('renders the task as sanitised Markdown with the scenario, matrix, editor and hints', async () => {
     const { app } = setup();
     const res = await request(app).get('/labs/np-fake').expect(200);
-    expect(res.text).toContain('<h1>The task</h1>');
+    // The page's own title replaces the task's `# The task`.
+    expect(res.text).toContain('<h1>Fake lab</h1>');
+    expect(res.text).not.toContain('The task');
     expect(res.text).toContain('<strong>np-backend</strong>');
     expect(res.text).not.toContain('<script>alert');
     expect(res.text).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');

@@ -137,7 +137,9 @@ describe('a learner in the browser', () => {
     await page.keyboard.press('Escape');
     await page.keyboard.press('Tab');
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('check-button');
-    const outline = await page.evaluate(() => getComputedStyle(document.activeElement as Element).outlineStyle);
+    const outline = await page.evaluate(
+      () => getComputedStyle(document.activeElement as Element).outlineStyle,
+    );
     expect(outline).toBe('solid');
     await page.keyboard.press('Enter');
     await page.locator('#section-result .verdict').waitFor();
@@ -149,7 +151,9 @@ describe('a learner in the browser', () => {
     await page.goto(`${server.url}labs/np-backend`);
     await writePolicy(page, await readFile(WRONG_POLICY_FILE, 'utf8'));
     await pressCheck(page);
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    const overflow = await page.evaluate(
+      () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+    );
     expect(overflow).toBeLessThanOrEqual(0);
     await page.screenshot({ path: join(OUT, 'phone-result.png'), fullPage: true });
     await page.goto(server.url);

@@ -42,11 +42,16 @@ describe('the real np-backend lab over HTTP (simulated cluster)', () => {
     const agent = request.agent(app);
     const before = await agent.get('/api/labs/np-backend/matrix').expect(200);
     expect(before.body.before).toBe(true);
-    const outcomes = (before.body.cells as Array<Array<{ outcome: string } | null>>).flat().filter((c) => c !== null);
+    const outcomes = (before.body.cells as Array<Array<{ outcome: string } | null>>)
+      .flat()
+      .filter((c) => c !== null);
     expect(outcomes.length).toBeGreaterThan(4);
     expect(new Set(outcomes.map((c) => c!.outcome))).toEqual(new Set(['allowed']));
 
-    const report = await agent.post('/api/labs/np-backend/check').send({ manifests: await read('solution.yaml') }).expect(200);
+    const report = await agent
+      .post('/api/labs/np-backend/check')
+      .send({ manifests: await read('solution.yaml') })
+      .expect(200);
     expect(report.body.passed).toBe(true);
     expect(report.body.cluster.mode).toBe('simulated');
     const after = await agent.get('/api/labs/np-backend/matrix').expect(200);
@@ -58,13 +63,24 @@ describe('the real np-backend lab over HTTP (simulated cluster)', () => {
   it('fails every known-wrong attempt with explanations, and a later right answer replaces it', async () => {
     const agent = request.agent(app);
     for (const wrong of lab.knownWrong) {
-      const res = await agent.post('/api/labs/np-backend/check').send({ manifests: await read(wrong.file) }).expect(200);
+      const res = await agent
+        .post('/api/labs/np-backend/check')
+        .send({ manifests: await read(wrong.file) })
+        .expect(200);
       expect(res.body.passed, wrong.file).toBe(false);
       expect(res.body.status, wrong.file).toBe('failed');
-      const failing = (res.body.checks as Array<{ id: string; status: string }>).filter((c) => c.status === 'fail');
-      expect(failing.map((c) => c.id), wrong.file).toContain(wrong.failsCheck);
+      const failing = (res.body.checks as Array<{ id: string; status: string }>).filter(
+        (c) => c.status === 'fail',
+      );
+      expect(
+        failing.map((c) => c.id),
+        wrong.file,
+      ).toContain(wrong.failsCheck);
     }
-    const right = await agent.post('/api/labs/np-backend/check').send({ manifests: await read('solution.yaml') }).expect(200);
+    const right = await agent
+      .post('/api/labs/np-backend/check')
+      .send({ manifests: await read('solution.yaml') })
+      .expect(200);
     expect(right.body.passed).toBe(true);
   });
 
@@ -78,7 +94,10 @@ describe('the real np-backend lab over HTTP (simulated cluster)', () => {
       })
       .expect(400);
     expect(bad.body.error.code).toBe('BAD_INPUT');
-    await agent.post('/api/labs/np-backend/check').send({ manifests: await read('solution.yaml') }).expect(200);
+    await agent
+      .post('/api/labs/np-backend/check')
+      .send({ manifests: await read('solution.yaml') })
+      .expect(200);
     await agent.post('/api/labs/np-backend/reset').expect(200);
     const m = await agent.get('/api/labs/np-backend/matrix').expect(200);
     expect(m.body.before).toBe(true);
@@ -104,7 +123,11 @@ describe('auto mode', () => {
     const d = await createDefaultWebDeps({
       dbPath: ':memory:',
       runner: scriptedRunner({
-        'docker info': { exitCode: 1, stderr: 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?' },
+        'docker info': {
+          exitCode: 1,
+          stderr:
+            'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?',
+        },
       }),
     });
     expect(d.cluster.info.mode).toBe('simulated');

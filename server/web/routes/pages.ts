@@ -11,7 +11,7 @@ import type { AppContext } from '../app.js';
 import { isConfirmed } from '../actions.js';
 import { learnerOf } from '../learner.js';
 import { renderMarkdown } from '../markdown.js';
-import type { ConnectivityMatrix } from '../matrix.js';
+import { matrixFromReport, type ConnectivityMatrix } from '../matrix.js';
 import { buildTopology } from '../topology.js';
 import { isPartial, labSummary, reportView } from '../view-model.js';
 
@@ -42,7 +42,12 @@ export function pageRoutes(ctx: AppContext): Router {
       const { report } = await actions.check(lab, learnerId, manifests);
       if (!isPartial(req)) return res.redirect(303, `/labs/${lab.id}#result`);
       const progress = actions.progress(lab, learnerId);
-      const matrix = await matrixOrProblem(ctx, lab, learnerId);
+      // What the check itself observed; when it could not probe (environment), the live prediction.
+      const observed = matrixFromReport(report);
+      const matrix =
+        observed.sources.length > 0
+          ? { matrix: observed, matrixProblem: undefined }
+          : await matrixOrProblem(ctx, lab, learnerId);
       res.json({
         passed: report.passed,
         status: report.status,
