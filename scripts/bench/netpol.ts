@@ -4,7 +4,17 @@
  * policies in <= 1 s, and time per pair not growing with size (the cost should follow the pairs).
  */
 import { performance } from 'node:perf_hooks';
-import { compileNetwork, computeMatrix, evaluate, type NetworkModel, type NetworkPolicyModel, type PodModel } from '../../server/netpol/index.js';
+import {
+  compileNetwork,
+  computeMatrix,
+  evaluate,
+  type NetworkModel,
+  type NetworkPolicyModel,
+  type NetworkPolicyPeer,
+  type NetworkPolicyPort,
+  type PodModel,
+  type PolicyType,
+} from '../../server/netpol/index.js';
 import type { BenchSection } from '../bench.js';
 
 /** A small deterministic generator (mulberry32) so every run builds the same cluster. */
@@ -26,7 +36,11 @@ export function syntheticCluster(podCount: number, seed = 42): NetworkModel {
   const appCount = Math.max(4, Math.round(podCount / 10));
   const namespaces = Array.from({ length: nsCount }, (_, i) => ({
     name: `ns-${i}`,
-    labels: { 'kubernetes.io/metadata.name': `ns-${i}`, team: `team-${i % 5}`, env: i % 3 === 0 ? 'prod' : 'dev' },
+    labels: {
+      'kubernetes.io/metadata.name': `ns-${i}`,
+      team: `team-${i % 5}`,
+      env: i % 3 === 0 ? 'prod' : 'dev',
+    },
   }));
   const tiers = ['web', 'api', 'db', 'cache'] as const;
   const pods: PodModel[] = Array.from({ length: podCount }, (_, i) => ({
@@ -44,22 +58,53 @@ export function syntheticCluster(podCount: number, seed = 42): NetworkModel {
     const shape = i % 5;
     const podSelector = { matchLabels: { app: `app-${Math.floor(rnd() * appCount)}` } };
     // Mostly distinct selectors, so identical peers (which compile once) are the exception.
-    const peers = [
+    const subnet = Math.floor(rnd() * 4);
+    const peers: NetworkPolicyPeer[] = [
       { podSelector: { matchLabels: { app: `app-${Math.floor(rnd() * appCount)}` } } },
       { podSelector: { matchLabels: { tier: pick(tiers), app: `app-${Math.floor(rnd() * appCount)}` } } },
-      { namespaceSelector: { matchLabels: { team: `team-${Math.floor(rnd() * 5)}` } }, podSelector: { matchExpressions: [{ key: 'tier', operator: 'In' as const, values: [pick(tiers), pick(tiers)] }] } },
-      { ipBlock: { cidr: `10.0.${Math.floor(rnd() * 4)}.0/24`, except: [`10.0.${Math.floor(rnd() * 4)}.${16 * Math.floor(rnd() * 16)}/28`] } },
-      { namespaceSelector: { matchExpressions: [{ key: 'env', operator: 'NotIn' as const, values: ['prod'] }] } },
+      {
+        namespaceSelector: { matchLabels: { team: `team-${Math.floor(rnd() * 5)}` } },
+        podSelector: {
+          matchExpressions: [{ key: 'tier', operator: 'In' as const, values: [pick(tiers), pick(tiers)] }],
+        },
+      },
+      {
+        ipBlock: {
+          cidr: `10.0.${subnet}.0/24`,
+          except: [`10.0.${subnet}.${16 * Math.floor(rnd() * 16)}/28`],
+        },
+      },
+      {
+        namespaceSelector: {
+          matchExpressions: [{ key: 'env', operator: 'NotIn' as const, values: ['prod'] }],
+        },
+      },
     ];
-    const ports = [[{ port: 80 }], [{ port: 'http' }], [{ port: 8000, endPort: 9000 }], [{ protocol: 'UDP' as const, port: 53 }], []][shape]!;
+    const portChoices: NetworkPolicyPort[][] = [
+      [{ port: 80 }],
+      [{ port: 'http' }],
+      [{ port: 8000, endPort: 9000 }],
+      [{ protocol: 'UDP', port: 53 }],
+      [],
+    ];
+    const ports = portChoices[shape]!;
+    const policyTypes: PolicyType[] = shape % 2 === 0 ? ['Ingress', 'Egress'] : ['Ingress'];
     return {
       namespace,
       name: `policy-${i}`,
       spec: {
-        podSelector: shape === 4 ? { matchExpressions: [{ key: 'canary', operator: 'Exists' as const }] } : podSelector,
-        policyTypes: shape % 2 === 0 ? ['Ingress', 'Egress'] : ['Ingress'],
+        podSelector:
+          shape === 4 ? { matchExpressions: [{ key: 'canary', operator: 'Exists' as const }] } : podSelector,
+        policyTypes,
         ingress: [{ from: [pick(peers), pick(peers)], ports }],
-        ...(shape % 2 === 0 ? { egress: [{ to: [pick(peers)], ports: [{ port: 80 }] }, { to: [peers[2]!], ports }] } : {}),
+        ...(shape % 2 === 0
+          ? {
+              egress: [
+                { to: [pick(peers)], ports: [{ port: 80 }] },
+                { to: [peers[2]!], ports },
+              ],
+            }
+          : {}),
       },
     };
   });
@@ -121,12 +166,20 @@ export const section: BenchSection = {
     let probes = 0;
     for (let i = 0; i < 200; i++) {
       for (let j = 0; j < 100; j++) {
-        evaluate(net, { kind: 'pod', pod: net.pods[i]! }, { kind: 'pod', pod: net.pods[(i * 7 + j) % 1000]! }, 80, 'TCP');
+        evaluate(
+          net,
+          { kind: 'pod', pod: net.pods[i]! },
+          { kind: 'pod', pod: net.pods[(i * 7 + j) % 1000]! },
+          80,
+          'TCP',
+        );
         probes++;
       }
     }
     const evalMs = performance.now() - t0;
-    console.log(`evaluate (verdict with reasons): ${probes} probes in ${evalMs.toFixed(1)} ms = ${((probes / evalMs) * 1000).toFixed(0)} probes/s`);
+    console.log(
+      `evaluate (verdict with reasons): ${probes} probes in ${evalMs.toFixed(1)} ms = ${((probes / evalMs) * 1000).toFixed(0)} probes/s`,
+    );
     const maxRssMiB = process.resourceUsage().maxRSS / 1024;
     console.log(`peak RSS (whole process): ${maxRssMiB.toFixed(0)} MiB`);
     const at1000 = results[1]!;
@@ -136,7 +189,9 @@ export const section: BenchSection = {
     const withinTarget = at1000.totalMs <= 1000;
     // 1.5x headroom for timer noise on a shared 2-core machine.
     const scalesWithPairs = perPair2000 <= perPair1000 * 1.5;
-    console.log(`target 1000 pods x 500 policies <= 1000 ms: ${at1000.totalMs.toFixed(1)} ms ${withinTarget ? 'ok' : 'MISSED'}`);
+    console.log(
+      `target 1000 pods x 500 policies <= 1000 ms: ${at1000.totalMs.toFixed(1)} ms ${withinTarget ? 'ok' : 'MISSED'}`,
+    );
     console.log(
       `time per pair 1000 -> 2000 pods: ${(perPair1000 * 1e6).toFixed(1)} -> ${(perPair2000 * 1e6).toFixed(1)} ns ${scalesWithPairs ? 'ok' : 'GROWS FASTER THAN PAIRS'}`,
     );

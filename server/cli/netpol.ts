@@ -38,7 +38,9 @@ export function registerNetpol(program: Command, io: CliIO): void {
 
   netpol
     .command('check')
-    .description('Say whether connections are allowed, and why (every pod pair on every declared port without --probe)')
+    .description(
+      'Say whether connections are allowed, and why (every pod pair on every declared port without --probe)',
+    )
     .argument('<inputs...>', 'YAML/JSON files, directories (read recursively) or - for stdin')
     .option(
       '--probe <spec>',
@@ -49,16 +51,26 @@ export function registerNetpol(program: Command, io: CliIO): void {
     .option('--json', 'print {"results":[...]} as JSON')
     .action(async (inputs: string[], opts: { probe: string[]; json?: boolean }) => {
       const net = await loadNetwork(inputs, io);
-      const probes = opts.probe.length > 0 ? opts.probe.map((spec) => resolveProbe(net, parseProbeSpec(spec))) : allDeclaredProbes(net);
+      const probes =
+        opts.probe.length > 0
+          ? opts.probe.map((spec) => resolveProbe(net, parseProbeSpec(spec)))
+          : allDeclaredProbes(net);
       const results = probes.map((p) => evaluate(net, p.from, p.to, p.port, p.protocol));
-      io.stdout(opts.json ? `${JSON.stringify({ results: results.map(resultJson) }, null, 2)}\n` : formatResults(results));
+      io.stdout(
+        opts.json
+          ? `${JSON.stringify({ results: results.map(resultJson) }, null, 2)}\n`
+          : formatResults(results),
+      );
     });
 
   netpol
     .command('matrix')
     .description('Print the full source x destination matrix')
     .argument('<inputs...>', 'YAML/JSON files, directories (read recursively) or - for stdin')
-    .option('--port <port>', "PORT[/PROTO] to probe on every destination (default: each destination's declared ports)")
+    .option(
+      '--port <port>',
+      "PORT[/PROTO] to probe on every destination (default: each destination's declared ports)",
+    )
     .option('--format <format>', `one of ${MATRIX_FORMATS.join(', ')}`, 'table')
     .action(async (inputs: string[], opts: { port?: string; format: string }) => {
       if (!isMatrixFormat(opts.format)) {
@@ -141,12 +153,19 @@ export function parsePortSpec(text: string, what: string): MatrixPort {
   }
   const problems = portNameProblems(portText);
   if (portText === '' || problems.length > 0) {
-    throw badInput(`bad ${what}: "${portText}" is neither a port number nor a valid port name`, [], SPEC_HELP);
+    throw badInput(
+      `bad ${what}: "${portText}" is neither a port number nor a valid port name`,
+      [],
+      SPEC_HELP,
+    );
   }
   return { port: portText, protocol };
 }
 
-function resolveProbe(net: CompiledNetwork, spec: ProbeSpec): { from: Endpoint; to: Endpoint; port: number | string; protocol: Protocol } {
+function resolveProbe(
+  net: CompiledNetwork,
+  spec: ProbeSpec,
+): { from: Endpoint; to: Endpoint; port: number | string; protocol: Protocol } {
   const endpoint = (ref: EndpointRef): Endpoint => {
     if (ref.kind === 'ip') return { kind: 'ip', ip: ref.ip };
     const pod = net.pod(ref.namespace, ref.name);
@@ -165,12 +184,18 @@ function resolveProbe(net: CompiledNetwork, spec: ProbeSpec): { from: Endpoint; 
   };
   const from = endpoint(spec.from);
   const to = endpoint(spec.to);
-  if (typeof spec.port === 'string' && to.kind === 'pod' && !to.pod.ports.some((p) => p.name === spec.port && p.protocol === spec.protocol)) {
+  if (
+    typeof spec.port === 'string' &&
+    to.kind === 'pod' &&
+    !to.pod.ports.some((p) => p.name === spec.port && p.protocol === spec.protocol)
+  ) {
     const names = to.pod.ports.filter((p) => p.name).map((p) => `${p.name} (${p.protocol} ${p.port})`);
     throw badInput(
       `${podKey(to.pod.namespace, to.pod.name)} has no ${spec.protocol} port named "${spec.port}"`,
       [],
-      names.length > 0 ? `Its named ports: ${names.join(', ')}.` : 'It declares no named ports; use a port number.',
+      names.length > 0
+        ? `Its named ports: ${names.join(', ')}.`
+        : 'It declares no named ports; use a port number.',
     );
   }
   return { from, to, port: spec.port, protocol: spec.protocol };
@@ -178,7 +203,9 @@ function resolveProbe(net: CompiledNetwork, spec: ProbeSpec): { from: Endpoint; 
 
 /** Every ordered pair of distinct pods, on every port the destination declares. */
 function allDeclaredProbes(net: CompiledNetwork) {
-  const pods = [...net.pods].sort((a, b) => podKey(a.namespace, a.name).localeCompare(podKey(b.namespace, b.name)));
+  const pods = [...net.pods].sort((a, b) =>
+    podKey(a.namespace, a.name).localeCompare(podKey(b.namespace, b.name)),
+  );
   const out: Array<{ from: Endpoint; to: Endpoint; port: number; protocol: Protocol }> = [];
   for (const src of pods) {
     for (const dst of pods) {
@@ -188,7 +215,12 @@ function allDeclaredProbes(net: CompiledNetwork) {
         const key = `${p.port}/${p.protocol}`;
         if (seen.has(key)) continue;
         seen.add(key);
-        out.push({ from: { kind: 'pod', pod: src }, to: { kind: 'pod', pod: dst }, port: p.port, protocol: p.protocol });
+        out.push({
+          from: { kind: 'pod', pod: src },
+          to: { kind: 'pod', pod: dst },
+          port: p.port,
+          protocol: p.protocol,
+        });
       }
     }
   }
@@ -196,7 +228,14 @@ function allDeclaredProbes(net: CompiledNetwork) {
 }
 
 function resultJson(v: ConnectionVerdict) {
-  return { from: v.from, to: v.to, port: v.askedPort, protocol: v.protocol, allowed: v.allowed, reasons: v.reasons };
+  return {
+    from: v.from,
+    to: v.to,
+    port: v.askedPort,
+    protocol: v.protocol,
+    allowed: v.allowed,
+    reasons: v.reasons,
+  };
 }
 
 function formatResults(results: ConnectionVerdict[]): string {
@@ -204,14 +243,19 @@ function formatResults(results: ConnectionVerdict[]): string {
   const rows = results.map((v) => [
     v.from,
     v.to,
-    typeof v.askedPort === 'string' ? `${v.protocol} ${v.askedPort}${v.port !== undefined ? ` (${v.port})` : ''}` : `${v.protocol} ${v.askedPort}`,
+    typeof v.askedPort === 'string'
+      ? `${v.protocol} ${v.askedPort}${v.port !== undefined ? ` (${v.port})` : ''}`
+      : `${v.protocol} ${v.askedPort}`,
     v.allowed ? 'allowed' : 'denied',
     v.reasons.join('; '),
   ]);
   const header = ['FROM', 'TO', 'PORT', 'RESULT', 'REASON'];
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
   const line = (r: string[]) =>
-    r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ').trimEnd();
+    r
+      .map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!)))
+      .join('  ')
+      .trimEnd();
   const allowed = results.filter((v) => v.allowed).length;
   return `${[line(header), ...rows.map(line)].join('\n')}\n\n${results.length} probe${results.length === 1 ? '' : 's'}: ${allowed} allowed, ${results.length - allowed} denied\n`;
 }

@@ -123,7 +123,12 @@ export class CompiledNetwork {
   }
 
   /** Does this peer (as written in `policyNamespace`) match the pod? Used for pods outside the index too. */
-  peerMatchesPod(peer: NetworkPolicyPeer, policyNamespace: string, pod: PodModel, ipBlock?: CompiledIpBlock): boolean {
+  peerMatchesPod(
+    peer: NetworkPolicyPeer,
+    policyNamespace: string,
+    pod: PodModel,
+    ipBlock?: CompiledIpBlock,
+  ): boolean {
     if (peer.ipBlock) {
       const block = ipBlock ?? new CompiledIpBlock(peer.ipBlock);
       return pod.ips.some((ip) => block.contains(ip));
@@ -139,7 +144,11 @@ export class CompiledNetwork {
 
   /** Does the policy govern this pod's traffic (namespace, podSelector, not hostNetwork)? */
   policySelectsPod(policy: NetworkPolicyModel, pod: PodModel): boolean {
-    return !pod.hostNetwork && pod.namespace === policy.namespace && matchesSelector(policy.spec.podSelector, pod.labels);
+    return (
+      !pod.hostNetwork &&
+      pod.namespace === policy.namespace &&
+      matchesSelector(policy.spec.podSelector, pod.labels)
+    );
   }
 
   private compilePolicy(policy: NetworkPolicyModel): CompiledPolicy {
@@ -196,7 +205,11 @@ export class CompiledNetwork {
     return ipBlock ? { peer, pods, ipBlock } : { peer, pods };
   }
 
-  private peerPods(peer: NetworkPolicyPeer, policyNamespace: string, ipBlock: CompiledIpBlock | undefined): Bitset {
+  private peerPods(
+    peer: NetworkPolicyPeer,
+    policyNamespace: string,
+    ipBlock: CompiledIpBlock | undefined,
+  ): Bitset {
     const pods = new Bitset(this.pods.length);
     if (ipBlock) {
       this.podIps.forEach((ips, i) => {

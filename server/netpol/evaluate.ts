@@ -38,7 +38,8 @@ export function describeEndpoint(e: Endpoint): string {
 }
 
 export function describePort(port: number | undefined, protocol: Protocol, asked: number | string): string {
-  if (typeof asked === 'string') return port === undefined ? `${protocol} port "${asked}"` : `${protocol} ${port} ("${asked}")`;
+  if (typeof asked === 'string')
+    return port === undefined ? `${protocol} port "${asked}"` : `${protocol} ${port} ("${asked}")`;
   return `${protocol} ${asked}`;
 }
 
@@ -73,7 +74,9 @@ export function evaluate(
   const egress = judgeDirection(ctx, 'egress', source, destination);
   const ingress = judgeDirection(ctx, 'ingress', destination, source);
   const selfConnection =
-    source.kind === 'pod' && destination.kind === 'pod' && podKey(source.pod.namespace, source.pod.name) === toText;
+    source.kind === 'pod' &&
+    destination.kind === 'pod' &&
+    podKey(source.pod.namespace, source.pod.name) === toText;
 
   const egressText = directionText('egress', egress, source, fromText, toText, portText);
   const ingressText = directionText('ingress', ingress, destination, toText, fromText, portText);
@@ -89,7 +92,9 @@ export function evaluate(
     reasons.push(egressText, ingressText);
   } else if (selfConnection) {
     allowed = true;
-    reasons.push(`${fromText} is connecting to itself: a pod's traffic to itself is never blocked by NetworkPolicy`);
+    reasons.push(
+      `${fromText} is connecting to itself: a pod's traffic to itself is never blocked by NetworkPolicy`,
+    );
   } else {
     allowed = egress.allowed && ingress.allowed;
     // Most important first: whichever direction blocks, then the other.
@@ -126,7 +131,12 @@ function canonical(net: CompiledNetwork, e: Endpoint): Endpoint {
   return known ? { kind: 'pod', pod: known } : e;
 }
 
-function judgeDirection(ctx: Context, direction: Direction, subject: Endpoint, peer: Endpoint): DirectionVerdict {
+function judgeDirection(
+  ctx: Context,
+  direction: Direction,
+  subject: Endpoint,
+  peer: Endpoint,
+): DirectionVerdict {
   const { net } = ctx;
   if (subject.kind !== 'pod' || subject.pod.hostNetwork) {
     return { isolated: false, isolatingPolicies: [], allowedBy: [], allowed: true };
@@ -139,7 +149,8 @@ function judgeDirection(ctx: Context, direction: Direction, subject: Endpoint, p
       ? net.isolatingPolicies(direction, subjectIndex).map((p) => net.policies[p]!)
       : net.policies.filter(
           (p) =>
-            (direction === 'ingress' ? p.isolatesIngress : p.isolatesEgress) && net.policySelectsPod(p.policy, subject.pod),
+            (direction === 'ingress' ? p.isolatesIngress : p.isolatesEgress) &&
+            net.policySelectsPod(p.policy, subject.pod),
         );
   if (policies.length === 0) return { isolated: false, isolatingPolicies: [], allowedBy: [], allowed: true };
 

@@ -65,7 +65,9 @@ function formatTable(m: Matrix): string {
     `${'from\\to'.padEnd(rowWidth)}  ${widths.map((w, j) => String(j + 1).padStart(w)).join(' ')}`,
   ];
   for (let i = 0; i < n; i++) {
-    lines.push(`${labels[i]!.padEnd(rowWidth)}  ${cells[i]!.map((c, j) => c.padStart(widths[j]!)).join(' ')}`);
+    lines.push(
+      `${labels[i]!.padEnd(rowWidth)}  ${cells[i]!.map((c, j) => c.padStart(widths[j]!)).join(' ')}`,
+    );
   }
   lines.push('', formatCountsLine(m));
   return `${lines.join('\n')}\n`;
@@ -160,10 +162,12 @@ function formatCountsLine(m: Matrix): string {
 /** Pod, policy and pair counts; the allowed/denied totals are on the last line. */
 function formatSummary(m: Matrix): string {
   const c = m.counts;
-  return [
-    `pods: ${c.pods} in ${c.namespaces} namespace${c.namespaces === 1 ? '' : 's'}`,
-    `policies: ${c.policies}`,
-    `probed: ${probedText(m)}`,
-    `${formatCountsLine(m)} (self pairs included)`,
-  ].join('\n') + '\n';
+  return (
+    [
+      `pods: ${c.pods} in ${c.namespaces} namespace${c.namespaces === 1 ? '' : 's'}`,
+      `policies: ${c.policies}`,
+      `probed: ${probedText(m)}`,
+      `${formatCountsLine(m)} (self pairs included)`,
+    ].join('\n') + '\n'
+  );
 }

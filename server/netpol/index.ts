@@ -30,7 +30,26 @@ export {
 } from './model.js';
 export { resolveNamedPort, portsMatch, portEntryMatches, isProtocol, PROTOCOLS } from './ports.js';
 export { parseCidr, CompiledIpBlock } from './ipblock.js';
-export { compileNetwork, CompiledNetwork, podKey, type CompiledPolicy, type CompiledRule, type Direction } from './compile.js';
-export { evaluate, explainVerdict, formatRuleRef, describeEndpoint, type ConnectionVerdict } from './evaluate.js';
-export { computeMatrix, type Matrix, type MatrixOptions, type MatrixPort, type MatrixCounts } from './matrix.js';
+export {
+  compileNetwork,
+  CompiledNetwork,
+  podKey,
+  type CompiledPolicy,
+  type CompiledRule,
+  type Direction,
+} from './compile.js';
+export {
+  evaluate,
+  explainVerdict,
+  formatRuleRef,
+  describeEndpoint,
+  type ConnectionVerdict,
+} from './evaluate.js';
+export {
+  computeMatrix,
+  type Matrix,
+  type MatrixOptions,
+  type MatrixPort,
+  type MatrixCounts,
+} from './matrix.js';
 export { formatMatrix, matrixJson, isMatrixFormat, MATRIX_FORMATS, type MatrixFormat } from './format.js';

@@ -130,7 +130,8 @@ export class CompiledIpBlock {
  * longer prefix, inside cidr). Returns a message, or undefined when it is fine.
  */
 export function exceptProblem(cidr: ParsedCidr, except: ParsedCidr): string | undefined {
-  if (cidr.family !== except.family || except.prefix <= cidr.prefix) return 'must be a strict subset of `cidr`';
+  if (cidr.family !== except.family || except.prefix <= cidr.prefix)
+    return 'must be a strict subset of `cidr`';
   // With a longer prefix, every address of the except network shares cidr's leading bits, so
   // testing the address as written is the same as testing its network address.
   return samePrefix(cidr.words, except.words, cidr.prefix) ? undefined : 'must be a strict subset of `cidr`';

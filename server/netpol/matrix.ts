@@ -83,7 +83,10 @@ export function computeMatrix(net: CompiledNetwork, opts: MatrixOptions = {}): M
         if (seen.has(key)) continue;
         seen.add(key);
         probed[d]!.push({ port: p.port, protocol: p.protocol });
-        const entry = destinationsByPort.get(key) ?? { port: { port: p.port, protocol: p.protocol }, destinations: [] };
+        const entry = destinationsByPort.get(key) ?? {
+          port: { port: p.port, protocol: p.protocol },
+          destinations: [],
+        };
         entry.destinations.push(d);
         destinationsByPort.set(key, entry);
       }
@@ -143,7 +146,11 @@ function cmp(a: string, b: string): number {
  * For each destination (net index) in `destinations`: the sources allowed to open `port` on it.
  * A named port that a destination does not define reaches nothing there, not even from itself.
  */
-export function allowedSourcesOnPort(net: CompiledNetwork, probe: MatrixPort, destinations: number[]): Map<number, Bitset> {
+export function allowedSourcesOnPort(
+  net: CompiledNetwork,
+  probe: MatrixPort,
+  destinations: number[],
+): Map<number, Bitset> {
   const n = net.pods.length;
   const { protocol } = probe;
   const full = Bitset.full(n);

@@ -21,8 +21,22 @@ import { isRecord } from '../manifests/load.js';
 import { ipFamily } from './ipblock.js';
 import { dns1123SubdomainProblems } from './names.js';
 import { isProtocol, isValidPortNumber, portNameProblems, PROTOCOLS } from './ports.js';
-import type { ContainerPortModel, FieldProblem, NamespaceModel, NetworkModel, NetworkPolicyModel, PodModel } from './types.js';
-import { ProblemCollector, describe, validateLabels, validateNetworkPolicy, validateObjectMeta, type LocatedFieldProblem } from './validate.js';
+import type {
+  ContainerPortModel,
+  FieldProblem,
+  NamespaceModel,
+  NetworkModel,
+  NetworkPolicyModel,
+  PodModel,
+} from './types.js';
+import {
+  ProblemCollector,
+  describe,
+  validateLabels,
+  validateNetworkPolicy,
+  validateObjectMeta,
+  type LocatedFieldProblem,
+} from './validate.js';
 
 export const SYNTHETIC_POD_SUBNET = '10.244.0.0/16';
 export const SYNTHETIC_NODE_IP = '172.18.0.2';
@@ -70,7 +84,12 @@ export function buildNetworkModel(
 
   objects.forEach((obj, index) => {
     if (!isRecord(obj)) {
-      problems.push({ index, path: '', fieldPath: [], message: `expected a Kubernetes object, got ${describe(obj)}` });
+      problems.push({
+        index,
+        path: '',
+        fieldPath: [],
+        message: `expected a Kubernetes object, got ${describe(obj)}`,
+      });
       return;
     }
     const kind = obj.kind;
@@ -80,7 +99,12 @@ export function buildNetworkModel(
       report(index, c.problems);
       if (ns) {
         if (namespaces.has(ns.name)) {
-          problems.push({ index, path: 'metadata.name', fieldPath: ['metadata', 'name'], message: `namespace ${ns.name} is defined twice` });
+          problems.push({
+            index,
+            path: 'metadata.name',
+            fieldPath: ['metadata', 'name'],
+            message: `namespace ${ns.name} is defined twice`,
+          });
         } else namespaces.set(ns.name, ns);
       }
     } else if (kind === 'Pod') {
@@ -112,7 +136,12 @@ export function buildNetworkModel(
         }
       }
     } else if (kind === undefined) {
-      problems.push({ index, path: 'kind', fieldPath: ['kind'], message: 'Required value: every object needs a kind' });
+      problems.push({
+        index,
+        path: 'kind',
+        fieldPath: ['kind'],
+        message: 'Required value: every object needs a kind',
+      });
     }
   });
 
@@ -135,7 +164,8 @@ export function assignSyntheticIps(pods: PodModel[]): void {
     }
     let ip: string;
     do {
-      if (next > 65534) throw badInput('too many pods to give synthetic IPs from 10.244.0.0/16 (at most 65525)');
+      if (next > 65534)
+        throw badInput('too many pods to give synthetic IPs from 10.244.0.0/16 (at most 65525)');
       ip = `10.244.${next >> 8}.${next & 255}`;
       next++;
     } while (used.has(ip));
@@ -152,12 +182,22 @@ function namespaceFrom(c: ProblemCollector, obj: Record<string, unknown>): Names
 
 function namespaceNameCheck(name: string): string[] {
   return name.length > 63 || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name)
-    ? ["a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character"]
+    ? [
+        "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character",
+      ]
     : [];
 }
 
-function podFrom(c: ProblemCollector, obj: Record<string, unknown>, defaultNamespace: string): PodModel | undefined {
-  const meta = validateObjectMeta(c, obj.metadata, { namespaced: true, defaultNamespace, nameCheck: dns1123SubdomainProblems });
+function podFrom(
+  c: ProblemCollector,
+  obj: Record<string, unknown>,
+  defaultNamespace: string,
+): PodModel | undefined {
+  const meta = validateObjectMeta(c, obj.metadata, {
+    namespaced: true,
+    defaultNamespace,
+    nameCheck: dns1123SubdomainProblems,
+  });
   const spec = podSpecFrom(c, obj.spec, ['spec']);
   const ips = podIpsFrom(c, obj.status);
   if (!meta || !spec) return undefined;
@@ -200,22 +240,36 @@ function podSpecFrom(
   return hostNetwork ? { ports, hostNetwork } : { ports };
 }
 
-function containerPortFrom(c: ProblemCollector, value: unknown, path: (string | number)[]): ContainerPortModel | undefined {
+function containerPortFrom(
+  c: ProblemCollector,
+  value: unknown,
+  path: (string | number)[],
+): ContainerPortModel | undefined {
   if (!c.record(value, path)) return undefined;
   const before = c.problems.length;
   const { containerPort, name, protocol } = value;
-  if (containerPort === undefined || containerPort === null) c.add([...path, 'containerPort'], 'Required value');
+  if (containerPort === undefined || containerPort === null)
+    c.add([...path, 'containerPort'], 'Required value');
   else if (typeof containerPort !== 'number' || !isValidPortNumber(containerPort)) {
-    c.add([...path, 'containerPort'], `Invalid value: ${describe(containerPort)}: must be between 1 and 65535, inclusive`);
+    c.add(
+      [...path, 'containerPort'],
+      `Invalid value: ${describe(containerPort)}: must be between 1 and 65535, inclusive`,
+    );
   }
   if (name !== undefined && name !== null && c.string(name, [...path, 'name'])) {
     for (const m of portNameProblems(name)) c.add([...path, 'name'], `Invalid value: "${name}": ${m}`);
   }
   if (protocol !== undefined && protocol !== null && !isProtocol(protocol)) {
-    c.add([...path, 'protocol'], `Unsupported value: ${JSON.stringify(protocol)}: supported values: ${PROTOCOLS.map((p) => `"${p}"`).join(', ')}`);
+    c.add(
+      [...path, 'protocol'],
+      `Unsupported value: ${JSON.stringify(protocol)}: supported values: ${PROTOCOLS.map((p) => `"${p}"`).join(', ')}`,
+    );
   }
   if (c.problems.length !== before) return undefined;
-  const out: ContainerPortModel = { port: containerPort as number, protocol: isProtocol(protocol) ? protocol : 'TCP' };
+  const out: ContainerPortModel = {
+    port: containerPort as number,
+    protocol: isProtocol(protocol) ? protocol : 'TCP',
+  };
   if (typeof name === 'string' && name.length > 0) out.name = name;
   return out;
 }
@@ -237,7 +291,12 @@ function podIpsFrom(c: ProblemCollector, status: unknown): string[] {
   return ips;
 }
 
-function podsOfWorkload(c: ProblemCollector, obj: Record<string, unknown>, kind: string, defaultNamespace: string): PodModel[] {
+function podsOfWorkload(
+  c: ProblemCollector,
+  obj: Record<string, unknown>,
+  kind: string,
+  defaultNamespace: string,
+): PodModel[] {
   const meta = validateObjectMeta(c, obj.metadata, { namespaced: true, defaultNamespace });
   const spec = obj.spec;
   if (!c.record(spec, ['spec']) || !meta) return [];
@@ -255,7 +314,11 @@ function podsOfWorkload(c: ProblemCollector, obj: Record<string, unknown>, kind:
   if (!c.record(template, ['spec', 'template'])) return [];
   const templateMeta = template.metadata;
   let labels: Record<string, string> | undefined = {};
-  if (templateMeta !== undefined && templateMeta !== null && c.record(templateMeta, ['spec', 'template', 'metadata'])) {
+  if (
+    templateMeta !== undefined &&
+    templateMeta !== null &&
+    c.record(templateMeta, ['spec', 'template', 'metadata'])
+  ) {
     labels = validateLabels(c, templateMeta.labels, ['spec', 'template', 'metadata', 'labels']);
   }
   const podSpec = podSpecFrom(c, template.spec, ['spec', 'template', 'spec']);

@@ -74,8 +74,9 @@ export function describePortEntry(entry: NetworkPolicyPort): string {
 export function portNameProblems(name: string): string[] {
   const problems: string[] = [];
   if (name.length > 15) problems.push('must be no more than 15 characters');
-  if (!/^[-a-z0-9]+$/.test(name)) problems.push("must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)");
-  if (name.includes('--')) problems.push("must not contain consecutive hyphens");
+  if (!/^[-a-z0-9]+$/.test(name))
+    problems.push('must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)');
+  if (name.includes('--')) problems.push('must not contain consecutive hyphens');
   if (!/[a-z]/.test(name)) problems.push('must contain at least one letter (a-z)');
   if (name.startsWith('-') || name.endsWith('-')) problems.push('must not begin or end with a hyphen');
   return problems;

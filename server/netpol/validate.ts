@@ -8,7 +8,12 @@
  */
 import { formatPath, isRecord, type FieldPath } from '../manifests/load.js';
 import { exceptProblem, parseCidr } from './ipblock.js';
-import { dns1123LabelProblems, dns1123SubdomainProblems, labelKeyProblems, labelValueProblems } from './names.js';
+import {
+  dns1123LabelProblems,
+  dns1123SubdomainProblems,
+  labelKeyProblems,
+  labelValueProblems,
+} from './names.js';
 import { PROTOCOLS, isProtocol, isValidPortNumber, portNameProblems } from './ports.js';
 import type {
   FieldProblem,
@@ -33,8 +38,12 @@ export interface LocatedFieldProblem extends FieldProblem {
 export class ProblemCollector {
   readonly problems: LocatedFieldProblem[] = [];
 
-  add(path: FieldPath, message: string): void {
-    this.problems.push({ path: formatPath(path), message, fieldPath: [...path] });
+  /**
+   * `locate` is where the problem sits in the file when that is deeper than `path` (a label
+   * key is reported on its map, as the API server does, but found on its own line).
+   */
+  add(path: FieldPath, message: string, locate: FieldPath = path): void {
+    this.problems.push({ path: formatPath(path), message, fieldPath: [...locate] });
   }
 
   /** Fields the schema does not know: an error under strict field validation (kubectl's default). */
@@ -100,23 +109,30 @@ function editDistance(a: string, b: string): number {
 }
 
 /** Labels on an object (metadata.labels): a map of valid keys to valid string values. */
-export function validateLabels(c: ProblemCollector, value: unknown, path: FieldPath): Record<string, string> | undefined {
+export function validateLabels(
+  c: ProblemCollector,
+  value: unknown,
+  path: FieldPath,
+): Record<string, string> | undefined {
   if (value === undefined || value === null) return {};
   if (!c.record(value, path)) return undefined;
   const out: Record<string, string> = {};
   let ok = true;
   for (const [key, v] of Object.entries(value)) {
     for (const m of labelKeyProblems(key)) {
-      c.add([...path, key], `invalid label key "${key}": ${m}`);
+      c.add(path, `invalid label key "${key}": ${m}`, [...path, key]);
       ok = false;
     }
     if (typeof v !== 'string') {
-      c.add([...path, key], `label "${key}" must have a string value, got ${describe(v)} (quote it in YAML)`);
+      c.add(path, `label "${key}" must have a string value, got ${describe(v)} (quote it in YAML)`, [
+        ...path,
+        key,
+      ]);
       ok = false;
       continue;
     }
     for (const m of labelValueProblems(v)) {
-      c.add([...path, key], `invalid value "${v}" for label "${key}": ${m}`);
+      c.add(path, `invalid value "${v}" for label "${key}": ${m}`, [...path, key]);
       ok = false;
     }
     out[key] = v;
@@ -126,7 +142,11 @@ export function validateLabels(c: ProblemCollector, value: unknown, path: FieldP
 
 const SELECTOR_OPERATORS = ['In', 'NotIn', 'Exists', 'DoesNotExist'] as const;
 
-export function validateLabelSelector(c: ProblemCollector, value: unknown, path: FieldPath): LabelSelector | undefined {
+export function validateLabelSelector(
+  c: ProblemCollector,
+  value: unknown,
+  path: FieldPath,
+): LabelSelector | undefined {
   if (value === null) return {};
   if (!c.record(value, path)) return undefined;
   c.unknownFields(value, path, ['matchLabels', 'matchExpressions']);
@@ -150,7 +170,11 @@ export function validateLabelSelector(c: ProblemCollector, value: unknown, path:
   return c.problems.length === before ? selector : undefined;
 }
 
-function validateRequirement(c: ProblemCollector, value: unknown, path: FieldPath): LabelSelectorRequirement | undefined {
+function validateRequirement(
+  c: ProblemCollector,
+  value: unknown,
+  path: FieldPath,
+): LabelSelectorRequirement | undefined {
   if (!c.record(value, path)) return undefined;
   c.unknownFields(value, path, ['key', 'operator', 'values']);
   const before = c.problems.length;
@@ -182,7 +206,10 @@ function validateRequirement(c: ProblemCollector, value: unknown, path: FieldPat
     c.add([...path, 'values'], "Required value: must be specified when `operator` is 'In' or 'NotIn'");
   }
   if ((op === 'Exists' || op === 'DoesNotExist') && count > 0) {
-    c.add([...path, 'values'], "Forbidden: may not be specified when `operator` is 'Exists' or 'DoesNotExist'");
+    c.add(
+      [...path, 'values'],
+      "Forbidden: may not be specified when `operator` is 'Exists' or 'DoesNotExist'",
+    );
   }
   if (c.problems.length !== before || op === undefined || typeof key !== 'string') return undefined;
   return list && list.length > 0 ? { key, operator: op, values: list } : { key, operator: op };
@@ -208,19 +235,31 @@ function validatePort(c: ProblemCollector, value: unknown, path: FieldPath): Net
     c.add([...path, 'endPort'], `must be an integer, got ${describe(endPort)}`);
   }
   if (port === undefined || port === null) {
-    if (hasEndPort) c.add([...path, 'endPort'], 'Invalid value: may not be specified when `port` is not specified');
+    if (hasEndPort)
+      c.add([...path, 'endPort'], 'Invalid value: may not be specified when `port` is not specified');
   } else if (typeof port === 'number') {
-    if (!isValidPortNumber(port)) c.add([...path, 'port'], `Invalid value: ${port}: must be between 1 and 65535, inclusive`);
+    if (!isValidPortNumber(port))
+      c.add([...path, 'port'], `Invalid value: ${port}: must be between 1 and 65535, inclusive`);
     else out.port = port;
     if (hasEndPort && typeof endPort === 'number' && Number.isInteger(endPort)) {
-      if (endPort < port) c.add([...path, 'endPort'], `Invalid value: ${endPort}: must be greater than or equal to \`port\` (${port})`);
-      if (!isValidPortNumber(endPort)) c.add([...path, 'endPort'], `Invalid value: ${endPort}: must be between 1 and 65535, inclusive`);
+      if (endPort < port)
+        c.add(
+          [...path, 'endPort'],
+          `Invalid value: ${endPort}: must be greater than or equal to \`port\` (${port})`,
+        );
+      if (!isValidPortNumber(endPort))
+        c.add([...path, 'endPort'], `Invalid value: ${endPort}: must be between 1 and 65535, inclusive`);
       out.endPort = endPort;
     }
   } else if (typeof port === 'string') {
-    if (hasEndPort) c.add([...path, 'endPort'], 'Invalid value: may not be specified when `port` is non-numeric (a named port)');
+    if (hasEndPort)
+      c.add(
+        [...path, 'endPort'],
+        'Invalid value: may not be specified when `port` is non-numeric (a named port)',
+      );
     const problems = portNameProblems(port);
-    for (const m of problems) c.add([...path, 'port'], `Invalid value: "${port}": ${m} (a named port must be an IANA_SVC_NAME)`);
+    for (const m of problems)
+      c.add([...path, 'port'], `Invalid value: "${port}": ${m} (a named port must be an IANA_SVC_NAME)`);
     if (problems.length === 0) out.port = port;
   } else {
     c.add([...path, 'port'], `must be a port number or a port name, got ${describe(port)}`);
@@ -239,7 +278,11 @@ function validateIpBlock(c: ProblemCollector, value: unknown, path: FieldPath): 
   }
   if (!c.string(cidr, [...path, 'cidr'])) return undefined;
   const parsed = parseCidr(cidr);
-  if (!parsed) c.add([...path, 'cidr'], `Invalid value: "${cidr}": must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)`);
+  if (!parsed)
+    c.add(
+      [...path, 'cidr'],
+      `Invalid value: "${cidr}": must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)`,
+    );
   const out: IPBlock = { cidr };
   if (except !== undefined && except !== null && c.array(except, [...path, 'except'])) {
     out.except = [];
@@ -283,8 +326,10 @@ function validatePeer(c: ProblemCollector, value: unknown, path: FieldPath): Net
     const b = validateIpBlock(c, value.ipBlock, [...path, 'ipBlock']);
     if (b) out.ipBlock = b;
   }
-  if (count === 0) c.add(path, 'Required value: must specify a peer (podSelector, namespaceSelector and/or ipBlock)');
-  else if (count > 1 && present('ipBlock')) c.add(path, 'Forbidden: may not specify both ipBlock and another peer');
+  if (count === 0)
+    c.add(path, 'Required value: must specify a peer (podSelector, namespaceSelector and/or ipBlock)');
+  else if (count > 1 && present('ipBlock'))
+    c.add(path, 'Forbidden: may not specify both ipBlock and another peer');
   return c.problems.length === before ? out : undefined;
 }
 
@@ -317,7 +362,11 @@ function validateRule(
   return c.problems.length === before ? out : undefined;
 }
 
-export function validateSpec(c: ProblemCollector, value: unknown, path: FieldPath): NetworkPolicySpec | undefined {
+export function validateSpec(
+  c: ProblemCollector,
+  value: unknown,
+  path: FieldPath,
+): NetworkPolicySpec | undefined {
   if (value === undefined || value === null) {
     c.add(path, 'Required value');
     return undefined;
@@ -327,7 +376,9 @@ export function validateSpec(c: ProblemCollector, value: unknown, path: FieldPat
   const before = c.problems.length;
   // An absent podSelector is the empty selector (every pod in the namespace).
   const podSelector =
-    value.podSelector === undefined ? {} : validateLabelSelector(c, value.podSelector, [...path, 'podSelector']);
+    value.podSelector === undefined
+      ? {}
+      : validateLabelSelector(c, value.podSelector, [...path, 'podSelector']);
   const spec: NetworkPolicySpec = { podSelector: podSelector ?? {} };
 
   if (value.policyTypes !== undefined && value.policyTypes !== null) {
@@ -339,7 +390,11 @@ export function validateSpec(c: ProblemCollector, value: unknown, path: FieldPat
         const types: PolicyType[] = [];
         value.policyTypes.forEach((t, i) => {
           if (t === 'Ingress' || t === 'Egress') types.push(t);
-          else c.add([...typesPath, i], `Unsupported value: ${JSON.stringify(t)}: supported values: "Ingress", "Egress"`);
+          else
+            c.add(
+              [...typesPath, i],
+              `Unsupported value: ${JSON.stringify(t)}: supported values: "Ingress", "Egress"`,
+            );
         });
         spec.policyTypes = types;
       }
@@ -349,7 +404,11 @@ export function validateSpec(c: ProblemCollector, value: unknown, path: FieldPat
     const rules: NetworkPolicyIngressRule[] = [];
     value.ingress.forEach((r, i) => {
       const rule = validateRule(c, r, [...path, 'ingress', i], 'from');
-      if (rule) rules.push({ ...(rule.peers ? { from: rule.peers } : {}), ...(rule.ports ? { ports: rule.ports } : {}) });
+      if (rule)
+        rules.push({
+          ...(rule.peers ? { from: rule.peers } : {}),
+          ...(rule.ports ? { ports: rule.ports } : {}),
+        });
     });
     spec.ingress = rules;
   }
@@ -357,7 +416,11 @@ export function validateSpec(c: ProblemCollector, value: unknown, path: FieldPat
     const rules: NetworkPolicyEgressRule[] = [];
     value.egress.forEach((r, i) => {
       const rule = validateRule(c, r, [...path, 'egress', i], 'to');
-      if (rule) rules.push({ ...(rule.peers ? { to: rule.peers } : {}), ...(rule.ports ? { ports: rule.ports } : {}) });
+      if (rule)
+        rules.push({
+          ...(rule.peers ? { to: rule.peers } : {}),
+          ...(rule.ports ? { ports: rule.ports } : {}),
+        });
     });
     spec.egress = rules;
   }
@@ -378,9 +441,11 @@ export function validateObjectMeta(
   if (!c.record(value, path)) return undefined;
   const before = c.problems.length;
   const { name } = value;
-  if (name === undefined || name === null || name === '') c.add([...path, 'name'], 'Required value: name is required');
+  if (name === undefined || name === null || name === '')
+    c.add([...path, 'name'], 'Required value: name is required');
   else if (c.string(name, [...path, 'name'])) {
-    for (const m of (opts.nameCheck ?? dns1123SubdomainProblems)(name)) c.add([...path, 'name'], `Invalid value: "${name}": ${m}`);
+    for (const m of (opts.nameCheck ?? dns1123SubdomainProblems)(name))
+      c.add([...path, 'name'], `Invalid value: "${name}": ${m}`);
   }
   let namespace = '';
   if (opts.namespaced) {
@@ -411,10 +476,16 @@ export function validateNetworkPolicy(
     c.add(['kind'], `expected kind NetworkPolicy, got ${describe(obj.kind)}`);
   }
   if (obj.apiVersion !== undefined && obj.apiVersion !== 'networking.k8s.io/v1') {
-    c.add(['apiVersion'], `Unsupported value: ${JSON.stringify(obj.apiVersion)}: NetworkPolicy is served as "networking.k8s.io/v1"`);
+    c.add(
+      ['apiVersion'],
+      `Unsupported value: ${JSON.stringify(obj.apiVersion)}: NetworkPolicy is served as "networking.k8s.io/v1"`,
+    );
   }
   c.unknownFields(obj, [], ['apiVersion', 'kind', 'metadata', 'spec', 'status']);
-  const meta = validateObjectMeta(c, obj.metadata, { namespaced: true, ...(defaultNamespace ? { defaultNamespace } : {}) });
+  const meta = validateObjectMeta(c, obj.metadata, {
+    namespaced: true,
+    ...(defaultNamespace ? { defaultNamespace } : {}),
+  });
   const spec = validateSpec(c, obj.spec, ['spec']);
   if (c.problems.length > 0 || !meta || !spec) return { problems: c.problems };
   return { policy: { namespace: meta.namespace, name: meta.name, spec }, problems: [] };

@@ -39,7 +39,12 @@ export interface NetpolCase {
 interface RawCase {
   description: string;
   namespaces: Record<string, Record<string, string>>;
-  pods: Array<{ namespace: string; name: string; labels: Record<string, string>; ports: ContainerPortModel[] }>;
+  pods: Array<{
+    namespace: string;
+    name: string;
+    labels: Record<string, string>;
+    ports: ContainerPortModel[];
+  }>;
   policies: unknown[];
   probes: CaseProbe[];
 }
@@ -79,11 +84,20 @@ export function podOf(net: CompiledNetwork, ref: string): PodModel {
   return pod;
 }
 
-export function pod(namespace: string, name: string, labels: Record<string, string>, extra: Partial<PodModel> = {}): PodModel {
+export function pod(
+  namespace: string,
+  name: string,
+  labels: Record<string, string>,
+  extra: Partial<PodModel> = {},
+): PodModel {
   return { namespace, name, labels, ips: [], ports: [{ name: 'http', port: 80, protocol: 'TCP' }], ...extra };
 }
 
-export function netOf(pods: PodModel[], policies: unknown[], namespaces: NetworkModel['namespaces'] = []): CompiledNetwork {
+export function netOf(
+  pods: PodModel[],
+  policies: unknown[],
+  namespaces: NetworkModel['namespaces'] = [],
+): CompiledNetwork {
   const models = policies.map((obj) => {
     const { policy, problems } = validateNetworkPolicy(obj);
     if (!policy) throw new Error(`invalid test policy: ${JSON.stringify(problems)}`);

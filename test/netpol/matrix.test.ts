@@ -18,7 +18,13 @@ describe('computeMatrix agrees with evaluate on every pair', () => {
         let allowed = 0;
         m.pods.forEach((src, i) =>
           m.pods.forEach((dst, j) => {
-            const v = evaluate(net, { kind: 'pod', pod: src }, { kind: 'pod', pod: dst }, port.port, port.protocol);
+            const v = evaluate(
+              net,
+              { kind: 'pod', pod: src },
+              { kind: 'pod', pod: dst },
+              port.port,
+              port.protocol,
+            );
             expect(m.allowed(i, j), `${v.from} -> ${v.to} ${port.protocol}/${port.port}`).toBe(v.allowed);
             if (v.allowed) allowed++;
           }),
@@ -31,7 +37,11 @@ describe('computeMatrix agrees with evaluate on every pair', () => {
       m.pods.forEach((src, i) =>
         m.pods.forEach((dst, j) => {
           const expected = dst.ports
-            .filter((p) => evaluate(net, { kind: 'pod', pod: src }, { kind: 'pod', pod: dst }, p.port, p.protocol).allowed)
+            .filter(
+              (p) =>
+                evaluate(net, { kind: 'pod', pod: src }, { kind: 'pod', pod: dst }, p.port, p.protocol)
+                  .allowed,
+            )
             .map((p) => `${p.port}/${p.protocol}`);
           expect(m.allowedPorts(i, j).map((p) => `${p.port}/${p.protocol}`)).toEqual([...new Set(expected)]);
           expect(m.allowed(i, j)).toBe(expected.length > 0);
