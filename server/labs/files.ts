@@ -9,6 +9,7 @@ import type { KubeObject } from '../cluster/types.js';
 import { badInput, isKubelabError, KubelabError, type Problem } from '../errors.js';
 import {
   isRecord,
+  loadManifestInputs,
   objectsOf,
   parseYamlDocuments,
   problemAt,
@@ -108,12 +109,17 @@ export function kubeObjectsOf(docs: LoadedDocument[]): { objects: CheckedObject[
   return { objects, problems };
 }
 
-/** Reads one manifest file (or stdin text) into checked objects; every problem at once, thrown. */
+/**
+ * Reads a manifest file, a folder of them (recursively, in name order) or stdin text into checked
+ * objects; every problem at once, thrown.
+ */
 export async function readObjects(file: string, stdin?: () => Promise<string>): Promise<KubeObject[]> {
   let docs: LoadedDocument[];
   if (file === '-') {
     if (!stdin) throw new KubelabError('USAGE', 'reading from stdin (-) is not available here');
     docs = parseYamlDocuments(await stdin(), '<stdin>');
+  } else if ((await fileKind(file)) === 'directory') {
+    docs = await loadManifestInputs([file]);
   } else {
     const read = await readYamlFile(file);
     if (read.problems.length > 0) throw badFile(file, read.problems);

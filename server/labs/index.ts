@@ -104,12 +104,15 @@ export async function readLabPage(lab: Lab, page: LabPage): Promise<string> {
   return readFile(lab.files[page], 'utf8');
 }
 
-/** Kubernetes objects from one file (`-` reads `stdin`); problems come back as BAD_INPUT with lines. */
+/**
+ * Kubernetes objects from a file, a folder of manifests, or `-` (read through `stdin`). Problems
+ * come back as one BAD_INPUT with every file:line.
+ */
 export async function readManifestFile(path: string, stdin?: () => Promise<string>): Promise<KubeObject[]> {
   if (path !== '-') {
     const kind = await fileKind(path);
-    if (kind === 'missing') throw badInput(`cannot read ${path}: no such file`);
-    if (kind !== 'file') throw badInput(`${path} is not a file`);
+    if (kind === 'missing') throw badInput(`cannot read ${path}: no such file or folder`);
+    if (kind === 'other') throw badInput(`${path} is neither a file nor a folder`);
   }
   return readObjects(path, stdin);
 }

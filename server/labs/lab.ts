@@ -11,7 +11,7 @@ import { matchesSelector, formatSelector, validateNetworkPolicy } from '../netpo
 import type { LabelSelector } from '../netpol/types.js';
 import type { Check, Lab, PodSet, ProbeTarget } from './model.js';
 import { fileKind, insideFolder, isNamespaced, kubeObjectsOf, readYamlFile, type CheckedObject } from './files.js';
-import { zodProblems } from './problems.js';
+import { problemIn as at, zodProblems } from './problems.js';
 import { inspectScenario, singleDocument, type ScenarioInspection } from './scenario.js';
 import {
   checkSchema,
@@ -371,9 +371,4 @@ function checkAgainstScenario(ctx: CrossContext, scenario: ScenarioInspection, c
       });
     }
   });
-}
-
-function at(doc: LoadedDocument, path: FieldPath, message: string): Problem {
-  const where = doc.locate(path);
-  return { file: where.file, line: where.line, path: formatPath(path), message };
 }

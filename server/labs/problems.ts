@@ -16,7 +16,7 @@ export function zodProblems(issues: readonly z.core.$ZodIssue[], doc: LoadedDocu
       issue.keys.forEach((key, i) => {
         const message =
           lines.length === issue.keys.length ? (lines[i] ?? '') : `unknown field "${key}" (check the spelling)`;
-        problems.push(at(doc, [...path, key], message));
+        problems.push(problemIn(doc, [...path, key], message));
       });
       continue;
     }
@@ -29,10 +29,10 @@ export function zodProblems(issues: readonly z.core.$ZodIssue[], doc: LoadedDocu
           : `must be one of ${options.join(', ')}`;
       // zod already appends the discriminator to the path.
       const full = path[path.length - 1] === issue.discriminator ? path : [...path, issue.discriminator];
-      problems.push(at(doc, full, message));
+      problems.push(problemIn(doc, full, message));
       continue;
     }
-    problems.push(at(doc, path, messageFor(issue, valueAt(doc.value, path))));
+    problems.push(problemIn(doc, path, messageFor(issue, valueAt(doc.value, path))));
   }
   return dedupe(problems);
 }
@@ -68,7 +68,8 @@ function article(expected: string): string {
   return /^[aeiou]/.test(expected) ? `an ${expected}` : `a ${expected}`;
 }
 
-function at(doc: LoadedDocument, path: FieldPath, message: string): Problem {
+/** A problem at a field of a YAML document: file, line and column of the field, and its path. */
+export function problemIn(doc: LoadedDocument, path: FieldPath, message: string): Problem {
   const where = doc.locate(path);
   return { file: where.file, line: where.line, ...(where.column ? { column: where.column } : {}), path: formatPath(path), message };
 }

@@ -6,11 +6,11 @@
 import { readdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { Problem } from '../errors.js';
-import { formatPath, isRecord, problemAt, type FieldPath, type LoadedDocument } from '../manifests/load.js';
+import { isRecord, problemAt, type LoadedDocument } from '../manifests/load.js';
 import type { Protocol } from '../netpol/types.js';
 import type { Scenario } from './model.js';
 import { fileKind, insideFolder, isNamespaced, kubeObjectsOf, readYamlFile, type CheckedObject } from './files.js';
-import { zodProblems } from './problems.js';
+import { problemIn as at, zodProblems } from './problems.js';
 import { ID_PATTERN, scenarioFileSchema } from './schema.js';
 import { matchesSelector } from '../netpol/index.js';
 
@@ -244,9 +244,4 @@ export function singleDocument(docs: LoadedDocument[], file: string, problems: P
     return undefined;
   }
   return doc;
-}
-
-function at(doc: LoadedDocument, path: FieldPath, message: string): Problem {
-  const where = doc.locate(path);
-  return { file: where.file, line: where.line, path: formatPath(path), message };
 }

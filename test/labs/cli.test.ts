@@ -119,7 +119,7 @@ describe('kubelab lab validate', () => {
       expect(r.err).toContain(`  - labs/${lab}/`);
     }
     expect(r.err).toContain('  - labs/unknown-key/lab.yaml:57:16: knownWrong[0].failCheck: unknown field "failCheck" (did you mean "failsCheck"?)');
-    expect(r.err).toContain('  - labs/bad-fails-check/lab.yaml:57: knownWrong[0].failsCheck: no check has id "client-blockd"');
+    expect(r.err).toContain('  - labs/bad-fails-check/lab.yaml:57:17: knownWrong[0].failsCheck: no check has id "client-blockd"');
   });
 
   it('prints {ok, labs, problems} with --json, exit 2 on problems', async () => {
@@ -133,6 +133,7 @@ describe('kubelab lab validate', () => {
         {
           file: 'labs/bad-fails-check/lab.yaml',
           line: 57,
+          column: 17,
           path: 'knownWrong[0].failsCheck',
           message: 'no check has id "client-blockd" (check ids: policy-exists, client-blocked, client-dns)',
         },
@@ -146,7 +147,7 @@ describe('kubelab lab validate', () => {
   it('takes --scenarios for labs whose scenarios live elsewhere', async () => {
     const missing = await run(['validate', 'labs/good', '--scenarios', 'labs'], FIXTURES);
     expect(missing.code).toBe(2);
-    expect(missing.err).toContain('labs/good/lab.yaml:9: scenario: no scenario named "tiny"');
+    expect(missing.err).toContain('labs/good/lab.yaml:9:11: scenario: no scenario named "tiny"');
     const found = await run(['validate', 'labs/good', '--scenarios', 'scenarios'], FIXTURES);
     expect(found.code).toBe(0);
   });

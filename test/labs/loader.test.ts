@@ -212,6 +212,17 @@ describe('catalogue API', () => {
       expect.objectContaining({ file: '<stdin>', line: 3, path: 'metadata.name', message: 'is required' }),
     ]);
     expect((await problemsOf(readManifestFile('/no/such/file.yaml'))).message).toContain('no such file');
+
+    // A folder: every manifest in it, recursively, in name order.
+    const folder = await readManifestFile(join(labsRoot(), 'np-backend', 'right'));
+    expect(folder.map((o) => o.metadata.name)).toEqual([
+      'np-backend',
+      'np-backend',
+      'np-backend',
+      'backend-default-deny-egress',
+      'np-backend',
+      'np-backend',
+    ]);
   });
 });
 
@@ -250,6 +261,7 @@ describe('bad lab files: every problem with file:line and field path', () => {
       {
         file: 'labs/missing-page/lab.yaml',
         line: 13,
+        column: 12,
         path: 'pages.concept',
         message: `file not found: ${join(FIXTURE_LABS, 'missing-page', 'concepts.md')}`,
       },
@@ -261,6 +273,7 @@ describe('bad lab files: every problem with file:line and field path', () => {
       {
         file: 'labs/bad-fails-check/lab.yaml',
         line: 57,
+        column: 17,
         path: 'knownWrong[0].failsCheck',
         message: 'no check has id "client-blockd" (check ids: policy-exists, client-blocked, client-dns)',
       },
@@ -304,6 +317,7 @@ describe('bad lab files: every problem with file:line and field path', () => {
       {
         file: 'labs/bad-attempts/lab.yaml',
         line: 22,
+        column: 11,
         path: 'checks[0].name',
         message: 'the solution (solution.yaml) has no NetworkPolicy client-egress in namespace tiny',
       },
@@ -340,7 +354,7 @@ describe('bad lab files: every problem with file:line and field path', () => {
     expect(err.code).toBe('BAD_INPUT');
     expect(err.exitCode).toBe(2);
     expect(err.message).toBe('lab checks-vs-scenario is not valid: 7 problems');
-    expect(err.format()).toContain('lab.yaml:36: checks[1].to[0].service: scenario tiny has no Service sever in tiny');
+    expect(err.format()).toContain('lab.yaml:36:18: checks[1].to[0].service: scenario tiny has no Service sever in tiny');
   });
 });
 
@@ -395,7 +409,7 @@ describe('labs built on the fly', () => {
     await rm(join(dir, 'labs', 'symlink', 'task.md'));
     await symlink('/etc/hostname', join(dir, 'labs', 'symlink', 'task.md'));
     const problems = (await validateLabDir(join(dir, 'labs', 'symlink'))).problems;
-    expect(problems).toEqual([{ file: labYaml('symlink'), line: 12, path: 'pages.task', message: 'task.md points outside the lab folder' }]);
+    expect(problems).toEqual([{ file: labYaml('symlink'), line: 12, column: 9, path: 'pages.task', message: 'task.md points outside the lab folder' }]);
   });
 
   it('a target naming both a service and pods, and a selector operator without values', async () => {
