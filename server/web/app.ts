@@ -70,7 +70,7 @@ export function createApp(deps: WebDeps): Express {
   app.use('/api', apiRoutes(ctx));
   app.use(pageRoutes(ctx));
   app.use(notFoundHandler);
-  app.use(errorHandler(log));
+  app.use(errorHandler(ctx, log));
   return app;
 }
 
@@ -109,7 +109,7 @@ function fromHttpError(e: unknown): { status: number; error: KubelabError } | un
   return { status, error: new KubelabError('BAD_INPUT', 'the request could not be read') };
 }
 
-function errorHandler(log: (m: string) => void): ErrorRequestHandler {
+function errorHandler(ctx: AppContext, log: (m: string) => void): ErrorRequestHandler {
   return (err: unknown, req, res, next) => {
     if (res.headersSent) return next(err);
     let status: number;
@@ -133,9 +133,19 @@ function errorHandler(log: (m: string) => void): ErrorRequestHandler {
       res.status(status).json({ error: error.toJSON() });
       return;
     }
-    res
-      .status(status)
-      .render('error', { ...res.locals, status, error: error.toJSON(), title: titleFor(status) });
+    // Common locals again: the error may come from a middleware that ran before they were set.
+    const locals = {
+      ...commonLocals(ctx, req),
+      ...res.locals,
+      status,
+      error: error.toJSON(),
+      title: titleFor(status),
+    };
+    res.status(status).render('error', locals, (renderError: Error | null, html?: string) => {
+      if (!renderError) return void res.send(html);
+      log(`error page failed to render: ${renderError.stack ?? renderError.message}`);
+      res.type('text/plain').send(`${error.message}\n`);
+    });
   };
 }
 
