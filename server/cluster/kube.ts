@@ -44,8 +44,8 @@ export interface KubeClusterOptions {
   requestTimeoutMs?: number;
   clock?: Clock;
   /**
-   * Wrap exec'd commands in `timeout N` (default true): closing the exec socket does not stop the
-   * command in the container, so the container must bound it itself.
+   * Wrap exec'd commands in `timeout N` (default true) unless they already start with `timeout`:
+   * closing the exec socket does not stop the command in the container, so it must bound itself.
    */
   boundExecCommands?: boolean;
   /** Extra time an exec may take beyond its own timeout (websocket setup, scheduling). */
@@ -351,7 +351,8 @@ export class KubeCluster implements Cluster {
   async exec(pod: PodRef, argv: string[], timeoutMs: number): Promise<ExecResult> {
     const podName = `${pod.namespace}/${pod.name}`;
     const container = await this.containerOf(pod);
-    const bound = this.opts.boundExecCommands !== false;
+    // A command that already starts with `timeout` (every probe/ command does) bounds itself.
+    const bound = this.opts.boundExecCommands !== false && argv[0] !== 'timeout';
     const seconds = Math.max(1, Math.ceil(timeoutMs / 1000));
     const command = bound ? ['timeout', String(seconds), ...argv] : argv;
     const stdout = collector();

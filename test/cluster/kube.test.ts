@@ -4,6 +4,7 @@ import { delimiter, join } from 'node:path';
 import { KubernetesObjectApi, PatchStrategy } from '@kubernetes/client-node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { connectKube, KubeCluster, loadKubeConfig } from '../../server/cluster/kube.js';
+import { buildProbeArgv } from '../../server/probe/index.js';
 import { fakeClock } from '../../server/cluster/poll.js';
 import type { KubeObject, ProgressEvent } from '../../server/cluster/types.js';
 import { KubelabError } from '../../server/errors.js';
@@ -190,6 +191,13 @@ describe('exec (websocket, v5.channel.k8s.io)', () => {
     const r = await cluster.exec({ namespace: 'np-lab', name: 'backend-1' }, ['curl', '-sS', 'http://db1:1111'], 7000);
     expect(r).toEqual({ exitCode: 0, stdout: 'hello\n', stderr: 'note\n' });
     expect(api.execCalls[0]).toEqual({ namespace: 'np-lab', pod: 'backend-1', container: 'agnhost', command: ['timeout', '7', 'curl', '-sS', 'http://db1:1111'] });
+  });
+
+  it('does not wrap a command that already bounds itself with timeout (probe/ commands do)', async () => {
+    const argv = buildProbeArgv({ kind: 'tcp', host: 'db1.np-lab.svc.cluster.local.', port: 1111, timeoutSeconds: 2 });
+    await cluster.exec({ namespace: 'np-lab', name: 'backend-1' }, argv, 7000);
+    expect(api.execCalls[0]!.command).toEqual(argv);
+    expect(argv[0]).toBe('timeout');
   });
 
   it('returns the command\'s exit code from the ExitCode cause', async () => {
