@@ -15,6 +15,7 @@ import { planCheck } from '../grader/plan.js';
 import { ScenarioClusters } from '../grader/simulated.js';
 import { takeSnapshot } from '../grader/snapshot.js';
 import {
+  catalogRoots,
   listLabs,
   loadLab,
   loadScenario,
@@ -62,7 +63,7 @@ export async function createDefaultWebDeps(opts: DefaultWebDepsOptions = {}): Pr
   const env = opts.env ?? process.env;
   const store = ProgressStore.open(opts.dbPath ?? DEFAULT_DB_PATH);
   const labs = labCatalogue(opts.labsRoot);
-  const scenarios = new ScenarioCache();
+  const scenarios = new ScenarioCache(catalogRoots(opts.labsRoot).scenarios);
   const simulated: ActiveCluster = {
     info: { mode: 'simulated', description: 'simulated cluster (in-process)' },
     checker: simulatedChecker(scenarios, opts.maxSessions),
@@ -135,14 +136,31 @@ export async function createDefaultWebDeps(opts: DefaultWebDepsOptions = {}): Pr
   return deps;
 }
 
-/** Lab files are read per request so a lab author sees edits on reload; scenarios are cached. */
+/**
+ * Loading a lab validates it against its scenario (tens of milliseconds), so lab definitions and
+ * scenario objects are loaded once per server; Markdown pages and solutions are read per request,
+ * so edits to them show on reload. Failures are not cached.
+ */
 export function labCatalogue(root?: RootArg): LabCatalogue {
+  const once = new Map<string, Promise<unknown>>();
+  const cached = <T>(key: string, load: () => Promise<T>): Promise<T> => {
+    let p = once.get(key) as Promise<T> | undefined;
+    if (!p) {
+      p = load();
+      once.set(key, p);
+      p.catch(() => once.delete(key));
+    }
+    return p;
+  };
   return {
-    list: () => listLabs(root),
-    get: (id) => loadLab(id, root),
+    list: () => cached('list', () => listLabs(root)),
+    get: (id) => cached(`lab:${id}`, () => loadLab(id, root)),
     page: (lab, kind) => readLabPage(lab, kind),
     solution: (lab) => readFile(lab.files.solution, 'utf8'),
-    scenarioObjects: async (lab) => readScenarioObjects(await loadScenario(lab.scenario)),
+    scenarioObjects: (lab) =>
+      cached(`scenario:${lab.scenario}`, async () =>
+        readScenarioObjects(await loadScenario(lab.scenario, catalogRoots(root).scenarios)),
+      ),
   };
 }
 
@@ -150,10 +168,12 @@ export function labCatalogue(root?: RootArg): LabCatalogue {
 class ScenarioCache {
   private readonly cache = new Map<string, Promise<Scenario>>();
 
+  constructor(private readonly root?: string) {}
+
   get(name: string): Promise<Scenario> {
     let s = this.cache.get(name);
     if (!s) {
-      s = loadScenario(name);
+      s = loadScenario(name, this.root);
       this.cache.set(name, s);
       s.catch(() => this.cache.delete(name));
     }
