@@ -10,7 +10,13 @@ import { join } from 'node:path';
 import { environmentError } from '../errors.js';
 import { objectsOf, parseYamlDocuments } from '../manifests/load.js';
 import { pollUntil, type Clock } from './poll.js';
-import { deploymentAvailable, nodeProblems, readinessReport, templateImages, workloadProblem } from './readiness.js';
+import {
+  deploymentAvailable,
+  nodeProblems,
+  readinessReport,
+  templateImages,
+  workloadProblem,
+} from './readiness.js';
 import type { KubeObject, ProgressFn } from './types.js';
 
 export const CALICO_VERSION = 'v3.32.1';
@@ -26,7 +32,10 @@ export const sha256 = (data: Buffer | string): string => createHash('sha256').up
 
 /** $XDG_CACHE_HOME/kubelab, else ~/.cache/kubelab. */
 export function cacheDir(env: NodeJS.ProcessEnv): string {
-  const base = env.XDG_CACHE_HOME && env.XDG_CACHE_HOME.length > 0 ? env.XDG_CACHE_HOME : join(env.HOME ?? homedir(), '.cache');
+  const base =
+    env.XDG_CACHE_HOME && env.XDG_CACHE_HOME.length > 0
+      ? env.XDG_CACHE_HOME
+      : join(env.HOME ?? homedir(), '.cache');
   return join(base, 'kubelab');
 }
 
@@ -49,14 +58,20 @@ export interface ManifestSource {
  * The verified manifest: from KUBELAB_CALICO_MANIFEST (a local copy, for offline machines), else
  * the cache, else a download into the cache. Whatever the origin, the sha256 must match.
  */
-export async function obtainCalicoManifest(opts: { env: NodeJS.ProcessEnv; download?: Download; onProgress?: (detail: string) => void }): Promise<ManifestSource> {
+export async function obtainCalicoManifest(opts: {
+  env: NodeJS.ProcessEnv;
+  download?: Download;
+  onProgress?: (detail: string) => void;
+}): Promise<ManifestSource> {
   const local = opts.env.KUBELAB_CALICO_MANIFEST;
   if (local) {
     let data: Buffer;
     try {
       data = await readFile(local);
     } catch (e) {
-      throw environmentError(`KUBELAB_CALICO_MANIFEST points at ${local}, which cannot be read (${(e as NodeJS.ErrnoException).code ?? e}).`);
+      throw environmentError(
+        `KUBELAB_CALICO_MANIFEST points at ${local}, which cannot be read (${(e as NodeJS.ErrnoException).code ?? e}).`,
+      );
     }
     verify(data, local);
     return { text: data.toString('utf8'), path: local, origin: 'local file' };
@@ -65,7 +80,8 @@ export async function obtainCalicoManifest(opts: { env: NodeJS.ProcessEnv; downl
   const path = join(dir, `calico-${CALICO_VERSION}.yaml`);
   const cached = await readFile(path).catch(() => undefined);
   if (cached) {
-    if (sha256(cached) === CALICO_MANIFEST_SHA256) return { text: cached.toString('utf8'), path, origin: 'cache' };
+    if (sha256(cached) === CALICO_MANIFEST_SHA256)
+      return { text: cached.toString('utf8'), path, origin: 'cache' };
     opts.onProgress?.(`cached copy at ${path} does not match the pinned sha256; downloading again`);
     await rm(path, { force: true });
   }
@@ -100,15 +116,28 @@ function verify(data: Buffer, from: string): void {
 
 /** The manifest's objects, in file order (apply() puts the CRDs first). */
 export function calicoObjects(text: string): KubeObject[] {
-  const { objects, problems } = objectsOf(parseYamlDocuments(text, 'calico.yaml', { maxBytes: 8 * 1024 * 1024 }));
-  if (problems.length > 0) throw environmentError(`the Calico manifest has unexpected content: ${problems[0]!.message}`);
+  const { objects, problems } = objectsOf(
+    parseYamlDocuments(text, 'calico.yaml', { maxBytes: 8 * 1024 * 1024 }),
+  );
+  if (problems.length > 0)
+    throw environmentError(`the Calico manifest has unexpected content: ${problems[0]!.message}`);
   return objects.map((o) => o.object as KubeObject);
 }
 
 /** What the Calico wait reads: a few objects by name and list, in wire shape. */
 export interface ClusterInspector {
-  getObject(apiVersion: string, kind: string, name: string, namespace?: string): Promise<KubeObject | undefined>;
-  listObjects(apiVersion: string, kind: string, namespace?: string, labelSelector?: string): Promise<KubeObject[]>;
+  getObject(
+    apiVersion: string,
+    kind: string,
+    name: string,
+    namespace?: string,
+  ): Promise<KubeObject | undefined>;
+  listObjects(
+    apiVersion: string,
+    kind: string,
+    namespace?: string,
+    labelSelector?: string,
+  ): Promise<KubeObject[]>;
 }
 
 export interface CalicoState {
@@ -135,20 +164,33 @@ export async function calicoState(cluster: ClusterInspector): Promise<CalicoStat
     const problem = workloadProblem(ds);
     if (problem) waitingFor.push(problem);
   }
-  if (!deploymentAvailable(controllers)) waitingFor.push(controllers ? workloadProblem(controllers) ?? 'Deployment kube-system/calico-kube-controllers is not Available' : 'Deployment kube-system/calico-kube-controllers does not exist');
+  if (!deploymentAvailable(controllers))
+    waitingFor.push(
+      controllers
+        ? (workloadProblem(controllers) ?? 'Deployment kube-system/calico-kube-controllers is not Available')
+        : 'Deployment kube-system/calico-kube-controllers does not exist',
+    );
   waitingFor.push(...nodeProblems(nodes));
   if (dns.length === 0) waitingFor.push('no CoreDNS pods (k8s-app=kube-dns) in kube-system');
   else waitingFor.push(...readinessReport(dns).notReady.map((p) => `CoreDNS ${p}`));
   const image = ds ? templateImages(ds).find((i) => i.includes('calico/node')) : undefined;
   const version = image ? /:(v[^@\s]+)/.exec(image)?.[1] : undefined;
-  return { installed: ds !== undefined, ...(version ? { version } : {}), ready: waitingFor.length === 0, waitingFor };
+  return {
+    installed: ds !== undefined,
+    ...(version ? { version } : {}),
+    ready: waitingFor.length === 0,
+    waitingFor,
+  };
 }
 
 /**
  * Polls until Calico is ready or the deadline passes (then ENVIRONMENT, naming what is missing).
  * A cold install pulls Calico's images on every node: minutes, not seconds.
  */
-export async function waitForCalico(cluster: ClusterInspector, opts: { timeoutMs: number; clock?: Clock; onProgress?: ProgressFn; intervalMs?: number }): Promise<CalicoState> {
+export async function waitForCalico(
+  cluster: ClusterInspector,
+  opts: { timeoutMs: number; clock?: Clock; onProgress?: ProgressFn; intervalMs?: number },
+): Promise<CalicoState> {
   const result = await pollUntil(
     async () => {
       const state = await calicoState(cluster);
@@ -158,7 +200,12 @@ export async function waitForCalico(cluster: ClusterInspector, opts: { timeoutMs
       timeoutMs: opts.timeoutMs,
       intervalMs: opts.intervalMs ?? 2000,
       ...(opts.clock ? { clock: opts.clock } : {}),
-      onAttempt: (s, elapsedMs) => opts.onProgress?.({ step: 'waiting for Calico', detail: s.value.ready ? 'ready' : s.value.waitingFor.slice(0, 2).join('; '), elapsedMs }),
+      onAttempt: (s, elapsedMs) =>
+        opts.onProgress?.({
+          step: 'waiting for Calico',
+          detail: s.value.ready ? 'ready' : s.value.waitingFor.slice(0, 2).join('; '),
+          elapsedMs,
+        }),
     },
   );
   if (!result.done) {

@@ -47,7 +47,10 @@ export interface CanaryResult {
 
 const SERVER_PORT = 8080;
 
-export function canaryObjects(namespace: string, image = PROBE_IMAGE): { setup: KubeObject[]; denyAll: KubeObject } {
+export function canaryObjects(
+  namespace: string,
+  image = PROBE_IMAGE,
+): { setup: KubeObject[]; denyAll: KubeObject } {
   const labels = { 'app.kubernetes.io/part-of': 'kubelab-canary' };
   const pod = (name: string, args: string[], extra: Record<string, unknown>): KubeObject => ({
     apiVersion: 'v1',
@@ -83,7 +86,11 @@ function podIP(pod: KubeObject | undefined): string | undefined {
 
 async function probe(cluster: Cluster, namespace: string, spec: ProbeSpec): Promise<ProbeClassification> {
   try {
-    const r = await cluster.exec({ namespace, name: 'canary-client' }, buildProbeArgv(spec), probeDeadlineMs(spec));
+    const r = await cluster.exec(
+      { namespace, name: 'canary-client' },
+      buildProbeArgv(spec),
+      probeDeadlineMs(spec),
+    );
     return classifyProbe(spec, r);
   } catch (e) {
     if (isKubelabError(e)) return { outcome: 'error', detail: e.message };
@@ -95,21 +102,48 @@ export async function runCanary(cluster: Cluster, opts: CanaryOptions = {}): Pro
   const clock = opts.clock ?? systemClock;
   const start = clock.now();
   const namespace = opts.namespace ?? `kubelab-canary-${randomBytes(3).toString('hex')}`;
-  const progress = (step: string, detail?: string) => opts.onProgress?.({ step, ...(detail ? { detail } : {}), elapsedMs: clock.now() - start });
+  const progress = (step: string, detail?: string) =>
+    opts.onProgress?.({ step, ...(detail ? { detail } : {}), elapsedMs: clock.now() - start });
   const { setup, denyAll } = canaryObjects(namespace, opts.image);
   const interval = opts.retryIntervalMs ?? 1000;
-  let failure: unknown;
-  try {
+  const cleanup = async (afterFailure: boolean) => {
+    progress('canary', `deleting ${namespace}`);
+    try {
+      await cluster.deleteNamespace(namespace, { timeoutMs: 120_000 });
+    } catch (e) {
+      // Never hide the canary's own failure behind a cleanup failure.
+      if (!afterFailure) throw e;
+      opts.onProgress?.({
+        step: 'canary',
+        detail: `could not delete ${namespace}: ${(e as Error).message}`,
+        elapsedMs: clock.now() - start,
+        level: 'warn',
+      });
+    }
+  };
+  const body = async (): Promise<CanaryResult> => {
     progress('canary', `starting a server and a client pod in ${namespace}`);
     await cluster.apply(setup);
     const ready = await cluster.waitReady([namespace], { timeoutMs: opts.readyTimeoutMs ?? 180_000 });
     if (!ready.ready) {
-      throw environmentError(`the enforcement canary's pods did not start: ${ready.notReady.join('; ')}.`, 'Pods cannot start on this cluster (image pull? CNI?): kubectl get pods -A shows what is stuck.');
+      throw environmentError(
+        `the enforcement canary's pods did not start: ${ready.notReady.join('; ')}.`,
+        'Pods cannot start on this cluster (image pull? CNI?): kubectl get pods -A shows what is stuck.',
+      );
     }
     const server = (await cluster.list('Pod', namespace)).find((p) => p.metadata.name === 'canary-server');
     const ip = podIP(server);
-    if (!ip) throw environmentError('the enforcement canary\'s server pod has no IP address.', 'The network plugin may not be working: kubectl -n kube-system get pods.');
-    const spec: ProbeSpec = { kind: 'tcp', host: ip, port: SERVER_PORT, timeoutSeconds: opts.probeTimeoutSeconds ?? 2 };
+    if (!ip)
+      throw environmentError(
+        "the enforcement canary's server pod has no IP address.",
+        'The network plugin may not be working: kubectl -n kube-system get pods.',
+      );
+    const spec: ProbeSpec = {
+      kind: 'tcp',
+      host: ip,
+      port: SERVER_PORT,
+      timeoutSeconds: opts.probeTimeoutSeconds ?? 2,
+    };
 
     progress('canary', `checking that the client reaches the server (${ip}:${SERVER_PORT}) with no policy`);
     const baseline = await pollUntil(
@@ -145,33 +179,45 @@ export async function runCanary(cluster: Cluster, opts: CanaryOptions = {}): Pro
     const waited = Math.round((clock.now() - appliedAt) / 1000);
     if (after.done) {
       const enforcedAfterMs = clock.now() - appliedAt;
-      return { enforcing: true, detail: `NetworkPolicy is enforced: a deny-all policy dropped the canary's connection after ${Math.round(enforcedAfterMs / 100) / 10}s.`, attempts: after.attempts, enforcedAfterMs, elapsedMs };
+      return {
+        enforcing: true,
+        detail: `NetworkPolicy is enforced: a deny-all policy dropped the canary's connection after ${Math.round(enforcedAfterMs / 100) / 10}s.`,
+        attempts: after.attempts,
+        enforcedAfterMs,
+        elapsedMs,
+      };
     }
     if (after.value.outcome === 'allowed') {
-      return { enforcing: false, detail: `this cluster does not enforce NetworkPolicy: the canary still connected ${waited}s after a deny-all ingress policy was applied.`, attempts: after.attempts, elapsedMs };
-    }
-    if (after.value.outcome === 'refused') {
       return {
         enforcing: false,
-        detail: 'this cluster rejects blocked connections instead of dropping them, so a blocked connection looks like "nothing listening" and kubelab cannot grade reliably here.',
+        detail: `this cluster does not enforce NetworkPolicy: the canary still connected ${waited}s after a deny-all ingress policy was applied.`,
         attempts: after.attempts,
         elapsedMs,
       };
     }
-    throw environmentError(`the enforcement canary's probe failed after the policy was applied (${after.value.detail}).`, 'Try again; if it persists, check the cluster (kubelab doctor).');
-  } catch (e) {
-    failure = e;
-    throw e;
-  } finally {
-    progress('canary', `deleting ${namespace}`);
-    try {
-      await cluster.deleteNamespace(namespace, { timeoutMs: 120_000 });
-    } catch (cleanup) {
-      // Never hide the canary's own failure behind a cleanup failure.
-      if (failure === undefined) throw cleanup;
-      opts.onProgress?.({ step: 'canary', detail: `could not delete ${namespace}: ${(cleanup as Error).message}`, elapsedMs: clock.now() - start, level: 'warn' });
+    if (after.value.outcome === 'refused') {
+      return {
+        enforcing: false,
+        detail:
+          'this cluster rejects blocked connections instead of dropping them, so a blocked connection looks like "nothing listening" and kubelab cannot grade reliably here.',
+        attempts: after.attempts,
+        elapsedMs,
+      };
     }
+    throw environmentError(
+      `the enforcement canary's probe failed after the policy was applied (${after.value.detail}).`,
+      'Try again; if it persists, check the cluster (kubelab doctor).',
+    );
+  };
+  let result: CanaryResult;
+  try {
+    result = await body();
+  } catch (e) {
+    await cleanup(true);
+    throw e;
   }
+  await cleanup(false);
+  return result;
 }
 
 export const NOT_ENFORCING_HINT =
@@ -180,7 +226,8 @@ export const NOT_ENFORCING_HINT =
 /** Runs the canary and throws ENVIRONMENT unless the cluster enforces NetworkPolicy. */
 export async function assertEnforcing(cluster: Cluster, opts: CanaryOptions = {}): Promise<CanaryResult> {
   const result = await runCanary(cluster, opts);
-  if (!result.enforcing) throw environmentError(`${cluster.description}: ${result.detail}`, NOT_ENFORCING_HINT);
+  if (!result.enforcing)
+    throw environmentError(`${cluster.description}: ${result.detail}`, NOT_ENFORCING_HINT);
   return result;
 }
 

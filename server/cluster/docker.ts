@@ -20,9 +20,17 @@ export function classifyDockerInfo(r: RunResult): DockerState {
   if (r.notFound) return { status: 'not-installed' };
   const text = `${r.stderr}\n${r.stdout}`.trim();
   const detail = firstMeaningfulLine(text) ?? r.startError ?? `docker info exited with ${r.exitCode}`;
-  if (r.timedOut) return { status: 'daemon-down', detail: 'docker info did not answer in time (the daemon may be starting or stuck)' };
+  if (r.timedOut)
+    return {
+      status: 'daemon-down',
+      detail: 'docker info did not answer in time (the daemon may be starting or stuck)',
+    };
   if (/permission denied/i.test(text)) return { status: 'permission-denied', detail };
-  if (/cannot connect to the docker daemon|is the docker daemon running|error during connect|docker daemon is not running/i.test(text)) {
+  if (
+    /cannot connect to the docker daemon|is the docker daemon running|error during connect|docker daemon is not running/i.test(
+      text,
+    )
+  ) {
     return { status: 'daemon-down', detail };
   }
   const version = r.stdout.trim();
@@ -58,7 +66,11 @@ export function describeDocker(state: DockerState): { ok: boolean; summary: stri
         fix: 'Add yourself to the docker group (`sudo usermod -aG docker $USER`, then log out and in) or use rootless Docker.',
       };
     case 'error':
-      return { ok: false, summary: `docker info failed: ${state.detail}`, fix: 'Run `docker info` yourself to see what Docker says.' };
+      return {
+        ok: false,
+        summary: `docker info failed: ${state.detail}`,
+        fix: 'Run `docker info` yourself to see what Docker says.',
+      };
   }
 }
 

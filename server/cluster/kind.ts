@@ -34,14 +34,21 @@ const CLUSTER_NAME = /^[a-z0-9]([a-z0-9-]{0,48}[a-z0-9])?$/;
 export function validateClusterSpec(spec: KindClusterSpec): KindClusterSpec {
   const problems: string[] = [];
   if (!CLUSTER_NAME.test(spec.name)) {
-    problems.push(`cluster name "${spec.name}" must be 1-50 lowercase letters, digits or '-', starting and ending with a letter or digit`);
+    problems.push(
+      `cluster name "${spec.name}" must be 1-50 lowercase letters, digits or '-', starting and ending with a letter or digit`,
+    );
   }
   if (!Number.isInteger(spec.workers) || spec.workers < 0 || spec.workers > 5) {
     problems.push(`--workers must be a whole number from 0 to 5 (got ${spec.workers})`);
   }
-  if (!/^[^\s]+$/.test(spec.nodeImage)) problems.push(`node image "${spec.nodeImage}" is not an image reference`);
+  if (!/^[^\s]+$/.test(spec.nodeImage))
+    problems.push(`node image "${spec.nodeImage}" is not an image reference`);
   if (problems.length > 0) {
-    throw badInput('invalid cluster settings', problems.map((message) => ({ message })), 'Example: kubelab cluster up --name kubelab --workers 1');
+    throw badInput(
+      'invalid cluster settings',
+      problems.map((message) => ({ message })),
+      'Example: kubelab cluster up --name kubelab --workers 1',
+    );
   }
   return spec;
 }
@@ -72,7 +79,14 @@ export const kindArgv = {
   create: (name: string): string[] => ['kind', 'create', 'cluster', '--name', name, '--config', '-'],
   delete: (name: string): string[] => ['kind', 'delete', 'cluster', '--name', name],
   kubeconfig: (name: string): string[] => ['kind', 'get', 'kubeconfig', '--name', name],
-  loadImage: (name: string, image: string): string[] => ['kind', 'load', 'docker-image', image, '--name', name],
+  loadImage: (name: string, image: string): string[] => [
+    'kind',
+    'load',
+    'docker-image',
+    image,
+    '--name',
+    name,
+  ],
 };
 
 /** `kind v0.31.0 go1.25.5 linux/amd64` -> `v0.31.0`. */
@@ -132,13 +146,18 @@ export type KindFailure =
 /** Classifies a failed kind run by the text of its error (substring matches; kind's wording drifts). */
 export function classifyKindFailure(r: RunResult): KindFailure {
   const text = `${r.stderr}\n${r.stdout}`;
-  if (/cannot connect to the docker daemon|is the docker daemon running|permission denied while trying to connect to the docker daemon|failed to get docker info|docker info/i.test(text)) {
+  if (
+    /cannot connect to the docker daemon|is the docker daemon running|permission denied while trying to connect to the docker daemon|failed to get docker info|docker info/i.test(
+      text,
+    )
+  ) {
     return 'docker-unreachable';
   }
   if (/already exist for a cluster with the name/i.test(text)) return 'already-exists';
   if (/not present locally/i.test(text)) return 'image-not-local';
   if (/port is already allocated|address already in use/i.test(text)) return 'port-in-use';
-  if (/failed to pull image|unable to find image|manifest unknown|pull access denied/i.test(text)) return 'image-pull';
+  if (/failed to pull image|unable to find image|manifest unknown|pull access denied/i.test(text))
+    return 'image-pull';
   if (/kubeadm (init|join)|failed to (init|join) node/i.test(text)) return 'kubeadm';
   return 'unknown';
 }
@@ -164,25 +183,40 @@ export function kindError(r: RunResult, action: string, clusterName: string): Ku
   const why = commandOutput(r) ?? kindErrorLine(r);
   switch (failure) {
     case 'docker-unreachable':
-      return environmentError(`kind could not ${action}: Docker is not reachable (${why}).`, 'Start Docker and run the command again (`kubelab doctor` checks everything).');
+      return environmentError(
+        `kind could not ${action}: Docker is not reachable (${why}).`,
+        'Start Docker and run the command again (`kubelab doctor` checks everything).',
+      );
     case 'already-exists':
-      return environmentError(`kind could not ${action}: a cluster named "${clusterName}" already exists.`, `Use it (kubelab cluster up --name ${clusterName} resumes), or delete it: kubelab cluster down --name ${clusterName}.`);
+      return environmentError(
+        `kind could not ${action}: a cluster named "${clusterName}" already exists.`,
+        `Use it (kubelab cluster up --name ${clusterName} resumes), or delete it: kubelab cluster down --name ${clusterName}.`,
+      );
     case 'image-pull':
       return environmentError(
         `kind could not ${action}: the node image could not be pulled (${why}).`,
-        'Check your internet connection and Docker\'s registry access (`docker pull kindest/node:v1.35.0`); behind a proxy, configure Docker\'s proxy settings.',
+        "Check your internet connection and Docker's registry access (`docker pull kindest/node:v1.35.0`); behind a proxy, configure Docker's proxy settings.",
       );
     case 'port-in-use':
-      return environmentError(`kind could not ${action}: a port it needs is already in use (${why}).`, 'Stop whatever holds the port (often another kind cluster: `kind get clusters`) and try again.');
+      return environmentError(
+        `kind could not ${action}: a port it needs is already in use (${why}).`,
+        'Stop whatever holds the port (often another kind cluster: `kind get clusters`) and try again.',
+      );
     case 'kubeadm':
       return environmentError(
         `kind could not ${action}: Kubernetes failed to start inside the node containers (${kindErrorLine(r).slice(0, 300)}).`,
         'This usually means too little memory/CPU for Docker (give it at least 4 GB and 2 CPUs) or too many inotify watchers on Linux (`sudo sysctl fs.inotify.max_user_instances=512`). Details: kind create cluster --retain, then kind export logs.',
       );
     case 'image-not-local':
-      return environmentError(`kind could not ${action}: the image is not in Docker on this machine (${why}).`, 'Pull it first with docker pull.');
+      return environmentError(
+        `kind could not ${action}: the image is not in Docker on this machine (${why}).`,
+        'Pull it first with docker pull.',
+      );
     case 'unknown':
-      return environmentError(`kind could not ${action}: ${why}`, 'Run the same kind command by hand to see the full output; `kubelab doctor` checks the prerequisites.');
+      return environmentError(
+        `kind could not ${action}: ${why}`,
+        'Run the same kind command by hand to see the full output; `kubelab doctor` checks the prerequisites.',
+      );
   }
 }
 
@@ -202,7 +236,11 @@ export class KindCli {
 
   async requireInstalled(purpose: string): Promise<string> {
     const v = await this.version();
-    if (v === undefined) throw environmentError(`${purpose} needs kind, which is not installed (no \`kind\` command on PATH).`, KIND_INSTALL_HINT);
+    if (v === undefined)
+      throw environmentError(
+        `${purpose} needs kind, which is not installed (no \`kind\` command on PATH).`,
+        KIND_INSTALL_HINT,
+      );
     return v;
   }
 
@@ -212,7 +250,10 @@ export class KindCli {
     return parseKindClusters(r);
   }
 
-  async create(spec: KindClusterSpec, onLine: (line: KindLine) => void): Promise<'created' | 'already-exists'> {
+  async create(
+    spec: KindClusterSpec,
+    onLine: (line: KindLine) => void,
+  ): Promise<'created' | 'already-exists'> {
     const r = await this.runner.run(kindArgv.create(spec.name), {
       stdin: renderKindConfig(spec),
       timeoutMs: 15 * 60_000,
@@ -222,7 +263,13 @@ export class KindCli {
       },
     });
     if (r.exitCode === 0) return 'created';
-    if (r.timedOut) throw environmentError('kind create cluster did not finish within 15 minutes.', 'Check Docker (`docker ps`) and try again; `kind delete cluster --name ' + spec.name + '` cleans up a half-made cluster.');
+    if (r.timedOut)
+      throw environmentError(
+        'kind create cluster did not finish within 15 minutes.',
+        'Check Docker (`docker ps`) and try again; `kind delete cluster --name ' +
+          spec.name +
+          '` cleans up a half-made cluster.',
+      );
     if (classifyKindFailure(r) === 'already-exists') return 'already-exists';
     throw kindError(r, 'create the cluster', spec.name);
   }
@@ -234,7 +281,8 @@ export class KindCli {
 
   async kubeconfig(name: string): Promise<string> {
     const r = await this.runner.run(kindArgv.kubeconfig(name), { timeoutMs: 30_000 });
-    if (r.exitCode !== 0 || r.stdout.trim().length === 0) throw kindError(r, `read the kubeconfig of cluster "${name}"`, name);
+    if (r.exitCode !== 0 || r.stdout.trim().length === 0)
+      throw kindError(r, `read the kubeconfig of cluster "${name}"`, name);
     return r.stdout;
   }
 

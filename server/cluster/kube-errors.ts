@@ -11,7 +11,11 @@ export interface StatusBody {
   message?: string;
   reason?: string;
   code?: number;
-  details?: { name?: string; kind?: string; causes?: Array<{ reason?: string; message?: string; field?: string }> };
+  details?: {
+    name?: string;
+    kind?: string;
+    causes?: Array<{ reason?: string; message?: string; field?: string }>;
+  };
 }
 
 /** ApiException bodies arrive as JSON text (sometimes already parsed): read them as a Status. */
@@ -48,7 +52,8 @@ export function parseStatusBody(body: unknown): StatusBody | undefined {
 
 /** True for the client's ApiException (duck-typed: it is not exported under a stable name for instanceof everywhere). */
 function apiExceptionOf(e: unknown): { code: number; body: unknown } | undefined {
-  if (e instanceof Error && isRecord(e) && typeof e.code === 'number' && 'body' in e) return { code: e.code, body: e.body };
+  if (e instanceof Error && isRecord(e) && typeof e.code === 'number' && 'body' in e)
+    return { code: e.code, body: e.body };
   return undefined;
 }
 
@@ -83,7 +88,11 @@ export function mapKubeError(e: unknown, ctx: ErrorContext): KubelabError {
 
   const err = e instanceof Error ? e : new Error(String(e));
   if (err.name === 'AbortError' || /aborted/i.test(err.message)) {
-    return environmentError(`could not ${ctx.action}: the Kubernetes API server${where} did not answer in time.`, UNREACHABLE_HINT, e);
+    return environmentError(
+      `could not ${ctx.action}: the Kubernetes API server${where} did not answer in time.`,
+      UNREACHABLE_HINT,
+      e,
+    );
   }
   const code = networkCodeOf(e);
   if (code) {
@@ -103,7 +112,11 @@ export function mapKubeError(e: unknown, ctx: ErrorContext): KubelabError {
       EHOSTUNREACH: 'host unreachable',
       ENETUNREACH: 'network unreachable',
     };
-    return environmentError(`could not ${ctx.action}: cannot reach the Kubernetes API server${where} (${words[code] ?? code}).`, UNREACHABLE_HINT, e);
+    return environmentError(
+      `could not ${ctx.action}: cannot reach the Kubernetes API server${where} (${words[code] ?? code}).`,
+      UNREACHABLE_HINT,
+      e,
+    );
   }
   const unknownKind = /Unrecognized API version and kind: (\S+) (\S+)/.exec(err.message);
   if (unknownKind) {
@@ -126,26 +139,58 @@ export function mapApiStatus(code: number, status: StatusBody | undefined, ctx: 
     );
   }
   if (code === 403) {
-    if (/being terminated|NamespaceTerminating/i.test(`${status?.message ?? ''} ${JSON.stringify(status?.details ?? {})}`)) {
-      return environmentError(`${what}: the namespace is still being deleted${said}.`, 'Wait a few seconds for the previous reset to finish, then try again.');
+    if (
+      /being terminated|NamespaceTerminating/i.test(
+        `${status?.message ?? ''} ${JSON.stringify(status?.details ?? {})}`,
+      )
+    ) {
+      return environmentError(
+        `${what}: the namespace is still being deleted${said}.`,
+        'Wait a few seconds for the previous reset to finish, then try again.',
+      );
     }
     return environmentError(
       `${what}: forbidden (403)${said}.`,
-      'The kubeconfig user lacks permission. kubelab needs to create and delete namespaces, workloads, Services and NetworkPolicies, and to exec into pods: use an admin context (the kind cluster\'s is).',
+      "The kubeconfig user lacks permission. kubelab needs to create and delete namespaces, workloads, Services and NetworkPolicies, and to exec into pods: use an admin context (the kind cluster's is).",
     );
   }
-  if (code === 404) return notFound(`${what}: not found${said}.`, 'Check the name and namespace; `kubelab lab reset` re-creates the lab environment.');
-  if (code === 409) return environmentError(`${what}: conflict (409)${said}.`, 'Something else changed the object at the same time; try again.');
+  if (code === 404)
+    return notFound(
+      `${what}: not found${said}.`,
+      'Check the name and namespace; `kubelab lab reset` re-creates the lab environment.',
+    );
+  if (code === 409)
+    return environmentError(
+      `${what}: conflict (409)${said}.`,
+      'Something else changed the object at the same time; try again.',
+    );
   if (code === 400 || code === 422) {
     const causes = status?.details?.causes ?? [];
-    const problems: Problem[] = causes.map((c) => ({ ...(c.field ? { path: c.field } : {}), message: c.message ?? c.reason ?? 'invalid' }));
-    return badInput(`${what}: the API server rejected it as invalid${problems.length === 0 ? said : ''}.`, problems, 'Fix the fields listed and apply again.');
+    const problems: Problem[] = causes.map((c) => ({
+      ...(c.field ? { path: c.field } : {}),
+      message: c.message ?? c.reason ?? 'invalid',
+    }));
+    return badInput(
+      `${what}: the API server rejected it as invalid${problems.length === 0 ? said : ''}.`,
+      problems,
+      'Fix the fields listed and apply again.',
+    );
   }
-  if (code === 429) return environmentError(`${what}: the API server is overloaded (429 Too Many Requests).`, 'Wait a moment and try again.');
+  if (code === 429)
+    return environmentError(
+      `${what}: the API server is overloaded (429 Too Many Requests).`,
+      'Wait a moment and try again.',
+    );
   if (code >= 500) {
-    return environmentError(`${what}: the API server failed (${code})${said}.`, 'The cluster may still be starting or be unhealthy; `kubelab cluster status` shows its state.');
+    return environmentError(
+      `${what}: the API server failed (${code})${said}.`,
+      'The cluster may still be starting or be unhealthy; `kubelab cluster status` shows its state.',
+    );
   }
-  return environmentError(`${what}: unexpected answer from the API server (${code})${said}.`, UNREACHABLE_HINT);
+  return environmentError(
+    `${what}: unexpected answer from the API server (${code})${said}.`,
+    UNREACHABLE_HINT,
+  );
 }
 
 export type ExecStatusOutcome = { kind: 'exit'; exitCode: number } | { kind: 'failure'; message: string };
@@ -173,14 +218,31 @@ export function interpretExecStatus(status: unknown): ExecStatusOutcome {
  */
 export function mapExecOpenError(e: unknown, pod: string, server?: string): KubelabError {
   const inner = isRecord(e) && e.error instanceof Error ? e.error : e;
-  const message = inner instanceof Error ? inner.message : isRecord(e) && typeof e.message === 'string' ? e.message : String(e);
+  const message =
+    inner instanceof Error
+      ? inner.message
+      : isRecord(e) && typeof e.message === 'string'
+        ? e.message
+        : String(e);
   const http = /Unexpected server response: (\d{3})/.exec(message);
   if (http) {
     const code = Number(http[1]);
-    if (code === 404) return environmentError(`cannot exec in pod ${pod}: the pod does not exist (any more).`, 'It may have been replaced; `kubelab lab reset` re-creates the lab environment.');
-    if (code === 403) return environmentError(`cannot exec in pod ${pod}: forbidden (403).`, 'The kubeconfig user needs the pods/exec permission.');
+    if (code === 404)
+      return environmentError(
+        `cannot exec in pod ${pod}: the pod does not exist (any more).`,
+        'It may have been replaced; `kubelab lab reset` re-creates the lab environment.',
+      );
+    if (code === 403)
+      return environmentError(
+        `cannot exec in pod ${pod}: forbidden (403).`,
+        'The kubeconfig user needs the pods/exec permission.',
+      );
     if (code === 401) return mapApiStatus(401, undefined, { action: `exec in pod ${pod}` });
-    if (code === 400) return environmentError(`cannot exec in pod ${pod}: the API server refused the exec (400); the pod may not be running yet.`, 'Wait until the pod is Running and Ready (`kubelab lab status`).');
+    if (code === 400)
+      return environmentError(
+        `cannot exec in pod ${pod}: the API server refused the exec (400); the pod may not be running yet.`,
+        'Wait until the pod is Running and Ready (`kubelab lab status`).',
+      );
     return environmentError(`cannot exec in pod ${pod}: the API server answered ${code}.`, UNREACHABLE_HINT);
   }
   return mapKubeError(inner, { action: `exec in pod ${pod}`, ...(server ? { server } : {}) });

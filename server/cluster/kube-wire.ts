@@ -28,7 +28,8 @@ export function toClientObject(obj: KubeObject): KubernetesObject {
  * names such as `_from`), so they are set first.
  */
 export function toWireObject(model: unknown, typeMeta?: { apiVersion: string; kind: string }): KubeObject {
-  const withType = typeMeta && isRecord(model) ? { ...model, apiVersion: typeMeta.apiVersion, kind: typeMeta.kind } : model;
+  const withType =
+    typeMeta && isRecord(model) ? { ...model, apiVersion: typeMeta.apiVersion, kind: typeMeta.kind } : model;
   const wire: unknown = parse(dumpYaml(withType));
   if (!isRecord(wire) || !isRecord(wire.metadata)) {
     throw new Error('toWireObject: not a Kubernetes object');
@@ -65,7 +66,8 @@ export interface PreparedObject {
   model: KubernetesObject;
 }
 
-export const objectRef = (o: KubeObject): string => `${o.kind} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`;
+export const objectRef = (o: KubeObject): string =>
+  `${o.kind} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`;
 
 /**
  * Converts every object for sending and proves the conversion lost nothing: whatever the client
@@ -76,7 +78,13 @@ export function prepareForApply(objects: KubeObject[]): PreparedObject[] {
   const problems: Problem[] = [];
   const prepared: PreparedObject[] = [];
   for (const obj of objects) {
-    if (!isRecord(obj) || typeof obj.apiVersion !== 'string' || typeof obj.kind !== 'string' || !isRecord(obj.metadata) || !obj.metadata.name) {
+    if (
+      !isRecord(obj) ||
+      typeof obj.apiVersion !== 'string' ||
+      typeof obj.kind !== 'string' ||
+      !isRecord(obj.metadata) ||
+      !obj.metadata.name
+    ) {
       problems.push({ message: `${describeLoose(obj)}: needs apiVersion, kind and metadata.name` });
       continue;
     }
@@ -89,12 +97,19 @@ export function prepareForApply(objects: KubeObject[]): PreparedObject[] {
     }
     const lost = droppedFields(obj, toWireObject(model));
     for (const path of lost) {
-      problems.push({ path, message: `${objectRef(obj)}: field ${path} is unknown to kubelab's Kubernetes client and would be silently dropped` });
+      problems.push({
+        path,
+        message: `${objectRef(obj)}: field ${path} is unknown to kubelab's Kubernetes client and would be silently dropped`,
+      });
     }
     prepared.push({ wire: obj, model });
   }
   if (problems.length > 0) {
-    throw badInput('some objects cannot be sent to the cluster unchanged', problems, 'Check the field names (a typo is the usual cause); fields newer than Kubernetes 1.34 are not supported.');
+    throw badInput(
+      'some objects cannot be sent to the cluster unchanged',
+      problems,
+      'Check the field names (a typo is the usual cause); fields newer than Kubernetes 1.34 are not supported.',
+    );
   }
   return prepared;
 }
@@ -138,6 +153,11 @@ export const KIND_API_VERSIONS: Record<string, string> = {
 
 export function apiVersionOf(kind: string): string {
   const v = KIND_API_VERSIONS[kind];
-  if (!v) throw badInput(`kubelab does not know the apiVersion of kind ${kind}`, [], `Known kinds: ${Object.keys(KIND_API_VERSIONS).join(', ')}.`);
+  if (!v)
+    throw badInput(
+      `kubelab does not know the apiVersion of kind ${kind}`,
+      [],
+      `Known kinds: ${Object.keys(KIND_API_VERSIONS).join(', ')}.`,
+    );
   return v;
 }

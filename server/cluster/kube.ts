@@ -27,7 +27,16 @@ import { interpretExecStatus, mapExecOpenError, mapKubeError } from './kube-erro
 import { apiVersionOf, applyOrder, objectRef, prepareForApply, toWireObject } from './kube-wire.js';
 import { pollUntil, systemClock, type Clock } from './poll.js';
 import { readinessReport } from './readiness.js';
-import type { ApplyOutcome, Cluster, ExecResult, KubeObject, ListableKind, PodRef, ProgressFn, ReadyReport } from './types.js';
+import type {
+  ApplyOutcome,
+  Cluster,
+  ExecResult,
+  KubeObject,
+  ListableKind,
+  PodRef,
+  ProgressFn,
+  ReadyReport,
+} from './types.js';
 
 export interface KubeConnectOptions {
   /** Context to use (default: the kubeconfig's current context). */
@@ -55,7 +64,11 @@ export interface KubeClusterOptions {
 const FIELD_MANAGER = 'kubelab';
 
 /** Reads kubeconfig the way kubectl does (files merged, first one wins), without client-node's silent fallbacks. */
-export function loadKubeConfig(opts: KubeConnectOptions = {}): { kc: KubeConfig; context: string; source: string } {
+export function loadKubeConfig(opts: KubeConnectOptions = {}): {
+  kc: KubeConfig;
+  context: string;
+  source: string;
+} {
   const env = opts.env ?? process.env;
   const kc = new KubeConfig();
   let source: string;
@@ -73,7 +86,7 @@ export function loadKubeConfig(opts: KubeConnectOptions = {}): { kc: KubeConfig;
     if (present.length === 0) {
       throw environmentError(
         `no kubeconfig found (looked at ${files.join(', ') || '(nothing)'}).`,
-        'Create the kind cluster with `kubelab cluster up`, or point --kubeconfig / KUBECONFIG at your cluster\'s kubeconfig.',
+        "Create the kind cluster with `kubelab cluster up`, or point --kubeconfig / KUBECONFIG at your cluster's kubeconfig.",
       );
     }
     const parts = present.map((file) => {
@@ -81,7 +94,10 @@ export function loadKubeConfig(opts: KubeConnectOptions = {}): { kc: KubeConfig;
       try {
         part.loadFromFile(file);
       } catch (e) {
-        throw environmentError(`the kubeconfig ${file} could not be read: ${(e as Error).message}`, 'Fix or remove that file (kubectl config view shows what it contains).');
+        throw environmentError(
+          `the kubeconfig ${file} could not be read: ${(e as Error).message}`,
+          'Fix or remove that file (kubectl config view shows what it contains).',
+        );
       }
       return part;
     });
@@ -93,17 +109,22 @@ export function loadKubeConfig(opts: KubeConnectOptions = {}): { kc: KubeConfig;
   if (!context) {
     throw environmentError(
       `the kubeconfig (${source}) has no current context.`,
-      names.length > 0 ? `Pick one with --context: ${names.join(', ')}.` : 'It defines no contexts at all: `kubelab cluster up` creates a cluster and its context.',
+      names.length > 0
+        ? `Pick one with --context: ${names.join(', ')}.`
+        : 'It defines no contexts at all: `kubelab cluster up` creates a cluster and its context.',
     );
   }
   if (!names.includes(context)) {
     throw environmentError(
       `context "${context}" is not in the kubeconfig (${source}).`,
-      names.length > 0 ? `Known contexts: ${names.join(', ')}.` : 'It defines no contexts: `kubelab cluster up` creates one.',
+      names.length > 0
+        ? `Known contexts: ${names.join(', ')}.`
+        : 'It defines no contexts: `kubelab cluster up` creates one.',
     );
   }
   kc.setCurrentContext(context);
-  if (!kc.getCurrentCluster()) throw environmentError(`context "${context}" refers to a cluster that the kubeconfig does not define.`);
+  if (!kc.getCurrentCluster())
+    throw environmentError(`context "${context}" refers to a cluster that the kubeconfig does not define.`);
   return { kc, context, source };
 }
 
@@ -207,20 +228,44 @@ export class KubeCluster implements Cluster {
     const outcomes: ApplyOutcome[] = [];
     for (const [i, { wire, model }] of prepared.entries()) {
       const what = objectRef(wire);
-      const before = await this.readModel(wire.apiVersion, wire.kind, wire.metadata.name, wire.metadata.namespace, `apply ${what}`);
+      const before = await this.readModel(
+        wire.apiVersion,
+        wire.kind,
+        wire.metadata.name,
+        wire.metadata.namespace,
+        `apply ${what}`,
+      );
       let after: KubernetesObject;
       try {
-        after = await this.objects.patch(model, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
+        after = await this.objects.patch(
+          model,
+          undefined,
+          undefined,
+          FIELD_MANAGER,
+          true,
+          PatchStrategy.ServerSideApply,
+        );
       } catch (e) {
         throw this.fail(e, `apply ${what}`);
       }
       const action: ApplyOutcome['action'] =
-        before === undefined ? 'created' : before.metadata?.resourceVersion === after.metadata?.resourceVersion ? 'unchanged' : 'configured';
-      outcomes.push({ kind: wire.kind, name: wire.metadata.name, ...(wire.metadata.namespace ? { namespace: wire.metadata.namespace } : {}), action });
+        before === undefined
+          ? 'created'
+          : before.metadata?.resourceVersion === after.metadata?.resourceVersion
+            ? 'unchanged'
+            : 'configured';
+      outcomes.push({
+        kind: wire.kind,
+        name: wire.metadata.name,
+        ...(wire.metadata.namespace ? { namespace: wire.metadata.namespace } : {}),
+        action,
+      });
       opts.onProgress?.({ step: 'apply', detail: `${what} ${action}`, elapsedMs: this.clock.now() - start });
       if (wire.kind === 'CustomResourceDefinition') {
         const group = isRecord(wire.spec) ? wire.spec.group : undefined;
-        const usedLater = prepared.slice(i + 1).some((p) => p.wire.apiVersion.startsWith(`${String(group)}/`));
+        const usedLater = prepared
+          .slice(i + 1)
+          .some((p) => p.wire.apiVersion.startsWith(`${String(group)}/`));
         if (usedLater) await this.waitCrdEstablished(wire.metadata.name);
       }
     }
@@ -232,17 +277,33 @@ export class KubeCluster implements Cluster {
       async () => {
         const crd = await this.getObject('apiextensions.k8s.io/v1', 'CustomResourceDefinition', name);
         const conditions = isRecord(crd?.status) ? crd.status.conditions : undefined;
-        const done = Array.isArray(conditions) && conditions.some((c) => isRecord(c) && c.type === 'Established' && c.status === 'True');
+        const done =
+          Array.isArray(conditions) &&
+          conditions.some((c) => isRecord(c) && c.type === 'Established' && c.status === 'True');
         return { done, value: undefined };
       },
       { timeoutMs: 60_000, intervalMs: 500, clock: this.clock },
     );
-    if (!result.done) throw environmentError(`CustomResourceDefinition ${name} was not established within 60s.`, 'Check the API server (kubectl get crd ' + name + ' -o yaml).');
+    if (!result.done)
+      throw environmentError(
+        `CustomResourceDefinition ${name} was not established within 60s.`,
+        'Check the API server (kubectl get crd ' + name + ' -o yaml).',
+      );
   }
 
-  private async readModel(apiVersion: string, kind: string, name: string, namespace: string | undefined, action: string): Promise<KubernetesObject | undefined> {
+  private async readModel(
+    apiVersion: string,
+    kind: string,
+    name: string,
+    namespace: string | undefined,
+    action: string,
+  ): Promise<KubernetesObject | undefined> {
     try {
-      return await this.objects.read({ apiVersion, kind, metadata: { name, ...(namespace ? { namespace } : {}) } });
+      return await this.objects.read({
+        apiVersion,
+        kind,
+        metadata: { name, ...(namespace ? { namespace } : {}) },
+      });
     } catch (e) {
       const err = this.fail(e, action);
       if (err.code === 'NOT_FOUND') return undefined;
@@ -251,15 +312,40 @@ export class KubeCluster implements Cluster {
   }
 
   /** One object in wire shape, or undefined when it does not exist. */
-  async getObject(apiVersion: string, kind: string, name: string, namespace?: string): Promise<KubeObject | undefined> {
-    const model = await this.readModel(apiVersion, kind, name, namespace, `read ${kind} ${namespace ? `${namespace}/` : ''}${name}`);
+  async getObject(
+    apiVersion: string,
+    kind: string,
+    name: string,
+    namespace?: string,
+  ): Promise<KubeObject | undefined> {
+    const model = await this.readModel(
+      apiVersion,
+      kind,
+      name,
+      namespace,
+      `read ${kind} ${namespace ? `${namespace}/` : ''}${name}`,
+    );
     return model === undefined ? undefined : toWireObject(model, { apiVersion, kind });
   }
 
   /** Objects of any kind in wire shape, in one namespace or all, optionally by label selector. */
-  async listObjects(apiVersion: string, kind: string, namespace?: string, labelSelector?: string): Promise<KubeObject[]> {
+  async listObjects(
+    apiVersion: string,
+    kind: string,
+    namespace?: string,
+    labelSelector?: string,
+  ): Promise<KubeObject[]> {
     try {
-      const list = await this.objects.list(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, labelSelector);
+      const list = await this.objects.list(
+        apiVersion,
+        kind,
+        namespace,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        labelSelector,
+      );
       return (list.items ?? []).map((item) => toWireObject(item, { apiVersion, kind }));
     } catch (e) {
       throw this.fail(e, `list ${kind}${namespace ? ` in ${namespace}` : ''}`);
@@ -273,21 +359,29 @@ export class KubeCluster implements Cluster {
   async delete(kind: string, name: string, namespace?: string): Promise<void> {
     const apiVersion = apiVersionOf(kind);
     try {
-      await this.objects.delete({ apiVersion, kind, metadata: { name, ...(namespace ? { namespace } : {}) } });
+      await this.objects.delete({
+        apiVersion,
+        kind,
+        metadata: { name, ...(namespace ? { namespace } : {}) },
+      });
     } catch (e) {
       const err = this.fail(e, `delete ${kind} ${namespace ? `${namespace}/` : ''}${name}`);
       if (err.code !== 'NOT_FOUND') throw err;
     }
   }
 
-  async waitReady(namespaces: string[], opts: { timeoutMs: number; onProgress?: ProgressFn }): Promise<ReadyReport> {
+  async waitReady(
+    namespaces: string[],
+    opts: { timeoutMs: number; onProgress?: ProgressFn },
+  ): Promise<ReadyReport> {
     const state = await pollUntil(
       async () => {
         const pods: KubeObject[] = [];
         const workloads: KubeObject[] = [];
         for (const ns of namespaces) {
           pods.push(...(await this.list('Pod', ns)));
-          for (const kind of ['Deployment', 'StatefulSet', 'DaemonSet'] as const) workloads.push(...(await this.listObjects('apps/v1', kind, ns)));
+          for (const kind of ['Deployment', 'StatefulSet', 'DaemonSet'] as const)
+            workloads.push(...(await this.listObjects('apps/v1', kind, ns)));
         }
         const report = readinessReport(pods, workloads);
         return { done: report.ready, value: report };
@@ -307,7 +401,10 @@ export class KubeCluster implements Cluster {
     return { ready: state.value.ready, notReady: state.value.notReady };
   }
 
-  async deleteNamespace(name: string, opts: { timeoutMs?: number; onProgress?: ProgressFn } = {}): Promise<void> {
+  async deleteNamespace(
+    name: string,
+    opts: { timeoutMs?: number; onProgress?: ProgressFn } = {},
+  ): Promise<void> {
     await this.delete('Namespace', name);
     const timeoutMs = opts.timeoutMs ?? 180_000;
     const state = await pollUntil(
@@ -320,7 +417,8 @@ export class KubeCluster implements Cluster {
         intervalMs: 1000,
         clock: this.clock,
         onAttempt: (s, elapsedMs) => {
-          if (!s.done) opts.onProgress?.({ step: `deleting namespace ${name}`, detail: 'Terminating', elapsedMs });
+          if (!s.done)
+            opts.onProgress?.({ step: `deleting namespace ${name}`, detail: 'Terminating', elapsedMs });
         },
       },
     );
@@ -338,10 +436,15 @@ export class KubeCluster implements Cluster {
     const known = this.containers.get(key);
     if (known) return known;
     const obj = await this.getObject('v1', 'Pod', pod.name, pod.namespace);
-    if (!obj) throw environmentError(`cannot exec in pod ${key}: the pod does not exist.`, 'It may have been replaced; `kubelab lab reset` re-creates the lab environment.');
+    if (!obj)
+      throw environmentError(
+        `cannot exec in pod ${key}: the pod does not exist.`,
+        'It may have been replaced; `kubelab lab reset` re-creates the lab environment.',
+      );
     const annotated = obj.metadata.annotations?.['kubectl.kubernetes.io/default-container'];
     const spec = isRecord(obj.spec) ? obj.spec : {};
-    const first = Array.isArray(spec.containers) && isRecord(spec.containers[0]) ? spec.containers[0].name : undefined;
+    const first =
+      Array.isArray(spec.containers) && isRecord(spec.containers[0]) ? spec.containers[0].name : undefined;
     const name = annotated ?? (typeof first === 'string' ? first : undefined);
     if (!name) throw environmentError(`cannot exec in pod ${key}: it has no containers.`);
     this.containers.set(key, name);
@@ -376,30 +479,52 @@ export class KubeCluster implements Cluster {
       const timer = setTimeout(
         () =>
           settle(() =>
-            reject(environmentError(`exec in pod ${podName} got no answer within ${Math.round(deadlineMs / 1000)}s.`, 'The pod or its node may be overloaded or gone; `kubelab lab status` shows the pods.')),
+            reject(
+              environmentError(
+                `exec in pod ${podName} got no answer within ${Math.round(deadlineMs / 1000)}s.`,
+                'The pod or its node may be overloaded or gone; `kubelab lab status` shows the pods.',
+              ),
+            ),
           ),
         deadlineMs,
       );
       this.execApi
-        .exec(pod.namespace, pod.name, container, command, stdout.stream, stderr.stream, null, false, (status) => {
-          // The status is the last message on the socket: stdout and stderr are complete here.
-          const outcome = interpretExecStatus(status);
-          settle(() => {
-            if (outcome.kind === 'failure') {
-              const missing = /executable file not found|no such file or directory/i.test(outcome.message);
-              reject(
-                environmentError(
-                  `the command could not run in pod ${podName} (container ${container}): ${outcome.message}`,
-                  missing ? `The container image lacks \`${bound ? `timeout or ${argv[0]}` : argv[0]}\`; the scenario's pods must use an image with the probe tools.` : 'Check the pod: kubectl describe pod -n ' + pod.namespace + ' ' + pod.name,
-                ),
-              );
-            } else if (bound && BOUND_EXCEEDED.has(outcome.exitCode)) {
-              reject(environmentError(`\`${argv.join(' ')}\` in pod ${podName} did not finish within ${seconds}s and was stopped.`, 'The pod may be overloaded; try again.'));
-            } else {
-              resolve({ exitCode: outcome.exitCode, stdout: stdout.text(), stderr: stderr.text() });
-            }
-          });
-        })
+        .exec(
+          pod.namespace,
+          pod.name,
+          container,
+          command,
+          stdout.stream,
+          stderr.stream,
+          null,
+          false,
+          (status) => {
+            // The status is the last message on the socket: stdout and stderr are complete here.
+            const outcome = interpretExecStatus(status);
+            settle(() => {
+              if (outcome.kind === 'failure') {
+                const missing = /executable file not found|no such file or directory/i.test(outcome.message);
+                reject(
+                  environmentError(
+                    `the command could not run in pod ${podName} (container ${container}): ${outcome.message}`,
+                    missing
+                      ? `The container image lacks \`${bound ? `timeout or ${argv[0]}` : argv[0]}\`; the scenario's pods must use an image with the probe tools.`
+                      : 'Check the pod: kubectl describe pod -n ' + pod.namespace + ' ' + pod.name,
+                  ),
+                );
+              } else if (bound && BOUND_EXCEEDED.has(outcome.exitCode)) {
+                reject(
+                  environmentError(
+                    `\`${argv.join(' ')}\` in pod ${podName} did not finish within ${seconds}s and was stopped.`,
+                    'The pod may be overloaded; try again.',
+                  ),
+                );
+              } else {
+                resolve({ exitCode: outcome.exitCode, stdout: stdout.text(), stderr: stderr.text() });
+              }
+            });
+          },
+        )
         .then(
           (ws) => {
             socket = ws;
@@ -409,7 +534,12 @@ export class KubeCluster implements Cluster {
             }
             ws.addEventListener('close', () =>
               settle(() =>
-                reject(environmentError(`the exec connection to pod ${podName} closed without an exit status.`, 'The pod may have restarted or the API server dropped the connection; try again.')),
+                reject(
+                  environmentError(
+                    `the exec connection to pod ${podName} closed without an exit status.`,
+                    'The pod may have restarted or the API server dropped the connection; try again.',
+                  ),
+                ),
               ),
             );
           },
@@ -423,7 +553,9 @@ export class KubeCluster implements Cluster {
  * Opens a cluster from kubeconfig and (by default) checks that its API server answers, so a wrong
  * context fails here with a clear message rather than in the middle of a grade.
  */
-export async function connectKube(opts: KubeConnectOptions & KubeClusterOptions & { verify?: boolean } = {}): Promise<KubeCluster> {
+export async function connectKube(
+  opts: KubeConnectOptions & KubeClusterOptions & { verify?: boolean } = {},
+): Promise<KubeCluster> {
   const { kc } = loadKubeConfig(opts);
   const cluster = new KubeCluster(kc, opts);
   if (opts.verify !== false) await cluster.ping();

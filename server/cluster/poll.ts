@@ -38,7 +38,12 @@ export interface PollState<T> {
  */
 export async function pollUntil<T>(
   check: () => Promise<PollState<T>>,
-  opts: { timeoutMs: number; intervalMs: number; clock?: Clock; onAttempt?: (state: PollState<T>, elapsedMs: number) => void },
+  opts: {
+    timeoutMs: number;
+    intervalMs: number;
+    clock?: Clock;
+    onAttempt?: (state: PollState<T>, elapsedMs: number) => void;
+  },
 ): Promise<PollState<T> & { elapsedMs: number; attempts: number }> {
   const clock = opts.clock ?? systemClock;
   const start = clock.now();

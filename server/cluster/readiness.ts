@@ -19,7 +19,9 @@ const ref = (o: KubeObject) => `${o.metadata.namespace ? `${o.metadata.namespace
 
 function conditionTrue(o: unknown, type: string): boolean {
   const conditions = field(o, 'status', 'conditions');
-  return Array.isArray(conditions) && conditions.some((c) => isRecord(c) && c.type === type && c.status === 'True');
+  return (
+    Array.isArray(conditions) && conditions.some((c) => isRecord(c) && c.type === type && c.status === 'True')
+  );
 }
 
 export function podIsReady(pod: KubeObject): boolean {
@@ -27,7 +29,8 @@ export function podIsReady(pod: KubeObject): boolean {
 }
 
 /** Completed pods (Jobs) are never going to be Ready and are not waited for. */
-export const podIsFinished = (pod: KubeObject): boolean => ['Succeeded', 'Failed'].includes(String(field(pod, 'status', 'phase')));
+export const podIsFinished = (pod: KubeObject): boolean =>
+  ['Succeeded', 'Failed'].includes(String(field(pod, 'status', 'phase')));
 
 /** Why a pod is not ready, as specific as the status allows: `ImagePullBackOff: Back-off pulling image "x"`. */
 export function podProblem(pod: KubeObject): string {
@@ -44,7 +47,8 @@ export function podProblem(pod: KubeObject): string {
       return typeof message === 'string' ? `${reason}: ${message.split('\n')[0]!.slice(0, 160)}` : reason;
     }
     const terminated = field(s, 'state', 'terminated', 'reason');
-    if (typeof terminated === 'string' && field(s, 'ready') === false && terminated !== 'Completed') return `container terminated: ${terminated}`;
+    if (typeof terminated === 'string' && field(s, 'ready') === false && terminated !== 'Completed')
+      return `container terminated: ${terminated}`;
   }
   const conditions = field(pod, 'status', 'conditions');
   if (Array.isArray(conditions)) {
@@ -58,20 +62,26 @@ export function podProblem(pod: KubeObject): string {
     if (typeof reason === 'string') return reason;
   }
   const phase = field(pod, 'status', 'phase');
-  return typeof phase === 'string' ? (phase === 'Running' ? 'Running, not ready yet (readiness probe)' : phase) : 'no status yet';
+  return typeof phase === 'string'
+    ? phase === 'Running'
+      ? 'Running, not ready yet (readiness probe)'
+      : phase
+    : 'no status yet';
 }
 
 /** Deployments, StatefulSets and DaemonSets that have not rolled out every replica yet. */
 export function workloadProblem(w: KubeObject): string | undefined {
   const generation = num(field(w, 'metadata', 'generation'));
   const observed = num(field(w, 'status', 'observedGeneration'));
-  if (generation > 0 && observed < generation) return `${w.kind} ${ref(w)}: the controller has not seen the latest change yet`;
+  if (generation > 0 && observed < generation)
+    return `${w.kind} ${ref(w)}: the controller has not seen the latest change yet`;
   if (w.kind === 'DaemonSet') {
     const desired = num(field(w, 'status', 'desiredNumberScheduled'));
     const ready = num(field(w, 'status', 'numberReady'));
     const updated = num(field(w, 'status', 'updatedNumberScheduled'));
     if (desired === 0) return `DaemonSet ${ref(w)}: no node runs it yet`;
-    if (ready < desired || updated < desired) return `DaemonSet ${ref(w)}: ${ready}/${desired} ready, ${updated}/${desired} updated`;
+    if (ready < desired || updated < desired)
+      return `DaemonSet ${ref(w)}: ${ready}/${desired} ready, ${updated}/${desired} updated`;
     return undefined;
   }
   const wanted = field(w, 'spec', 'replicas') === undefined ? 1 : num(field(w, 'spec', 'replicas'));
@@ -79,7 +89,8 @@ export function workloadProblem(w: KubeObject): string | undefined {
   const updated = num(field(w, 'status', 'updatedReplicas'));
   if (w.kind === 'Deployment') {
     const available = num(field(w, 'status', 'availableReplicas'));
-    if (available < wanted || updated < wanted) return `Deployment ${ref(w)}: ${available}/${wanted} available`;
+    if (available < wanted || updated < wanted)
+      return `Deployment ${ref(w)}: ${available}/${wanted} available`;
     return undefined;
   }
   if (w.kind === 'StatefulSet') {
@@ -94,7 +105,10 @@ export function workloadProblem(w: KubeObject): string | undefined {
  * part of it because right after an apply their pods may not exist yet, and "no pods" is not
  * "all pods ready".
  */
-export function readinessReport(pods: KubeObject[], workloads: KubeObject[] = []): ReadyReport & { readyPods: number; totalPods: number } {
+export function readinessReport(
+  pods: KubeObject[],
+  workloads: KubeObject[] = [],
+): ReadyReport & { readyPods: number; totalPods: number } {
   const notReady: string[] = [];
   const live = pods.filter((p) => !podIsFinished(p));
   let readyPods = 0;
@@ -111,7 +125,9 @@ export function readinessReport(pods: KubeObject[], workloads: KubeObject[] = []
 
 export function nodeProblems(nodes: KubeObject[]): string[] {
   if (nodes.length === 0) return ['no nodes registered yet'];
-  return nodes.filter((n) => !conditionTrue(n, 'Ready')).map((n) => `node ${n.metadata.name} is not Ready${nodeReason(n)}`);
+  return nodes
+    .filter((n) => !conditionTrue(n, 'Ready'))
+    .map((n) => `node ${n.metadata.name} is not Ready${nodeReason(n)}`);
 }
 
 function nodeReason(n: KubeObject): string {

@@ -16,7 +16,12 @@ describe('runCanary', () => {
     expect(result.detail).toContain('NetworkPolicy is enforced');
     expect(cluster.deletedNamespaces).toEqual(['kubelab-canary-test']);
     // Probes are probe/'s own TCP probes, aimed at the server pod's IP (no DNS involved).
-    expect(parseProbeArgv(cluster.execs[0]!.argv)).toEqual({ kind: 'tcp', host: '192.168.1.5', port: 8080, timeoutSeconds: 2 });
+    expect(parseProbeArgv(cluster.execs[0]!.argv)).toEqual({
+      kind: 'tcp',
+      host: '192.168.1.5',
+      port: 8080,
+      timeoutSeconds: 2,
+    });
     expect(cluster.execs[0]!.pod).toEqual({ namespace: 'kubelab-canary-test', name: 'canary-client' });
   });
 
@@ -25,7 +30,9 @@ describe('runCanary', () => {
     cluster.afterPolicy = ['connect'];
     const result = await runCanary(cluster, { ...fast(), enforceTimeoutMs: 20_000 });
     expect(result.enforcing).toBe(false);
-    expect(result.detail).toMatch(/^this cluster does not enforce NetworkPolicy: the canary still connected 20s after/);
+    expect(result.detail).toMatch(
+      /^this cluster does not enforce NetworkPolicy: the canary still connected 20s after/,
+    );
     expect(result.attempts).toBeGreaterThan(10);
     expect(cluster.deletedNamespaces).toEqual(['kubelab-canary-test']);
   });
@@ -41,7 +48,10 @@ describe('runCanary', () => {
   it('no connection even without a policy is an ENVIRONMENT error, not "not enforcing"', async () => {
     const cluster = new ScriptedCluster();
     cluster.beforePolicy = ['drop'];
-    await expect(runCanary(cluster, fast())).rejects.toMatchObject({ code: 'ENVIRONMENT', message: expect.stringContaining('could not connect even without any NetworkPolicy') });
+    await expect(runCanary(cluster, fast())).rejects.toMatchObject({
+      code: 'ENVIRONMENT',
+      message: expect.stringContaining('could not connect even without any NetworkPolicy'),
+    });
     expect(cluster.policyApplied()).toBe(false);
     expect(cluster.deletedNamespaces).toEqual(['kubelab-canary-test']);
   });
@@ -56,7 +66,10 @@ describe('runCanary', () => {
   it('pods that never start are an ENVIRONMENT error naming them', async () => {
     const cluster = new ScriptedCluster();
     cluster.ready = { ready: false, notReady: ['kubelab-canary-test/canary-server: ErrImagePull'] };
-    await expect(runCanary(cluster, fast())).rejects.toMatchObject({ code: 'ENVIRONMENT', message: expect.stringContaining('ErrImagePull') });
+    await expect(runCanary(cluster, fast())).rejects.toMatchObject({
+      code: 'ENVIRONMENT',
+      message: expect.stringContaining('ErrImagePull'),
+    });
     expect(cluster.execs).toHaveLength(0);
     expect(cluster.deletedNamespaces).toEqual(['kubelab-canary-test']);
   });
@@ -64,7 +77,10 @@ describe('runCanary', () => {
   it('probe errors that last past the deadline are ENVIRONMENT, never a verdict', async () => {
     const cluster = new ScriptedCluster();
     cluster.afterPolicy = ['exec-error'];
-    await expect(runCanary(cluster, fast())).rejects.toMatchObject({ code: 'ENVIRONMENT', message: expect.stringContaining('probe failed after the policy') });
+    await expect(runCanary(cluster, fast())).rejects.toMatchObject({
+      code: 'ENVIRONMENT',
+      message: expect.stringContaining('probe failed after the policy'),
+    });
   });
 
   it('a cleanup failure does not hide the real failure, and is reported when it is the only one', async () => {
@@ -72,7 +88,12 @@ describe('runCanary', () => {
     broken.beforePolicy = ['drop'];
     broken.failDeleteNamespace = true;
     const warnings: string[] = [];
-    await expect(runCanary(broken, { ...fast(), onProgress: (e) => e.level === 'warn' && warnings.push(e.detail ?? '') })).rejects.toMatchObject({ message: expect.stringContaining('without any NetworkPolicy') });
+    await expect(
+      runCanary(broken, {
+        ...fast(),
+        onProgress: (e) => e.level === 'warn' && warnings.push(e.detail ?? ''),
+      }),
+    ).rejects.toMatchObject({ message: expect.stringContaining('without any NetworkPolicy') });
     expect(warnings[0]).toContain('could not delete kubelab-canary-test');
     const ok = new ScriptedCluster();
     ok.failDeleteNamespace = true;
@@ -89,10 +110,17 @@ describe('runCanary', () => {
 describe('canaryObjects', () => {
   it('a netexec server with a readiness probe, a pause client, and a deny-all ingress policy on the server only', () => {
     const { setup, denyAll } = canaryObjects('ns1');
-    expect(setup.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(['Namespace/ns1', 'Pod/canary-server', 'Pod/canary-client']);
+    expect(setup.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
+      'Namespace/ns1',
+      'Pod/canary-server',
+      'Pod/canary-client',
+    ]);
     expect(JSON.stringify(setup[1])).toContain('netexec');
     expect(JSON.stringify(setup[1])).toContain('registry.k8s.io/e2e-test-images/agnhost:2.53');
-    expect(denyAll.spec).toEqual({ podSelector: { matchLabels: { app: 'canary-server' } }, policyTypes: ['Ingress'] });
+    expect(denyAll.spec).toEqual({
+      podSelector: { matchLabels: { app: 'canary-server' } },
+      policyTypes: ['Ingress'],
+    });
   });
 });
 

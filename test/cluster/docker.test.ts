@@ -1,24 +1,48 @@
 import { describe, expect, it } from 'vitest';
-import { checkDocker, classifyDockerInfo, describeDocker, dockerProblem, DOCKER_INFO_ARGV } from '../../server/cluster/docker.js';
+import {
+  checkDocker,
+  classifyDockerInfo,
+  describeDocker,
+  dockerProblem,
+  DOCKER_INFO_ARGV,
+} from '../../server/cluster/docker.js';
 import type { RunResult } from '../../server/cluster/runner.js';
 import { FakeRunner, fixture } from './helpers/fake-runner.js';
 
-const result = (over: Partial<RunResult>): RunResult => ({ argv: DOCKER_INFO_ARGV, exitCode: 0, stdout: '', stderr: '', notFound: false, timedOut: false, ...over });
+const result = (over: Partial<RunResult>): RunResult => ({
+  argv: DOCKER_INFO_ARGV,
+  exitCode: 0,
+  stdout: '',
+  stderr: '',
+  notFound: false,
+  timedOut: false,
+  ...over,
+});
 
 describe('classifyDockerInfo', () => {
   it('reads the server version when the daemon answers', () => {
-    expect(classifyDockerInfo(result({ stdout: '28.2.2\n' }))).toEqual({ status: 'ok', serverVersion: '28.2.2' });
+    expect(classifyDockerInfo(result({ stdout: '28.2.2\n' }))).toEqual({
+      status: 'ok',
+      serverVersion: '28.2.2',
+    });
   });
 
   it('recognises the recorded "no daemon" output (docker CLI present, daemon absent)', () => {
-    const state = classifyDockerInfo(result({ exitCode: 1, stdout: '\n', stderr: fixture('docker-info-no-daemon.stderr.txt') }));
+    const state = classifyDockerInfo(
+      result({ exitCode: 1, stdout: '\n', stderr: fixture('docker-info-no-daemon.stderr.txt') }),
+    );
     expect(state.status).toBe('daemon-down');
     expect(describeDocker(state).summary).toContain('unix:///var/run/docker.sock');
   });
 
   it('recognises a DOCKER_HOST that points nowhere', () => {
-    const state = classifyDockerInfo(result({ exitCode: 1, stderr: fixture('docker-info-bad-docker-host.stderr.txt') }));
-    expect(state).toMatchObject({ status: 'daemon-down', detail: expect.stringContaining('/nonexistent/docker.sock') });
+    const state = classifyDockerInfo(
+      result({ exitCode: 1, stderr: fixture('docker-info-bad-docker-host.stderr.txt') }),
+    );
+    expect(state).toMatchObject({
+      status: 'daemon-down',
+      detail: expect.stringContaining('/nonexistent/docker.sock'),
+    });
   });
 
   it('tells permission problems apart (the fix is different)', () => {
@@ -30,7 +54,9 @@ describe('classifyDockerInfo', () => {
   });
 
   it('knows when docker is not installed at all', () => {
-    expect(classifyDockerInfo(result({ exitCode: undefined, notFound: true }))).toEqual({ status: 'not-installed' });
+    expect(classifyDockerInfo(result({ exitCode: undefined, notFound: true }))).toEqual({
+      status: 'not-installed',
+    });
   });
 
   it('treats a docker info that hangs as an unreachable daemon', () => {
@@ -44,7 +70,9 @@ describe('classifyDockerInfo', () => {
 
 describe('checkDocker / dockerProblem', () => {
   it('runs the cheap form of docker info with a timeout and builds one ENVIRONMENT error', async () => {
-    const runner = new FakeRunner({ 'docker info': { exitCode: 1, stderr: fixture('docker-info-no-daemon.stderr.txt') } });
+    const runner = new FakeRunner({
+      'docker info': { exitCode: 1, stderr: fixture('docker-info-no-daemon.stderr.txt') },
+    });
     const state = await checkDocker(runner);
     expect(runner.calls[0]?.argv).toEqual(['docker', 'info', '--format', '{{.ServerVersion}}']);
     expect(runner.calls[0]?.opts.timeoutMs).toBeGreaterThan(0);

@@ -19,10 +19,17 @@ import { KubelabError } from '../../server/errors.js';
 import { FakeRunner, fixture } from './helpers/fake-runner.js';
 
 const spec = { name: 'kubelab', workers: 1, nodeImage: KIND_NODE_IMAGE };
-const failed = (stderr: string, exitCode = 1): RunResult => ({ argv: ['kind'], exitCode, stdout: '', stderr, notFound: false, timedOut: false });
+const failed = (stderr: string, exitCode = 1): RunResult => ({
+  argv: ['kind'],
+  exitCode,
+  stdout: '',
+  stderr,
+  notFound: false,
+  timedOut: false,
+});
 
 describe('kind config', () => {
-  it('disables the default CNI, uses Calico\'s pod subnet and pins every node to the digest', () => {
+  it("disables the default CNI, uses Calico's pod subnet and pins every node to the digest", () => {
     const cfg = parse(renderKindConfig({ ...spec, workers: 2 }));
     expect(cfg).toEqual({
       kind: 'Cluster',
@@ -41,7 +48,9 @@ describe('kind config', () => {
   });
 
   it('allows a control-plane-only cluster', () => {
-    expect(kindConfig({ ...spec, workers: 0 }).nodes).toEqual([{ role: 'control-plane', image: KIND_NODE_IMAGE }]);
+    expect(kindConfig({ ...spec, workers: 0 }).nodes).toEqual([
+      { role: 'control-plane', image: KIND_NODE_IMAGE },
+    ]);
   });
 
   it('rejects bad names and worker counts with every problem at once', () => {
@@ -60,20 +69,38 @@ describe('kind config', () => {
 
 describe('kind command lines', () => {
   it('reads the config from stdin and never passes --wait', () => {
-    expect(kindArgv.create('kubelab')).toEqual(['kind', 'create', 'cluster', '--name', 'kubelab', '--config', '-']);
+    expect(kindArgv.create('kubelab')).toEqual([
+      'kind',
+      'create',
+      'cluster',
+      '--name',
+      'kubelab',
+      '--config',
+      '-',
+    ]);
     expect(kindArgv.create('kubelab')).not.toContain('--wait');
   });
 
   it('names the cluster in every other command', () => {
     expect(kindArgv.delete('x')).toEqual(['kind', 'delete', 'cluster', '--name', 'x']);
     expect(kindArgv.kubeconfig('x')).toEqual(['kind', 'get', 'kubeconfig', '--name', 'x']);
-    expect(kindArgv.loadImage('x', 'img:1')).toEqual(['kind', 'load', 'docker-image', 'img:1', '--name', 'x']);
+    expect(kindArgv.loadImage('x', 'img:1')).toEqual([
+      'kind',
+      'load',
+      'docker-image',
+      'img:1',
+      '--name',
+      'x',
+    ]);
   });
 });
 
 describe('kind output', () => {
   it('turns the recorded create output into step events', () => {
-    const events = fixture('kind-create-success.stderr.txt').split('\n').map(parseKindLine).filter((e): e is KindLine => e !== undefined);
+    const events = fixture('kind-create-success.stderr.txt')
+      .split('\n')
+      .map(parseKindLine)
+      .filter((e): e is KindLine => e !== undefined);
     const steps = events.filter((e) => e.kind === 'step-done').map((e) => (e as { step: string }).step);
     expect(steps).toEqual([
       'Ensuring node image (kindest/node:v1.35.0)',
@@ -90,17 +117,26 @@ describe('kind output', () => {
   it('sees the failed step and the error line', () => {
     const events = fixture('kind-create-kubeadm-failed.stderr.txt').split('\n').map(parseKindLine);
     expect(events).toContainEqual({ kind: 'step-failed', step: 'Starting control-plane' });
-    expect(events.find((e) => e?.kind === 'error')).toMatchObject({ message: expect.stringContaining('failed to init node with kubeadm') });
+    expect(events.find((e) => e?.kind === 'error')).toMatchObject({
+      message: expect.stringContaining('failed to init node with kubeadm'),
+    });
   });
 
   it('strips terminal colours kind adds when it thinks it writes to a terminal', () => {
-    expect(parseKindLine(' \x1b[32m✓\x1b[0m Preparing nodes 📦 📦')).toEqual({ kind: 'step-done', step: 'Preparing nodes' });
+    expect(parseKindLine(' \x1b[32m✓\x1b[0m Preparing nodes 📦 📦')).toEqual({
+      kind: 'step-done',
+      step: 'Preparing nodes',
+    });
   });
 
   it('parses the version and the cluster list (including "No kind clusters found.")', () => {
     expect(parseKindVersion(fixture('kind-version.stdout.txt'))).toBe('v0.31.0');
-    expect(parseKindClusters({ ...failed(''), exitCode: 0, stdout: fixture('kind-get-clusters.stdout.txt') })).toEqual(['kind', 'kubelab']);
-    expect(parseKindClusters({ ...failed(fixture('kind-get-clusters-none.stderr.txt')), exitCode: 0 })).toEqual([]);
+    expect(
+      parseKindClusters({ ...failed(''), exitCode: 0, stdout: fixture('kind-get-clusters.stdout.txt') }),
+    ).toEqual(['kind', 'kubelab']);
+    expect(
+      parseKindClusters({ ...failed(fixture('kind-get-clusters-none.stderr.txt')), exitCode: 0 }),
+    ).toEqual([]);
   });
 
   it.each([
@@ -116,21 +152,39 @@ describe('kind output', () => {
   });
 
   it('builds errors that say what happened and what to do', () => {
-    const noDocker = kindError(failed(fixture('kind-create-no-docker.stderr.txt')), 'create the cluster', 'kubelab');
+    const noDocker = kindError(
+      failed(fixture('kind-create-no-docker.stderr.txt')),
+      'create the cluster',
+      'kubelab',
+    );
     expect(noDocker.code).toBe('ENVIRONMENT');
     expect(noDocker.message).toContain('Cannot connect to the Docker daemon');
-    const pull = kindError(failed(fixture('kind-create-image-pull-failed.stderr.txt')), 'create the cluster', 'kubelab');
+    const pull = kindError(
+      failed(fixture('kind-create-image-pull-failed.stderr.txt')),
+      'create the cluster',
+      'kubelab',
+    );
     expect(pull.message).toContain('registry-1.docker.io');
-    const port = kindError(failed(fixture('kind-create-port-in-use.stderr.txt')), 'create the cluster', 'kubelab');
+    const port = kindError(
+      failed(fixture('kind-create-port-in-use.stderr.txt')),
+      'create the cluster',
+      'kubelab',
+    );
     expect(port.message).toContain('port is already allocated');
-    const kubeadm = kindError(failed(fixture('kind-create-kubeadm-failed.stderr.txt')), 'create the cluster', 'kubelab');
+    const kubeadm = kindError(
+      failed(fixture('kind-create-kubeadm-failed.stderr.txt')),
+      'create the cluster',
+      'kubelab',
+    );
     expect(kubeadm.hint).toContain('memory');
   });
 });
 
 describe('KindCli', () => {
   it('creates with the config on stdin and streams the parsed progress', async () => {
-    const runner = new FakeRunner({ 'kind create cluster': { stderr: fixture('kind-create-success.stderr.txt') } });
+    const runner = new FakeRunner({
+      'kind create cluster': { stderr: fixture('kind-create-success.stderr.txt') },
+    });
     const seen: KindLine[] = [];
     await expect(new KindCli(runner).create(spec, (l) => seen.push(l))).resolves.toBe('created');
     const call = runner.calls[0]!;
@@ -140,13 +194,20 @@ describe('KindCli', () => {
   });
 
   it('reports an existing cluster instead of failing, so `up` can resume', async () => {
-    const runner = new FakeRunner({ 'kind create cluster': { exitCode: 1, stderr: fixture('kind-create-already-exists.stderr.txt') } });
+    const runner = new FakeRunner({
+      'kind create cluster': { exitCode: 1, stderr: fixture('kind-create-already-exists.stderr.txt') },
+    });
     await expect(new KindCli(runner).create(spec, () => {})).resolves.toBe('already-exists');
   });
 
   it('throws the classified error for other failures', async () => {
-    const runner = new FakeRunner({ 'kind create cluster': { exitCode: 1, stderr: fixture('kind-create-kubeadm-failed.stderr.txt') } });
-    await expect(new KindCli(runner).create(spec, () => {})).rejects.toMatchObject({ code: 'ENVIRONMENT', message: expect.stringContaining('Kubernetes failed to start') });
+    const runner = new FakeRunner({
+      'kind create cluster': { exitCode: 1, stderr: fixture('kind-create-kubeadm-failed.stderr.txt') },
+    });
+    await expect(new KindCli(runner).create(spec, () => {})).rejects.toMatchObject({
+      code: 'ENVIRONMENT',
+      message: expect.stringContaining('Kubernetes failed to start'),
+    });
   });
 
   it('says kind is missing and how to install it', async () => {
@@ -161,15 +222,29 @@ describe('KindCli', () => {
   });
 
   it('lists clusters and fails clearly without Docker', async () => {
-    expect(await new KindCli(new FakeRunner({ 'kind get clusters': { stdout: fixture('kind-get-clusters.stdout.txt') } })).clusters()).toEqual(['kind', 'kubelab']);
-    expect(await new KindCli(new FakeRunner({ 'kind get clusters': { stderr: fixture('kind-get-clusters-none.stderr.txt') } })).clusters()).toEqual([]);
+    expect(
+      await new KindCli(
+        new FakeRunner({ 'kind get clusters': { stdout: fixture('kind-get-clusters.stdout.txt') } }),
+      ).clusters(),
+    ).toEqual(['kind', 'kubelab']);
+    expect(
+      await new KindCli(
+        new FakeRunner({ 'kind get clusters': { stderr: fixture('kind-get-clusters-none.stderr.txt') } }),
+      ).clusters(),
+    ).toEqual([]);
     await expect(
-      new KindCli(new FakeRunner({ 'kind get clusters': { exitCode: 1, stderr: fixture('kind-get-clusters-no-docker.stderr.txt') } })).clusters(),
+      new KindCli(
+        new FakeRunner({
+          'kind get clusters': { exitCode: 1, stderr: fixture('kind-get-clusters-no-docker.stderr.txt') },
+        }),
+      ).clusters(),
     ).rejects.toMatchObject({ message: expect.stringContaining('Docker is not reachable') });
   });
 
   it('returns the kubeconfig text kind prints', async () => {
     const text = fixture('kind-kubeconfig.yaml');
-    expect(await new KindCli(new FakeRunner({ 'kind get kubeconfig': { stdout: text } })).kubeconfig('kubelab')).toBe(text);
+    expect(
+      await new KindCli(new FakeRunner({ 'kind get kubeconfig': { stdout: text } })).kubeconfig('kubelab'),
+    ).toBe(text);
   });
 });

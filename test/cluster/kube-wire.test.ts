@@ -1,7 +1,13 @@
 import { dumpYaml } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { applyOrder, droppedFields, prepareForApply, toClientObject, toWireObject } from '../../server/cluster/kube-wire.js';
+import {
+  applyOrder,
+  droppedFields,
+  prepareForApply,
+  toClientObject,
+  toWireObject,
+} from '../../server/cluster/kube-wire.js';
 import type { KubeObject } from '../../server/cluster/types.js';
 import { KubelabError } from '../../server/errors.js';
 
@@ -12,12 +18,22 @@ const policy: KubeObject = {
   spec: {
     podSelector: { matchLabels: { app: 'backend' } },
     policyTypes: ['Ingress', 'Egress'],
-    ingress: [{ from: [{ podSelector: { matchLabels: { app: 'web' } } }], ports: [{ protocol: 'TCP', port: 8080 }] }],
+    ingress: [
+      { from: [{ podSelector: { matchLabels: { app: 'web' } } }], ports: [{ protocol: 'TCP', port: 8080 }] },
+    ],
     egress: [
       { to: [{ podSelector: { matchLabels: { app: 'db1' } } }], ports: [{ protocol: 'TCP', port: 1111 }] },
       {
-        to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }],
-        ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }],
+        to: [
+          {
+            namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
+            podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
+          },
+        ],
+        ports: [
+          { protocol: 'UDP', port: 53 },
+          { protocol: 'TCP', port: 53 },
+        ],
       },
     ],
   },
@@ -37,7 +53,10 @@ describe('the from/_from trap', () => {
   it('the conversion kubelab uses keeps `from` and `to` on the wire', () => {
     const body = serialized(toClientObject(policy));
     expect(body).toEqual(policy);
-    const spec = body.spec as { ingress: Array<Record<string, unknown>>; egress: Array<Record<string, unknown>> };
+    const spec = body.spec as {
+      ingress: Array<Record<string, unknown>>;
+      egress: Array<Record<string, unknown>>;
+    };
     expect(spec.ingress[0]).toHaveProperty('from');
     expect(spec.egress[1]).toHaveProperty('to');
   });
@@ -75,7 +94,10 @@ describe('the from/_from trap', () => {
               openAPIV3Schema: {
                 type: 'object',
                 'x-kubernetes-preserve-unknown-fields': true,
-                properties: { mode: { type: 'string', enum: ['a', 'b'], default: 'a' }, size: { 'x-kubernetes-int-or-string': true } },
+                properties: {
+                  mode: { type: 'string', enum: ['a', 'b'], default: 'a' },
+                  size: { 'x-kubernetes-int-or-string': true },
+                },
               },
             },
           },
@@ -111,7 +133,11 @@ describe('prepareForApply', () => {
   });
 
   it('ignores null values and status (kubectl-generated YAML has both)', () => {
-    const generated = { ...structuredClone(policy), metadata: { ...policy.metadata, creationTimestamp: null }, status: {} } as unknown as KubeObject;
+    const generated = {
+      ...structuredClone(policy),
+      metadata: { ...policy.metadata, creationTimestamp: null },
+      status: {},
+    } as unknown as KubeObject;
     expect(() => prepareForApply([generated])).not.toThrow();
   });
 
@@ -127,7 +153,9 @@ describe('prepareForApply', () => {
 
 describe('droppedFields', () => {
   it('finds missing keys at any depth, in arrays too', () => {
-    expect(droppedFields({ a: { b: 1, c: [{ d: 1, e: 2 }] } }, { a: { b: 1, c: [{ d: 1 }] } })).toEqual(['a.c[0].e']);
+    expect(droppedFields({ a: { b: 1, c: [{ d: 1, e: 2 }] } }, { a: { b: 1, c: [{ d: 1 }] } })).toEqual([
+      'a.c[0].e',
+    ]);
     expect(droppedFields({ a: 1 }, { a: 1 })).toEqual([]);
   });
 });
@@ -135,12 +163,14 @@ describe('droppedFields', () => {
 describe('applyOrder', () => {
   it('puts CRDs first, then Namespaces, and otherwise keeps the order given', () => {
     const o = (kind: string, name: string) => ({ kind, name });
-    expect(applyOrder([o('Deployment', 'a'), o('Namespace', 'n'), o('Service', 'b'), o('CustomResourceDefinition', 'c'), o('Namespace', 'm')]).map((x) => x.name)).toEqual([
-      'c',
-      'n',
-      'm',
-      'a',
-      'b',
-    ]);
+    expect(
+      applyOrder([
+        o('Deployment', 'a'),
+        o('Namespace', 'n'),
+        o('Service', 'b'),
+        o('CustomResourceDefinition', 'c'),
+        o('Namespace', 'm'),
+      ]).map((x) => x.name),
+    ).toEqual(['c', 'n', 'm', 'a', 'b']);
   });
 });

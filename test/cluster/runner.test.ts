@@ -9,7 +9,11 @@ describe('execaRunner', () => {
   it('captures stdout, stderr and the exit code, and streams stderr lines as they come', async () => {
     const lines: string[] = [];
     const r = await runner.run(
-      [node, '-e', 'process.stderr.write(" • Preparing nodes  ...\\n"); process.stdout.write("out"); process.stderr.write(" ✓ Preparing nodes\\n"); process.exit(3)'],
+      [
+        node,
+        '-e',
+        'process.stderr.write(" • Preparing nodes  ...\\n"); process.stdout.write("out"); process.stderr.write(" ✓ Preparing nodes\\n"); process.exit(3)',
+      ],
       { onStderrLine: (l) => lines.push(l) },
     );
     expect(lines).toEqual([' • Preparing nodes  ...', ' ✓ Preparing nodes']);
@@ -20,9 +24,12 @@ describe('execaRunner', () => {
   });
 
   it('feeds stdin (kind reads its config from `--config -`)', async () => {
-    const r = await runner.run([node, '-e', 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(s.toUpperCase()))'], {
-      stdin: 'kind: Cluster',
-    });
+    const r = await runner.run(
+      [node, '-e', 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(s.toUpperCase()))'],
+      {
+        stdin: 'kind: Cluster',
+      },
+    );
     expect(r.stdout.trim()).toBe('KIND: CLUSTER');
     expect(succeeded(r)).toBe(true);
   });
@@ -41,7 +48,11 @@ describe('execaRunner', () => {
   });
 
   it('gives the child exactly the injected environment', async () => {
-    const r = await execaRunner({ PATH: process.env.PATH, KUBELAB_PROBE_VAR: 'x1' }).run([node, '-e', 'console.log(Object.keys(process.env).filter(k=>k.startsWith("KUBELAB")).join(","))']);
+    const r = await execaRunner({ PATH: process.env.PATH, KUBELAB_PROBE_VAR: 'x1' }).run([
+      node,
+      '-e',
+      'console.log(Object.keys(process.env).filter(k=>k.startsWith("KUBELAB")).join(","))',
+    ]);
     expect(r.stdout.trim()).toBe('KUBELAB_PROBE_VAR');
   });
 });

@@ -31,7 +31,9 @@ const DISCOVERY: Record<string, Resource[]> = {
     { name: 'replicasets', kind: 'ReplicaSet', namespaced: true },
   ],
   '/apis/networking.k8s.io/v1': [{ name: 'networkpolicies', kind: 'NetworkPolicy', namespaced: true }],
-  '/apis/apiextensions.k8s.io/v1': [{ name: 'customresourcedefinitions', kind: 'CustomResourceDefinition', namespaced: false }],
+  '/apis/apiextensions.k8s.io/v1': [
+    { name: 'customresourcedefinitions', kind: 'CustomResourceDefinition', namespaced: false },
+  ],
   '/apis/example.com/v1': [{ name: 'widgets', kind: 'Widget', namespaced: true }],
 };
 
@@ -83,13 +85,20 @@ function findResource(groupPath: string, resource: string): Resource | undefined
 }
 
 /** Splits `/apis/apps/v1/namespaces/x/deployments/y` into its parts. */
-function parsePath(path: string): { groupPath: string; namespace?: string; resource: string; name?: string } | undefined {
+function parsePath(
+  path: string,
+): { groupPath: string; namespace?: string; resource: string; name?: string } | undefined {
   const m = /^(\/api\/v1|\/apis\/[^/]+\/[^/]+)(?:\/namespaces\/([^/]+))?\/([^/]+)(?:\/([^/]+))?$/.exec(path);
   if (!m) return undefined;
   const [, groupPath, namespace, resource, name] = m;
   // `/api/v1/namespaces/x` is the Namespace x itself, not the namespace of something.
   if (namespace && !resource) return undefined;
-  return { groupPath: groupPath!, ...(namespace ? { namespace } : {}), resource: resource!, ...(name ? { name } : {}) };
+  return {
+    groupPath: groupPath!,
+    ...(namespace ? { namespace } : {}),
+    resource: resource!,
+    ...(name ? { name } : {}),
+  };
 }
 
 const status = (code: number, reason: string, message: string, details?: unknown) => ({
@@ -114,7 +123,8 @@ export async function startFakeApiServer(): Promise<FakeApiServer> {
   const terminating = new Map<string, number>();
   let rv = 1;
 
-  const keyOf = (groupPath: string, namespace: string | undefined, resource: string, name: string) => `${groupPath}/${namespace ?? '-'}/${resource}/${name}`;
+  const keyOf = (groupPath: string, namespace: string | undefined, resource: string, name: string) =>
+    `${groupPath}/${namespace ?? '-'}/${resource}/${name}`;
 
   const fake: FakeApiServer = {
     url: '',
@@ -163,9 +173,14 @@ export async function startFakeApiServer(): Promise<FakeApiServer> {
     const f = failures.findIndex((x) => x.method === method && url.pathname.includes(x.pathIncludes));
     if (f >= 0) {
       const [failure] = failures.splice(f, 1);
-      return send(res, failure!.status, failure!.body ?? status(failure!.status, 'Failed', 'injected failure'));
+      return send(
+        res,
+        failure!.status,
+        failure!.body ?? status(failure!.status, 'Failed', 'injected failure'),
+      );
     }
-    if (url.pathname === '/version') return send(res, 200, { major: '1', minor: '35', gitVersion: 'v1.35.0', platform: 'linux/amd64' });
+    if (url.pathname === '/version')
+      return send(res, 200, { major: '1', minor: '35', gitVersion: 'v1.35.0', platform: 'linux/amd64' });
     const discovery = DISCOVERY[url.pathname];
     if (discovery) {
       const groupVersion = url.pathname.replace(/^\/apis?\//, '');
@@ -173,12 +188,23 @@ export async function startFakeApiServer(): Promise<FakeApiServer> {
         kind: 'APIResourceList',
         apiVersion: 'v1',
         groupVersion,
-        resources: discovery.map((r) => ({ name: r.name, singularName: '', namespaced: r.namespaced, kind: r.kind, verbs: ['create', 'delete', 'get', 'list', 'patch'] })),
+        resources: discovery.map((r) => ({
+          name: r.name,
+          singularName: '',
+          namespaced: r.namespaced,
+          kind: r.kind,
+          verbs: ['create', 'delete', 'get', 'list', 'patch'],
+        })),
       });
     }
     const parts = parsePath(url.pathname);
     const resource = parts && findResource(parts.groupPath, parts.resource);
-    if (!parts || !resource) return send(res, 404, status(404, 'NotFound', `the server could not find the requested resource (${url.pathname})`));
+    if (!parts || !resource)
+      return send(
+        res,
+        404,
+        status(404, 'NotFound', `the server could not find the requested resource (${url.pathname})`),
+      );
     const apiVersion = parts.groupPath.replace(/^\/apis?\//, '');
 
     if (method === 'GET' && !parts.name) {
@@ -199,13 +225,26 @@ export async function startFakeApiServer(): Promise<FakeApiServer> {
         })
         // Like a real API server, list items carry no apiVersion/kind.
         .map(({ apiVersion: _a, kind: _k, ...rest }) => rest);
-      return send(res, 200, { kind: `${resource.kind}List`, apiVersion, metadata: { resourceVersion: String(rv) }, items });
+      return send(res, 200, {
+        kind: `${resource.kind}List`,
+        apiVersion,
+        metadata: { resourceVersion: String(rv) },
+        items,
+      });
     }
     const key = keyOf(parts.groupPath, parts.namespace, parts.resource, parts.name ?? '');
     if (method === 'GET') {
       fake.onRead?.(url.pathname);
       const obj = store.get(key);
-      if (!obj) return send(res, 404, status(404, 'NotFound', `${parts.resource} "${parts.name}" not found`, { name: parts.name, kind: parts.resource }));
+      if (!obj)
+        return send(
+          res,
+          404,
+          status(404, 'NotFound', `${parts.resource} "${parts.name}" not found`, {
+            name: parts.name,
+            kind: parts.resource,
+          }),
+        );
       if (resource.kind === 'Namespace' && terminating.has(key)) {
         const left = terminating.get(key)!;
         if (left <= 0) {
@@ -221,10 +260,27 @@ export async function startFakeApiServer(): Promise<FakeApiServer> {
       const body = recorded.body as Obj;
       const existing = store.get(key);
       const { resourceVersion: _rv, uid: _uid, ...incomingMeta } = body.metadata;
-      const same = existing && JSON.stringify({ ...existing, metadata: { ...existing.metadata, resourceVersion: undefined, uid: undefined } }) === JSON.stringify({ ...body, metadata: { ...incomingMeta, resourceVersion: undefined, uid: undefined } });
+      const same =
+        existing &&
+        JSON.stringify({
+          ...existing,
+          metadata: { ...existing.metadata, resourceVersion: undefined, uid: undefined },
+        }) ===
+          JSON.stringify({
+            ...body,
+            metadata: { ...incomingMeta, resourceVersion: undefined, uid: undefined },
+          });
       if (same) return send(res, 200, existing);
-      const stored: Obj = { ...body, metadata: { ...incomingMeta, resourceVersion: String(rv++), uid: (existing?.metadata.uid as string) ?? `uid-${parts.name}` } };
-      if (resource.kind === 'CustomResourceDefinition') stored.status = { conditions: [{ type: 'Established', status: 'True' }] };
+      const stored: Obj = {
+        ...body,
+        metadata: {
+          ...incomingMeta,
+          resourceVersion: String(rv++),
+          uid: (existing?.metadata.uid as string) ?? `uid-${parts.name}`,
+        },
+      };
+      if (resource.kind === 'CustomResourceDefinition')
+        stored.status = { conditions: [{ type: 'Established', status: 'True' }] };
       store.set(key, stored);
       return send(res, existing ? 200 : 201, stored);
     }
@@ -250,7 +306,10 @@ export async function startFakeApiServer(): Promise<FakeApiServer> {
     s.on('close', () => sockets.delete(s));
   });
 
-  const wss = new WebSocketServer({ noServer: true, handleProtocols: (protocols) => (protocols.has('v5.channel.k8s.io') ? 'v5.channel.k8s.io' : false) });
+  const wss = new WebSocketServer({
+    noServer: true,
+    handleProtocols: (protocols) => (protocols.has('v5.channel.k8s.io') ? 'v5.channel.k8s.io' : false),
+  });
   server.on('upgrade', (req, socket, head) => {
     const url = new URL(req.url ?? '/', 'http://x');
     const m = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/exec$/.exec(url.pathname);
@@ -258,7 +317,12 @@ export async function startFakeApiServer(): Promise<FakeApiServer> {
       socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
       return;
     }
-    const call: ExecCall = { namespace: m[1]!, pod: m[2]!, container: url.searchParams.get('container'), command: url.searchParams.getAll('command') };
+    const call: ExecCall = {
+      namespace: m[1]!,
+      pod: m[2]!,
+      container: url.searchParams.get('container'),
+      command: url.searchParams.getAll('command'),
+    };
     execCalls.push(call);
     const reply = fake.execHandler(call);
     if ('httpStatus' in reply) {
@@ -267,7 +331,8 @@ export async function startFakeApiServer(): Promise<FakeApiServer> {
     }
     wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
       if ('hang' in reply) return;
-      const frame = (channel: number, text: string) => ws.send(Buffer.concat([Buffer.from([channel]), Buffer.from(text)]));
+      const frame = (channel: number, text: string) =>
+        ws.send(Buffer.concat([Buffer.from([channel]), Buffer.from(text)]));
       if (reply.stdout) frame(1, reply.stdout);
       if ('status' in reply) {
         if (reply.stderr) frame(2, reply.stderr);

@@ -2,14 +2,26 @@
  * A scripted Cluster for the canary and provisioning logic: pods become ready at once, and the
  * network answers curl probes the way the test says (before and after a NetworkPolicy exists).
  */
-import type { ApplyOutcome, Cluster, ExecResult, KubeObject, ListableKind, PodRef, ReadyReport } from '../../../server/cluster/types.js';
+import type {
+  ApplyOutcome,
+  Cluster,
+  ExecResult,
+  KubeObject,
+  ListableKind,
+  PodRef,
+  ReadyReport,
+} from '../../../server/cluster/types.js';
 
 export type NetworkAnswer = 'connect' | 'drop' | 'refuse' | 'exec-error';
 
 export const CURL: Record<Exclude<NetworkAnswer, 'exec-error'>, ExecResult> = {
   connect: { exitCode: 0, stdout: '', stderr: '' },
   drop: { exitCode: 28, stdout: '', stderr: 'curl: (28) Connection timed out after 2002 milliseconds\n' },
-  refuse: { exitCode: 7, stdout: '', stderr: "curl: (7) Failed to connect to 192.168.1.5 port 8080 after 0 ms: Couldn't connect to server\n" },
+  refuse: {
+    exitCode: 7,
+    stdout: '',
+    stderr: "curl: (7) Failed to connect to 192.168.1.5 port 8080 after 0 ms: Couldn't connect to server\n",
+  },
 };
 
 export class ScriptedCluster implements Cluster {
@@ -40,7 +52,11 @@ export class ScriptedCluster implements Cluster {
   async list(kind: ListableKind, namespace?: string): Promise<KubeObject[]> {
     return this.applied
       .filter((o) => o.kind === kind && (!namespace || o.metadata.namespace === namespace))
-      .map((o) => (kind === 'Pod' && o.metadata.name === 'canary-server' && this.podIP ? { ...o, status: { podIP: this.podIP } } : o));
+      .map((o) =>
+        kind === 'Pod' && o.metadata.name === 'canary-server' && this.podIP
+          ? { ...o, status: { podIP: this.podIP } }
+          : o,
+      );
   }
 
   async waitReady(): Promise<ReadyReport> {
@@ -65,7 +81,8 @@ export class ScriptedCluster implements Cluster {
     // Like a real namespace deletion: everything in it (the policy too) goes away.
     for (let i = this.applied.length - 1; i >= 0; i--) {
       const o = this.applied[i]!;
-      if (o.metadata.namespace === name || (o.kind === 'Namespace' && o.metadata.name === name)) this.applied.splice(i, 1);
+      if (o.metadata.namespace === name || (o.kind === 'Namespace' && o.metadata.name === name))
+        this.applied.splice(i, 1);
     }
     this.probes = { before: 0, after: 0 };
   }

@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Runner, RunOptions, RunResult } from '../../../server/cluster/runner.js';
 
-export const fixture = (name: string): string => readFileSync(join(import.meta.dirname, '..', '..', 'fixtures', 'kind', name), 'utf8');
+export const fixture = (name: string): string =>
+  readFileSync(join(import.meta.dirname, '..', '..', 'fixtures', 'kind', name), 'utf8');
 
 export interface Reply {
   exitCode?: number;
@@ -40,7 +41,9 @@ export class FakeRunner implements Runner {
     this.used.set(key, n + 1);
     const reply = replies[Math.min(n, replies.length - 1)]!;
     const stderr = reply.stderr ?? '';
-    if (opts.onStderrLine) for (const line of stderr.split('\n').filter((l, i, all) => l.length > 0 || i < all.length - 1)) opts.onStderrLine(line);
+    if (opts.onStderrLine)
+      for (const line of stderr.split('\n').filter((l, i, all) => l.length > 0 || i < all.length - 1))
+        opts.onStderrLine(line);
     return {
       argv,
       exitCode: reply.notFound ? undefined : (reply.exitCode ?? 0),
