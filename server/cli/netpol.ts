@@ -148,7 +148,8 @@ export function parsePortSpec(text: string, what: string): MatrixPort {
   }
   if (/^[0-9]+$/.test(portText)) {
     const port = Number(portText);
-    if (!isValidPortNumber(port)) throw badInput(`bad ${what}: port ${portText} is not between 1 and 65535`);
+    if (!isValidPortNumber(port))
+      throw badInput(`bad ${what}: port ${portText} is not between 1 and 65535`, [], SPEC_HELP);
     return { port, protocol };
   }
   const problems = portNameProblems(portText);
