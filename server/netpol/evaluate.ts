@@ -58,6 +58,8 @@ export function evaluate(
   const destination = canonical(net, to);
   const destinationPod = destination.kind === 'pod' ? destination.pod : undefined;
 
+  // A port name always contains a letter, so "8080" can only mean the number.
+  if (typeof port === 'string' && /^[0-9]+$/.test(port)) port = Number(port);
   let portNumber: number | undefined;
   let unresolvedPortName: string | undefined;
   if (typeof port === 'number') portNumber = port;

@@ -465,8 +465,9 @@ export function validateObjectMeta(
 
 export function validateNetworkPolicy(
   obj: unknown,
-  defaultNamespace?: string,
+  defaults?: string | { defaultNamespace?: string },
 ): { policy?: NetworkPolicyModel; problems: LocatedFieldProblem[] } {
+  const defaultNamespace = typeof defaults === 'string' ? defaults : defaults?.defaultNamespace;
   const c = new ProblemCollector();
   if (!isRecord(obj)) {
     c.add([], `a NetworkPolicy must be an object, got ${describe(obj)}`);

@@ -487,3 +487,15 @@ describe('pods the network does not know, and reasons', () => {
     expect(allowed[1]).toBe('egress from np-lab/backend-0 is allowed by np-lab/np-backend egress[0]');
   });
 });
+
+describe('probe ports given as text', () => {
+  it('treats an all-digit string as the number (a port name always has a letter)', () => {
+    const net = netOf(
+      [pod('x', 'a', { app: 'a' }), pod('x', 'b', { app: 'b' })],
+      [np('x', 'p', { podSelector: { matchLabels: { app: 'a' } }, ingress: [{ ports: [{ port: 80 }] }] })],
+    );
+    const v = check(net, 'x/b', 'x/a', '80');
+    expect(v.allowed).toBe(true);
+    expect(v.port).toBe(80);
+  });
+});

@@ -52,6 +52,7 @@ describe('validateNetworkPolicy: valid policies', () => {
   it('uses the default namespace when metadata.namespace is absent, and requires one otherwise', () => {
     const obj = base({ podSelector: {} }, { name: 'p' });
     expect(validateNetworkPolicy(obj, 'np-lab').policy?.namespace).toBe('np-lab');
+    expect(validateNetworkPolicy(obj, { defaultNamespace: 'other' }).policy?.namespace).toBe('other');
     expect(problems(obj)).toEqual([
       'metadata.namespace: Required value: give metadata.namespace (or a default namespace)',
     ]);
