@@ -23,37 +23,55 @@ export function registerLab(program: Command, io: CliIO): void {
 
   lab
     .command('check')
-    .description('Grade a lab: on the live cluster, or with --simulated on a fresh simulated cluster with -f FILE applied')
+    .description(
+      'Grade a lab: on the live cluster, or with --simulated on a fresh simulated cluster with -f FILE applied',
+    )
     .argument('<lab>', 'lab id (see kubelab lab list)')
     .option('--simulated', 'grade on a fresh simulated cluster with the scenario deployed')
-    .option('-f, --file <path>', 'manifests to apply before grading (repeatable; file, directory or -)', collect, [])
+    .option(
+      '-f, --file <path>',
+      'manifests to apply before grading (repeatable; file, directory or -)',
+      collect,
+      [],
+    )
     .option('--json', 'print the GradeReport as JSON')
     .option('-v, --verbose', 'list every probe')
     .option('--context <name>', 'kubeconfig context of the real cluster')
-    .action(async (id: string, opts: { simulated?: boolean; file: string[]; json?: boolean; verbose?: boolean; context?: string }) => {
-      const theLab = await loadLab(id);
-      let report;
-      if (opts.simulated) {
-        const objects: KubeObject[] = [];
-        for (const f of opts.file) {
-          objects.push(...(await readManifestFile(f, f === '-' ? () => io.readStdin() : undefined)));
+    .action(
+      async (
+        id: string,
+        opts: { simulated?: boolean; file: string[]; json?: boolean; verbose?: boolean; context?: string },
+      ) => {
+        const theLab = await loadLab(id);
+        let report;
+        if (opts.simulated) {
+          const objects: KubeObject[] = [];
+          for (const f of opts.file) {
+            objects.push(...(await readManifestFile(f, f === '-' ? () => io.readStdin() : undefined)));
+          }
+          report = await gradeOnSimulated(theLab, objects);
+        } else {
+          if (opts.file.length > 0) {
+            throw new KubelabError('USAGE', '-f applies files only with --simulated', {
+              hint: 'On a real cluster, apply your manifests with kubectl, then run kubelab lab check.',
+            });
+          }
+          report = await gradeOnRealCluster(theLab, io, opts.context ? { context: opts.context } : {});
         }
-        report = await gradeOnSimulated(theLab, objects);
-      } else {
-        if (opts.file.length > 0) {
-          throw new KubelabError('USAGE', '-f applies files only with --simulated', {
-            hint: 'On a real cluster, apply your manifests with kubectl, then run kubelab lab check.',
-          });
-        }
-        report = await gradeOnRealCluster(theLab, io, opts.context ? { context: opts.context } : {});
-      }
-      io.stdout(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report, { verbose: opts.verbose ?? false }));
-      io.exitCode = report.status === 'passed' ? 0 : report.status === 'failed' ? 1 : 3;
-    });
+        io.stdout(
+          opts.json
+            ? `${JSON.stringify(report, null, 2)}\n`
+            : formatReport(report, { verbose: opts.verbose ?? false }),
+        );
+        io.exitCode = report.status === 'passed' ? 0 : report.status === 'failed' ? 1 : 3;
+      },
+    );
 
   lab
     .command('test')
-    .description("Prove labs on the simulated cluster: fails before, solution passes, each known-wrong attempt fails its check")
+    .description(
+      'Prove labs on the simulated cluster: fails before, solution passes, each known-wrong attempt fails its check',
+    )
     .argument('[lab]', 'one lab id (default: every lab)')
     .option('--json', 'print results as JSON')
     .action(async (id: string | undefined, opts: { json?: boolean }) => {

@@ -6,7 +6,8 @@ const MARK = { pass: 'PASS', fail: 'FAIL', error: 'ERROR' } as const;
 
 export function formatReport(r: GradeReport, opts: { verbose?: boolean } = {}): string {
   const lines: string[] = [];
-  const verdict = r.status === 'passed' ? 'PASSED' : r.status === 'failed' ? 'FAILED' : 'NOT GRADED (environment problem)';
+  const verdict =
+    r.status === 'passed' ? 'PASSED' : r.status === 'failed' ? 'FAILED' : 'NOT GRADED (environment problem)';
   lines.push(`${r.lab}: ${verdict} on the ${r.cluster.description} (${r.durationMs} ms)`);
   lines.push(r.summary);
   for (const c of r.checks) {

@@ -13,7 +13,7 @@ import pLimit from 'p-limit';
 import type { Cluster, ProgressFn } from '../cluster/types.js';
 import { isKubelabError } from '../errors.js';
 import type { Lab, Scenario } from '../labs/model.js';
-import { buildProbeArgv, classifyProbe } from '../probe/index.js';
+import { buildProbeArgv, classifyProbe, probeDeadlineMs } from '../probe/index.js';
 import type { ProbeOutcome } from '../probe/types.js';
 import { PolicyOracle } from './oracle.js';
 import { planCheck, type CheckPlan, type PlannedProbe } from './plan.js';
@@ -91,10 +91,13 @@ export async function gradeLab(opts: GradeOptions): Promise<GradeReport> {
   }
   if (preflight.messages.length === 0 && canFork(cluster)) {
     progress('pre-flight: probing the scenario with no NetworkPolicy');
-    preflight.messages.push(...(await policyFreeReachability(cluster, plans, opts)));
+    preflight.messages.push(...(await policyFreeReachability(cluster, plans)));
   }
   if (preflight.messages.length > 0) preflight.status = 'error';
-  else preflight.messages.push('every scenario pod is ready and every target answers when no policy is applied.');
+  else
+    preflight.messages.push(
+      'every scenario pod is ready and every target answers when no policy is applied.',
+    );
   checks.push(preflight);
 
   for (const check of lab.checks) {
@@ -136,7 +139,9 @@ export async function gradeLab(opts: GradeOptions): Promise<GradeReport> {
 
   // Keep the lab's order for the learner's checks, pre-flight first.
   const order = new Map(lab.checks.map((c, i) => [c.id, i]));
-  checks.sort((a, b) => (a.kind === 'preflight' ? -1 : b.kind === 'preflight' ? 1 : order.get(a.id)! - order.get(b.id)!));
+  checks.sort((a, b) =>
+    a.kind === 'preflight' ? -1 : b.kind === 'preflight' ? 1 : order.get(a.id)! - order.get(b.id)!,
+  );
 
   const environmentError = checks.some((c) => c.status === 'error');
   const passed = !environmentError && checks.every((c) => c.status === 'pass');
@@ -158,7 +163,12 @@ export async function gradeLab(opts: GradeOptions): Promise<GradeReport> {
   };
 }
 
-function preflightChecks(scenario: Scenario, lab: Lab, snapshot: Snapshot, oracle: PolicyOracle): CheckResult {
+function preflightChecks(
+  scenario: Scenario,
+  lab: Lab,
+  snapshot: Snapshot,
+  oracle: PolicyOracle,
+): CheckResult {
   const result: CheckResult = {
     id: 'preflight',
     title: 'The lab environment is ready',
@@ -169,7 +179,10 @@ function preflightChecks(scenario: Scenario, lab: Lab, snapshot: Snapshot, oracl
   };
   const namespaces = new Set(snapshot.namespaces.map((n) => n.metadata.name));
   for (const ns of scenario.namespaces) {
-    if (!namespaces.has(ns)) result.messages.push(`namespace ${ns} does not exist: deploy the scenario (kubelab lab reset ${lab.id}).`);
+    if (!namespaces.has(ns))
+      result.messages.push(
+        `namespace ${ns} does not exist: deploy the scenario (kubelab lab reset ${lab.id}).`,
+      );
   }
   const watched = new Set(scenario.namespaces);
   for (const pod of snapshot.pods) {
@@ -179,38 +192,49 @@ function preflightChecks(scenario: Scenario, lab: Lab, snapshot: Snapshot, oracl
       result.messages.push(`pod ${ns}/${pod.metadata.name} is not ready (${podNotReadyReason(pod)}).`);
     }
   }
-  if (oracle.dnsPods().length === 0) result.messages.push('no kube-dns pods found in kube-system: cluster DNS is missing.');
-  for (const p of oracle.unreadablePolicies) result.messages.push(`NetworkPolicy ${p} could not be read by the engine.`);
+  if (oracle.dnsPods().length === 0)
+    result.messages.push('no kube-dns pods found in kube-system: cluster DNS is missing.');
+  for (const p of oracle.unreadablePolicies)
+    result.messages.push(`NetworkPolicy ${p} could not be read by the engine.`);
   return result;
 }
 
 /** On a copy of the cluster with every NetworkPolicy removed, every planned probe must connect. */
-async function policyFreeReachability(cluster: Cluster & Forkable, plans: CheckPlan[], opts: GradeOptions): Promise<string[]> {
+async function policyFreeReachability(cluster: Cluster & Forkable, plans: CheckPlan[]): Promise<string[]> {
   const copy = cluster.fork();
   const policies = await copy.list('NetworkPolicy');
   for (const p of policies) await copy.delete('NetworkPolicy', p.metadata.name, p.metadata.namespace);
   const problems: string[] = [];
   const seen = new Set<string>();
+  const failures: string[] = [];
   for (const plan of plans) {
     for (const probe of plan.probes) {
       const key = `${probe.from} ${JSON.stringify(probe.spec)}`;
       if (seen.has(key)) continue;
       seen.add(key);
       const { outcome, detail } = await attempt(copy, probe);
-      if (outcome !== 'allowed') {
-        problems.push(`with no NetworkPolicy, ${probe.from} -> ${probe.to} should connect but ${describeOutcome(outcome, probe.spec.kind === 'dns')} (${detail}): the scenario is broken.`);
-      }
+      if (outcome === 'allowed') continue;
+      failures.push(
+        outcome === 'error'
+          ? `${probe.from} -> ${probe.to}: the probe could not run (${detail}).`
+          : `with no NetworkPolicy, ${probe.from} -> ${probe.to} should connect but ${describeOutcome(outcome, probe.spec.kind === 'dns')} (${detail}): the scenario is broken.`,
+      );
     }
   }
-  void opts;
+  const shown = 5;
+  problems.push(...failures.slice(0, shown));
+  if (failures.length > shown) problems.push(`... and ${failures.length - shown} more like these.`);
   return problems;
 }
 
-async function attempt(cluster: Cluster, probe: PlannedProbe): Promise<{ outcome: ProbeOutcome; detail: string }> {
+async function attempt(
+  cluster: Cluster,
+  probe: PlannedProbe,
+): Promise<{ outcome: ProbeOutcome; detail: string }> {
   const [namespace, name] = probe.from.split('/') as [string, string];
   const argv = buildProbeArgv(probe.spec);
   try {
-    const result = await cluster.exec({ namespace, name }, argv, (probe.spec.timeoutSeconds + 5) * 1000);
+    const result = await cluster.exec({ namespace, name }, argv, probeDeadlineMs(probe.spec));
     return classifyProbe(probe.spec, result);
   } catch (e) {
     if (isKubelabError(e)) return { outcome: 'error', detail: e.message };

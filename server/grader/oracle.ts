@@ -12,7 +12,14 @@ import {
   validateNetworkPolicy,
   type CompiledNetwork,
 } from '../netpol/index.js';
-import type { Endpoint, NetworkModel, NetworkPolicyModel, PodModel, Protocol, Verdict } from '../netpol/types.js';
+import type {
+  Endpoint,
+  NetworkModel,
+  NetworkPolicyModel,
+  PodModel,
+  Protocol,
+  Verdict,
+} from '../netpol/types.js';
 import type { Snapshot } from './snapshot.js';
 
 const DNS_LABEL = { key: 'k8s-app', value: 'kube-dns' };
@@ -115,7 +122,8 @@ export function explainDns(
   fromLabel: string,
   name: string,
 ): string {
-  if (prediction.verdicts.length === 0) return `there are no kube-dns pods in kube-system to answer for ${name}.`;
+  if (prediction.verdicts.length === 0)
+    return `there are no kube-dns pods in kube-system to answer for ${name}.`;
   if (prediction.allowed) {
     const first = prediction.verdicts[0]!;
     return `${fromLabel} can resolve ${name}: ${explainVerdict(first.verdict, fromLabel, `kube-dns (${first.pod})`).replace(/^open: /, '')}`;
@@ -125,8 +133,9 @@ export function explainDns(
   const blockers = !v.egress.allowed
     ? `egress to kube-dns on UDP 53 is not allowed by ${list(v.egress.isolatingPolicies)}`
     : `ingress to kube-dns on UDP 53 is not allowed by ${list(v.ingress.isolatingPolicies)}`;
-  const partial =
-    prediction.verdicts.some((x) => x.verdict.allowed) ? ' (only some kube-dns pods are allowed: lookups would fail at random)' : '';
+  const partial = prediction.verdicts.some((x) => x.verdict.allowed)
+    ? ' (only some kube-dns pods are allowed: lookups would fail at random)'
+    : '';
   return `${fromLabel} can't resolve ${name}: ${blockers}${partial}.`;
 }
 

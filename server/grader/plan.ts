@@ -6,6 +6,7 @@ import type { Check, Lab, PodSet, ProbeTarget } from '../labs/model.js';
 import { matchesSelector } from '../netpol/index.js';
 import type { Protocol } from '../netpol/types.js';
 import type { ProbeOutcome, ProbeSpec } from '../probe/types.js';
+import { serviceDnsName } from '../probe/index.js';
 import type { Expectation } from './report.js';
 import { PolicyOracle, explainDns, explainVerdict } from './oracle.js';
 import {
@@ -43,8 +44,9 @@ export interface CheckPlan {
 
 export const PROBE_TIMEOUT_SECONDS = 2;
 
+/** Services are probed by their absolute DNS name (see server/probe/command.ts for why). */
 export function serviceFqdn(service: string, namespace: string): string {
-  return `${service}.${namespace}.svc.cluster.local`;
+  return serviceDnsName(service, namespace);
 }
 
 export function podsOf(snapshot: Snapshot, set: PodSet): KubeObject[] {
@@ -81,12 +83,15 @@ export function planCheck(
           spec: { kind: 'dns', name, timeoutSeconds: PROBE_TIMEOUT_SECONDS },
           expected: check.expect,
           predicted: prediction.allowed && exists ? 'allowed' : 'dns-failure',
-          explanation: exists ? explainDns(prediction, from, name) : `${name} is not a Service in the cluster.`,
+          explanation: exists
+            ? explainDns(prediction, from, name)
+            : `${name} is not a Service in the cluster.`,
         });
       }
       continue;
     }
-    for (const target of check.to) planTarget(lab, check.expect, check.id, from, target, snapshot, oracle, plan);
+    for (const target of check.to)
+      planTarget(lab, check.expect, check.id, from, target, snapshot, oracle, plan);
   }
   return plan;
 }
@@ -105,9 +110,13 @@ function planTarget(
   const kind = protocol === 'UDP' ? 'udp' : 'tcp';
   if (target.service !== undefined) {
     const ns = target.namespace ?? lab.namespace;
-    const svc = snapshot.services.find((s) => s.metadata.namespace === ns && s.metadata.name === target.service);
+    const svc = snapshot.services.find(
+      (s) => s.metadata.namespace === ns && s.metadata.name === target.service,
+    );
     if (!svc) {
-      plan.problems.push(`Service ${ns}/${target.service} does not exist; is the scenario deployed? (kubelab lab reset ${lab.id})`);
+      plan.problems.push(
+        `Service ${ns}/${target.service} does not exist; is the scenario deployed? (kubelab lab reset ${lab.id})`,
+      );
       return;
     }
     const clusterIP = serviceClusterIP(svc);
@@ -125,7 +134,14 @@ function planTarget(
       // the ClusterIP: a broken DNS must not make an open port look closed.
       const byName = expect === 'open';
       const host = byName ? serviceFqdn(target.service, ns) : clusterIP;
-      const { predicted, explanation } = predictService(oracle, from, endpoints, sp.targetPort, protocol, label);
+      const { predicted, explanation } = predictService(
+        oracle,
+        from,
+        endpoints,
+        sp.targetPort,
+        protocol,
+        label,
+      );
       let finalPredicted = predicted;
       let finalExplanation = explanation;
       if (byName) {
@@ -216,7 +232,9 @@ function serviceEndpointPods(snapshot: Snapshot, svc: KubeObject): KubeObject[] 
   }
   const selector = serviceSelector(svc);
   if (!selector) return [];
-  return snapshot.pods.filter((p) => p.metadata.namespace === ns && matchesSelector({ matchLabels: selector }, labelsOf(p)));
+  return snapshot.pods.filter(
+    (p) => p.metadata.namespace === ns && matchesSelector({ matchLabels: selector }, labelsOf(p)),
+  );
 }
 
 function resolvePodPort(pod: KubeObject, port: number | string, protocol: string): number | undefined {
@@ -234,14 +252,16 @@ function predictService(
   protocol: Protocol,
   label: string,
 ): { predicted: ProbeOutcome | 'unknown'; explanation: string } {
-  if (endpoints.length === 0) return { predicted: 'refused', explanation: `${label} has no ready endpoints.` };
+  if (endpoints.length === 0)
+    return { predicted: 'refused', explanation: `${label} has no ready endpoints.` };
   const verdicts = endpoints.map((pod) => {
     const ref = `${pod.metadata.namespace}/${pod.metadata.name}`;
     const port = resolvePodPort(pod, targetPort, protocol);
     return { ref, verdict: port === undefined ? undefined : oracle.predictToPod(from, ref, port, protocol) };
   });
   const known = verdicts.filter((v) => v.verdict !== undefined);
-  if (known.length === 0) return { predicted: 'unknown', explanation: `the target port of ${label} does not resolve on its pods.` };
+  if (known.length === 0)
+    return { predicted: 'unknown', explanation: `the target port of ${label} does not resolve on its pods.` };
   const allowed = known.filter((v) => v.verdict!.allowed);
   const shown = allowed.length === known.length ? known[0]! : known.find((v) => !v.verdict!.allowed)!;
   const explanation = explainVerdict(shown.verdict!, from, `${shown.ref} (behind ${label})`);

@@ -7,7 +7,14 @@ import { labelsOf, type Snapshot } from './snapshot.js';
 type PolicyCheck = Extract<Check, { kind: 'policy' }>;
 
 export function runPolicyCheck(check: PolicyCheck, snapshot: Snapshot): CheckResult {
-  const result: CheckResult = { id: check.id, title: check.title, kind: 'policy', status: 'pass', messages: [], probes: [] };
+  const result: CheckResult = {
+    id: check.id,
+    title: check.title,
+    kind: 'policy',
+    status: 'pass',
+    messages: [],
+    probes: [],
+  };
   const fail = (msg: string) => {
     result.status = 'fail';
     result.messages.push(msg);
@@ -16,7 +23,9 @@ export function runPolicyCheck(check: PolicyCheck, snapshot: Snapshot): CheckRes
     (p) => p.metadata.namespace === check.namespace && p.metadata.name === check.name,
   );
   if (!obj) {
-    const elsewhere = snapshot.policies.filter((p) => p.metadata.name === check.name).map((p) => p.metadata.namespace);
+    const elsewhere = snapshot.policies
+      .filter((p) => p.metadata.name === check.name)
+      .map((p) => p.metadata.namespace);
     fail(
       `NetworkPolicy ${check.name} was not found in namespace ${check.namespace}` +
         (elsewhere.length > 0 ? ` (there is one in ${elsewhere.join(', ')}: wrong namespace?)` : '.'),
@@ -25,7 +34,9 @@ export function runPolicyCheck(check: PolicyCheck, snapshot: Snapshot): CheckRes
   }
   const { policy, problems } = validateNetworkPolicy(obj, check.namespace);
   if (!policy) {
-    fail(`NetworkPolicy ${check.name} could not be read: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`);
+    fail(
+      `NetworkPolicy ${check.name} could not be read: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`,
+    );
     return result;
   }
 
@@ -54,7 +65,9 @@ export function runPolicyCheck(check: PolicyCheck, snapshot: Snapshot): CheckRes
     const effective = effectivePolicyTypes(policy.spec);
     const missing = check.policyTypes.filter((t) => !effective.includes(t));
     if (missing.length > 0) {
-      const given = policy.spec.policyTypes ? `policyTypes: [${policy.spec.policyTypes.join(', ')}]` : 'no policyTypes';
+      const given = policy.spec.policyTypes
+        ? `policyTypes: [${policy.spec.policyTypes.join(', ')}]`
+        : 'no policyTypes';
       fail(
         `${check.name} must be an ${missing.join(' and ')} policy, but with ${given} it is ${effective.join(' and ') || 'neither'}` +
           (missing.includes('Egress') && !policy.spec.egress?.length
@@ -63,7 +76,8 @@ export function runPolicyCheck(check: PolicyCheck, snapshot: Snapshot): CheckRes
       );
     }
   }
-  if (result.status === 'pass' && result.messages.length === 0) result.messages.push(`${check.name} exists in ${check.namespace}.`);
+  if (result.status === 'pass' && result.messages.length === 0)
+    result.messages.push(`${check.name} exists in ${check.namespace}.`);
   return result;
 }
 
@@ -79,7 +93,9 @@ export function describeSelector(sel: {
 }): string {
   const parts = [
     ...Object.entries(sel.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`),
-    ...(sel.matchExpressions ?? []).map((e) => `${e.key} ${e.operator}${e.values ? ` (${e.values.join(', ')})` : ''}`),
+    ...(sel.matchExpressions ?? []).map(
+      (e) => `${e.key} ${e.operator}${e.values ? ` (${e.values.join(', ')})` : ''}`,
+    ),
   ];
   return parts.length === 0 ? '{} (every pod)' : `{${parts.join(', ')}}`;
 }

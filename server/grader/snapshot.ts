@@ -124,7 +124,9 @@ export function serviceSelector(svc: KubeObject): Record<string, string> | undef
 
 /** Names (`ns/name`) of the ready endpoint pods of a Service, from its Endpoints object. */
 export function endpointPodNames(snapshot: Snapshot, namespace: string, service: string): string[] {
-  const ep = snapshot.endpoints.find((e) => e.metadata.namespace === namespace && e.metadata.name === service);
+  const ep = snapshot.endpoints.find(
+    (e) => e.metadata.namespace === namespace && e.metadata.name === service,
+  );
   const names: string[] = [];
   const subsets = ep ? field(ep, 'subsets') : undefined;
   if (!Array.isArray(subsets)) return names;

@@ -1,0 +1,189 @@
+import { describe, it, expect, beforeAll } from 'vitest';
+import { join } from 'node:path';
+import { SimulatedCluster } from '../../server/cluster/sim/index.js';
+import type { Cluster, ExecResult, PodRef } from '../../server/cluster/types.js';
+import { gradeLab } from '../../server/grader/index.js';
+import { gradeOnSimulated } from '../../server/grader/simulated.js';
+import { loadLab, loadScenario, readManifestFile, readScenarioObjects } from '../../server/labs/index.js';
+import type { Lab, Scenario } from '../../server/labs/model.js';
+import type { GradeReport } from '../../server/grader/report.js';
+
+let lab: Lab;
+let scenario: Scenario;
+
+beforeAll(async () => {
+  lab = await loadLab('np-backend');
+  scenario = await loadScenario(lab.scenario);
+});
+
+async function scenarioCluster(
+  opts: ConstructorParameters<typeof SimulatedCluster>[0] = {},
+): Promise<SimulatedCluster> {
+  const c = new SimulatedCluster({ externalHosts: scenario.externalHosts, ...opts });
+  await c.apply(await readScenarioObjects(scenario));
+  return c;
+}
+
+const solution = () => readManifestFile(lab.files.solution);
+const check = (r: GradeReport, id: string) => r.checks.find((c) => c.id === id)!;
+
+describe('grading np-backend on the simulated cluster', () => {
+  it('passes the reference solution, with every check green and probes explained', async () => {
+    const r = await gradeOnSimulated(lab, await solution());
+    expect(r.status).toBe('passed');
+    expect(r.passed).toBe(true);
+    expect(r.checks.every((c) => c.status === 'pass')).toBe(true);
+    const probes = r.checks.flatMap((c) => c.probes);
+    // Every backend pod is a source, so with two replicas each target is probed twice.
+    const sources = new Set(probes.filter((p) => p.from.startsWith('np-lab/backend')).map((p) => p.from));
+    expect(sources.size).toBe(2);
+    const open = probes.filter((p) => p.expected === 'open' && p.from.startsWith('np-lab/backend'));
+    expect(open.every((p) => p.actual === 'allowed' && /np-backend egress rule/.test(p.explanation))).toBe(
+      true,
+    );
+    const blocked = probes.filter((p) => p.expected === 'blocked');
+    expect(blocked.length).toBeGreaterThanOrEqual(2 * 7);
+    expect(blocked.every((p) => p.actual === 'blocked' && p.explanation.startsWith('blocked:'))).toBe(true);
+  });
+
+  it('fails with nothing applied, blaming the missing policy and the open ports', async () => {
+    const r = await gradeOnSimulated(lab, []);
+    expect(r.status).toBe('failed');
+    const policy = r.checks.find((c) => c.kind === 'policy')!;
+    expect(policy.status).toBe('fail');
+    expect(policy.messages.join(' ')).toMatch(/not found in namespace np-lab/);
+    const blockedChecks = r.checks.filter(
+      (c) => c.kind === 'connectivity' && c.probes.some((p) => p.expected === 'blocked'),
+    );
+    expect(blockedChecks.every((c) => c.status === 'fail')).toBe(true);
+  });
+
+  it('explains a forgotten DNS rule in plain words', async () => {
+    const objects = (await solution()).map((o) => structuredClone(o));
+    const np = objects.find((o) => o.kind === 'NetworkPolicy')!;
+    const spec = np.spec as { egress: Array<{ ports?: Array<{ port: number }> }> };
+    spec.egress = spec.egress.filter((rule) => !rule.ports?.some((p) => p.port === 53));
+    const r = await gradeOnSimulated(lab, objects);
+    expect(r.status).toBe('failed');
+    const failing = r.checks
+      .filter((c) => c.status === 'fail')
+      .flatMap((c) => c.messages)
+      .join('\n');
+    expect(failing).toMatch(
+      /can't resolve .*egress to kube-dns on UDP 53 is not allowed by np-lab\/np-backend/,
+    );
+  });
+});
+
+describe('environment problems are never blamed on the learner', () => {
+  it('a cluster that does not enforce NetworkPolicy gives environment-error, not a pass or a fail', async () => {
+    const cluster = await scenarioCluster({ enforcePolicies: false });
+    await cluster.apply(await solution());
+    const r = await gradeLab({ lab, scenario, cluster });
+    expect(r.status).toBe('environment-error');
+    expect(r.passed).toBe(false);
+    const env = r.checks.flatMap((c) => c.probes).filter((p) => p.environmentProblem);
+    expect(env.length).toBeGreaterThan(0);
+    expect(env[0]!.environmentProblem).toMatch(
+      /predict "timed out \(dropped\)" but the probe saw "connected".*may not enforce NetworkPolicy/,
+    );
+  });
+
+  it('an exec that cannot run is an environment error', async () => {
+    const cluster = await scenarioCluster({
+      faults: {
+        execFails: (pod: PodRef) => (pod.name.startsWith('backend') ? 'container not found' : undefined),
+      },
+    });
+    await cluster.apply(await solution());
+    const r = await gradeLab({ lab, scenario, cluster });
+    expect(r.status).toBe('environment-error');
+    const pre = check(r, 'preflight');
+    expect(pre.status).toBe('error');
+    expect(pre.messages.join(' ')).toMatch(/could not run .*container not found/);
+    expect(pre.messages.join(' ')).not.toMatch(/scenario is broken/);
+  });
+
+  it('a pod that is not ready stops grading in pre-flight', async () => {
+    const cluster = await scenarioCluster({ faults: { notReady: ['np-lab/db1'] } });
+    await cluster.apply(await solution());
+    const r = await gradeLab({ lab, scenario, cluster });
+    expect(r.status).toBe('environment-error');
+    const pre = check(r, 'preflight');
+    expect(pre.status).toBe('error');
+    expect(pre.messages.join(' ')).toMatch(/np-lab\/db1.* is not ready/);
+    expect(
+      r.checks
+        .filter((c) => c.kind !== 'preflight' && c.kind !== 'policy')
+        .every((c) => c.status === 'error'),
+    ).toBe(true);
+  });
+
+  it('a missing scenario is reported as such', async () => {
+    const cluster = new SimulatedCluster();
+    const r = await gradeLab({ lab, scenario, cluster });
+    expect(r.status).toBe('environment-error');
+    expect(check(r, 'preflight').messages.join(' ')).toMatch(/namespace np-lab does not exist/);
+  });
+});
+
+/** A cluster whose policies take effect only after a few probes, as on a real CNI. */
+class LaggingCluster implements Cluster {
+  readonly mode = 'kube' as const;
+  readonly description = 'lagging test cluster';
+  private calls = 0;
+  constructor(
+    private readonly applied: SimulatedCluster,
+    private readonly before: SimulatedCluster,
+    private readonly lag: number,
+  ) {}
+  apply = (...a: Parameters<Cluster['apply']>) => this.applied.apply(...a);
+  delete = (...a: Parameters<Cluster['delete']>) => this.applied.delete(...a);
+  list = (...a: Parameters<Cluster['list']>) => this.applied.list(...a);
+  waitReady = (...a: Parameters<Cluster['waitReady']>) => this.applied.waitReady(...a);
+  deleteNamespace = (...a: Parameters<Cluster['deleteNamespace']>) => this.applied.deleteNamespace(...a);
+  exec(pod: PodRef, argv: string[], timeoutMs: number): Promise<ExecResult> {
+    this.calls++;
+    return (this.calls <= this.lag ? this.before : this.applied).exec(pod, argv, timeoutMs);
+  }
+}
+
+describe('re-probing until the policy has applied', () => {
+  it('passes once the policy takes effect within the settle time, counting attempts', async () => {
+    const applied = await scenarioCluster();
+    await applied.apply(await solution());
+    const before = await scenarioCluster();
+    // The first 15 execs still see the cluster as it was before the policy: the first blocked
+    // probes connect a few times, then the policy "arrives".
+    const cluster = new LaggingCluster(applied, before, 15);
+    let clock = 0;
+    const r = await gradeLab({
+      lab,
+      scenario,
+      cluster,
+      settleMs: 10_000,
+      retryIntervalMs: 1000,
+      concurrency: 1,
+      now: () => clock,
+      sleep: async (ms) => void (clock += ms),
+    });
+    expect(r.status).toBe('passed');
+    expect(r.checks.flatMap((c) => c.probes).some((p) => p.attempts > 1)).toBe(true);
+  });
+
+  it('without time to settle, the same lag is reported as an environment problem, never a pass', async () => {
+    const applied = await scenarioCluster();
+    await applied.apply(await solution());
+    const before = await scenarioCluster();
+    const cluster = new LaggingCluster(applied, before, 1000);
+    const r = await gradeLab({ lab, scenario, cluster, settleMs: 0 });
+    expect(r.status).toBe('environment-error');
+  });
+});
+
+describe('self-test inputs exist', () => {
+  it('np-backend ships a solution and at least 10 known-wrong attempts', () => {
+    expect(lab.knownWrong.length).toBeGreaterThanOrEqual(10);
+    expect(lab.files.solution).toBe(join(lab.dir, 'solution.yaml'));
+  });
+});
