@@ -103,6 +103,8 @@ const IMAGE_PROGRAMS: Record<string, readonly string[]> = {
   curl: ['timeout', 'curl'],
   busybox: ['timeout', 'nc'],
   alpine: ['timeout', 'nc'],
+  // Distroless: only the coredns binary, not even a shell.
+  coredns: [],
 };
 
 const TOOL_PROGRAM = { curl: 'curl', nc: 'nc', 'agnhost-connect': '/agnhost', dig: 'dig' } as const;
@@ -206,13 +208,18 @@ export class SimulatedCluster implements Cluster {
         .filter((c) => c.info?.kind === 'Namespace' && c.problems.length === 0)
         .map((c) => String(asRecord(asRecord(c.obj)?.metadata)?.name)),
     );
-    const invalid: Array<{ what: string; problems: LocatedFieldProblem[] }> = [];
+    const invalid: Array<{ what: string; short: string; problems: LocatedFieldProblem[] }> = [];
     checked.forEach((c, index) => {
       const problems = [...c.problems];
       const obj = asRecord(c.obj);
-      if (obj && c.info && problems.length === 0)
+      if (obj && c.info && asRecord(obj.metadata))
         problems.push(...this.statefulProblems(obj, c.info, batchNamespaces, checked.slice(0, index)));
-      if (problems.length > 0) invalid.push({ what: describeObject(c.obj, c.info, index), problems });
+      if (problems.length > 0)
+        invalid.push({
+          what: describeObject(c.obj, c.info, index),
+          short: shortName(c.obj, index),
+          problems,
+        });
     });
     if (invalid.length > 0) throw invalidObjects(invalid);
 
@@ -247,7 +254,13 @@ export class SimulatedCluster implements Cluster {
         message,
       });
     const meta = asRecord(obj.metadata)!;
-    const name = String(meta.name);
+    if (
+      typeof meta.name !== 'string' ||
+      (info.namespaced && (typeof meta.namespace !== 'string' || meta.namespace === ''))
+    ) {
+      return problems; // already reported by the shape checks
+    }
+    const name = meta.name;
     const namespace = info.namespaced ? String(meta.namespace) : undefined;
     if (
       namespace !== undefined &&
@@ -636,10 +649,21 @@ function describeObject(obj: unknown, info: KindInfo | undefined, index: number)
   return `${kind} #${index + 1}${name ? ` "${name}"` : ''}`;
 }
 
-function invalidObjects(invalid: Array<{ what: string; problems: LocatedFieldProblem[] }>): KubelabError {
+/** `NetworkPolicy np-lab/np-backend`, to say which object a problem belongs to. */
+function shortName(obj: unknown, index: number): string {
+  const o = asRecord(obj);
+  const meta = asRecord(o?.metadata);
+  const kind = typeof o?.kind === 'string' ? o.kind : `object #${index + 1}`;
+  const name = typeof meta?.name === 'string' ? meta.name : `#${index + 1}`;
+  return `${kind} ${typeof meta?.namespace === 'string' ? `${meta.namespace}/` : ''}${name}`;
+}
+
+function invalidObjects(
+  invalid: Array<{ what: string; short: string; problems: LocatedFieldProblem[] }>,
+): KubelabError {
   const single = invalid.length === 1;
-  const problems: Problem[] = invalid.flatMap(({ what, problems: list }) =>
-    list.map((p) => ({ path: p.path, message: single ? p.message : `${what}: ${p.message}` })),
+  const problems: Problem[] = invalid.flatMap(({ short, problems: list }) =>
+    list.map((p) => ({ path: p.path, message: single ? p.message : `(${short}) ${p.message}` })),
   );
   const headline = single
     ? `${invalid[0]!.what} is invalid`

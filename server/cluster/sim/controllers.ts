@@ -33,7 +33,6 @@ import {
   putObject,
   removeObject,
   specOf,
-  statusOf,
   type Json,
   type SimState,
 } from './state.js';
