@@ -59,7 +59,7 @@ export class ScriptedCluster implements Cluster {
       );
   }
 
-  async waitReady(): Promise<ReadyReport> {
+  async waitReady(_namespaces: string[]): Promise<ReadyReport> {
     return this.ready;
   }
 
