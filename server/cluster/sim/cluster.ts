@@ -138,7 +138,7 @@ export class SimulatedCluster implements Cluster {
     if (fromState) {
       this.state = fromState;
       // A fork may carry different faults: let the kubelet report pod status under them.
-      reconcile(this.state, this.controllerContext());
+      if (options.faults) reconcile(this.state, this.controllerContext());
       return;
     }
     this.state = emptyState(options.seed ?? 1);

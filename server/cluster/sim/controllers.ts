@@ -216,15 +216,27 @@ function replicasOf(obj: KubeObject): number {
   return typeof r === 'number' ? r : 1;
 }
 
-/** Stores a new status only when it changed, so resourceVersions do not churn. */
+/**
+ * Stores a new status only when it changed, so resourceVersions do not churn. Statuses are built
+ * by this file in a fixed key order, so plain JSON comparison is exact (and much cheaper).
+ */
 function setStatus(state: SimState, obj: KubeObject, status: Json): void {
-  if (stableStringify(obj.status ?? {}) === stableStringify(status)) return;
+  if (JSON.stringify(obj.status ?? {}) === JSON.stringify(status)) return;
   obj.status = status;
   putObject(state, obj);
 }
 
+/** Hashes by template object: reconcile runs after every change and templates rarely change. */
+const templateHashes = new WeakMap<object, string>();
+
 function templateHash(workload: KubeObject): string {
-  return safeEncodeHash(fnv32a(stableStringify(asRecord(specOf(workload).template) ?? {})));
+  const template = asRecord(specOf(workload).template) ?? {};
+  let hash = templateHashes.get(template);
+  if (hash === undefined) {
+    hash = safeEncodeHash(fnv32a(stableStringify(template)));
+    templateHashes.set(template, hash);
+  }
+  return hash;
 }
 
 // ---- workload controllers --------------------------------------------------------------------
@@ -275,7 +287,8 @@ function reconcileDeployment(state: SimState, ctx: ControllerContext, d: KubeObj
     };
     stampNew(state, rs, ctx.now());
     putObject(state, rs);
-  } else if (stableStringify(rs.spec) !== stableStringify(desiredSpec)) {
+  } else if (specOf(rs).replicas !== desiredSpec.replicas) {
+    // Same name, same template hash: only the replica count can differ.
     rs.spec = desiredSpec;
     rs.metadata.annotations = {
       ...(rs.metadata.annotations ?? {}),
@@ -559,7 +572,7 @@ function reconcileEndpoints(state: SimState, ctx: ControllerContext): void {
     const desired = endpointsFor(state, svc);
     if (!desired) continue;
     const existing = getObject(state, 'Endpoints', svc.metadata.namespace, svc.metadata.name);
-    if (existing && stableStringify(existing.subsets ?? null) === stableStringify(desired.subsets ?? null))
+    if (existing && JSON.stringify(existing.subsets ?? null) === JSON.stringify(desired.subsets ?? null))
       continue;
     if (existing) {
       existing.subsets = desired.subsets;
@@ -576,6 +589,8 @@ function reconcileEndpoints(state: SimState, ctx: ControllerContext): void {
 
 function refreshPodStatuses(state: SimState, ctx: ControllerContext): void {
   for (const pod of listObjects(state, 'Pod')) {
+    const shouldBeReady = ctx.notReadyReason(pod.metadata.namespace ?? '', pod.metadata.name) === undefined;
+    if (isPodReady(pod) === shouldBeReady) continue;
     const node = NODES.find((n) => n.name === nodeNameOf(pod));
     setStatus(state, pod, podStatus(pod, ctx, podIps(pod), node));
   }
