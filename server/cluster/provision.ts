@@ -18,7 +18,7 @@ import {
   type ManifestSource,
 } from './calico.js';
 import { NOT_ENFORCING_HINT, runCanary, type CanaryOptions, type CanaryResult } from './canary.js';
-import { checkDocker, dockerProblem, dockerPullArgv } from './docker.js';
+import { checkDocker, dockerProblem, dockerPullArgv, type DockerState } from './docker.js';
 import {
   DEFAULT_CLUSTER_NAME,
   KIND_NODE_IMAGE,
@@ -30,7 +30,7 @@ import {
 import { connectKube, type KubeConnectOptions } from './kube.js';
 import { formatDuration, systemClock, type Clock } from './poll.js';
 import { nodeProblems } from './readiness.js';
-import { describeFailure, succeeded, type Runner } from './runner.js';
+import { describeFailure, execaRunner, succeeded, type Runner } from './runner.js';
 import type { Cluster, KubeObject, ProgressFn } from './types.js';
 
 /** What provisioning needs from a connected cluster (KubeCluster has it all). */
@@ -125,7 +125,7 @@ export async function clusterUp(opts: ClusterUpOptions, deps: ProvisionDeps): Pr
     'Docker',
     async () => {
       const docker = await checkDocker(deps.runner);
-      if (docker.status !== 'ok') throw dockerProblem(docker, 'kubelab cluster up');
+      if (docker.status !== 'ok') throw dockerProblem(docker, 'Creating the kind cluster');
       return docker.serverVersion;
     },
     (version) => `daemon reachable (server ${version})`,
@@ -304,7 +304,7 @@ export async function clusterDown(
     nodeImage: KIND_NODE_IMAGE,
   }).name;
   const docker = await checkDocker(deps.runner);
-  if (docker.status !== 'ok') throw dockerProblem(docker, 'kubelab cluster down');
+  if (docker.status !== 'ok') throw dockerProblem(docker, 'Deleting the kind cluster');
   const kind = new KindCli(deps.runner);
   await kind.requireInstalled('kubelab cluster down');
   if (!(await kind.clusters()).includes(name)) return { name, deleted: false };
@@ -347,7 +347,7 @@ export async function openCluster(target: ClusterTarget, deps: ProvisionDeps): P
     );
   }
   const docker = await checkDocker(deps.runner);
-  if (docker.status !== 'ok') throw dockerProblem(docker, `the kind cluster "${name}"`);
+  if (docker.status !== 'ok') throw dockerProblem(docker, `Using the kind cluster "${name}"`);
   if (!(await kind.clusters()).includes(name)) {
     throw environmentError(
       `there is no kind cluster named "${name}".`,
@@ -445,4 +445,48 @@ export async function clusterStatus(
     }
   }
   return report;
+}
+
+/**
+ * Whether the real-cluster path can be offered (the app picks real vs simulated with this):
+ * an explicitly requested context that answers, or Docker reachable and kind installed.
+ */
+export async function detectRealClusterAvailability(
+  opts: { context?: string; kubeconfig?: string } = {},
+  deps: Partial<ProvisionDeps> = {},
+): Promise<{ available: boolean; reason: string }> {
+  const env = deps.env ?? process.env;
+  const context = opts.context ?? (env.KUBELAB_CONTEXT || undefined);
+  if (context !== undefined || opts.kubeconfig !== undefined) {
+    try {
+      const open = deps.openKube ?? openKubeDefault;
+      const cluster = await open({
+        ...(context ? { context } : {}),
+        ...(opts.kubeconfig ? { kubeconfig: opts.kubeconfig } : {}),
+        env,
+      });
+      return { available: true, reason: `${cluster.description} answers` };
+    } catch (e) {
+      return { available: false, reason: (e as Error).message };
+    }
+  }
+  const runner = deps.runner ?? execaRunner(env);
+  const docker = await checkDocker(runner, 10_000);
+  if (docker.status !== 'ok') return { available: false, reason: `Docker: ${describeDockerShort(docker)}` };
+  const kind = new KindCli(runner);
+  const version = await kind.version();
+  if (version === undefined) return { available: false, reason: 'kind is not installed' };
+  const name = env.KUBELAB_CLUSTER || DEFAULT_CLUSTER_NAME;
+  const exists = await kind.clusters().then(
+    (names) => names.includes(name),
+    () => false,
+  );
+  return {
+    available: true,
+    reason: `Docker ${docker.serverVersion} and kind ${version} are installed; ${exists ? `kind cluster "${name}" exists` : `\`kubelab cluster up\` creates kind cluster "${name}"`}`,
+  };
+}
+
+function describeDockerShort(state: Exclude<DockerState, { status: 'ok' }>): string {
+  return state.status === 'not-installed' ? 'not installed' : state.detail;
 }

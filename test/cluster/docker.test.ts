@@ -76,10 +76,12 @@ describe('checkDocker / dockerProblem', () => {
     const state = await checkDocker(runner);
     expect(runner.calls[0]?.argv).toEqual(['docker', 'info', '--format', '{{.ServerVersion}}']);
     expect(runner.calls[0]?.opts.timeoutMs).toBeGreaterThan(0);
-    const err = dockerProblem(state, 'kubelab cluster up');
+    const err = dockerProblem(state, 'Creating the kind cluster');
     expect(err.code).toBe('ENVIRONMENT');
     expect(err.exitCode).toBe(3);
-    expect(err.message).toMatch(/^kubelab cluster up needs Docker, but the Docker daemon is not reachable/);
+    expect(err.message).toMatch(
+      /^Creating the kind cluster needs Docker, but the Docker daemon is not reachable/,
+    );
     expect(err.hint).toContain('Start Docker');
     expect(err.hint).toContain('simulated cluster');
   });

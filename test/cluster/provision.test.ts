@@ -265,7 +265,7 @@ describe('clusterDown', () => {
     });
     await expect(clusterDown({}, deps)).rejects.toMatchObject({
       code: 'ENVIRONMENT',
-      message: expect.stringContaining('kubelab cluster down needs Docker'),
+      message: expect.stringContaining('Deleting the kind cluster needs Docker'),
     });
   });
 });
