@@ -6,6 +6,7 @@
 import type { Lab } from '../labs/model.js';
 import type { GradeReport } from '../grader/report.js';
 import type { KubeObject, ProgressFn } from '../cluster/types.js';
+import type { Problem } from '../errors.js';
 import type { ProgressStore } from '../store/index.js';
 import type { ConnectivityMatrix } from './matrix.js';
 
@@ -13,7 +14,8 @@ export type LabPageKind = 'task' | 'concept' | 'completion';
 
 /** The labs on disk. `get` throws a NOT_FOUND KubelabError for an unknown id. */
 export interface LabCatalogue {
-  list(): Promise<Lab[]>;
+  /** The valid labs, and what is wrong with the others (one broken lab must not hide the rest). */
+  list(): Promise<{ labs: Lab[]; problems: Problem[] }>;
   get(id: string): Promise<Lab>;
   /** The Markdown source of one of the lab's pages. */
   page(lab: Lab, kind: LabPageKind): Promise<string>;

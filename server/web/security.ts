@@ -26,6 +26,8 @@ export function securityHeaders(): RequestHandler {
     },
     // Served over plain http on the learner's machine: HSTS would break other local servers.
     strictTransportSecurity: false,
+    // Same-origin requests keep their Referer/Origin (form posts need a real Origin); others get none.
+    referrerPolicy: { policy: 'same-origin' },
     crossOriginEmbedderPolicy: false,
   });
 }
@@ -33,15 +35,19 @@ export function securityHeaders(): RequestHandler {
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
- * Refuses state-changing requests that a browser marks as coming from another site. Requests with
- * neither header come from non-browser clients (curl, tests), which cookies do not protect anyway.
+ * Refuses state-changing requests that a browser marks as coming from another site. Sec-Fetch-Site
+ * is set by the browser itself and decides when present (a form post may carry `Origin: null`);
+ * older browsers are judged by Origin. Requests with neither come from non-browser clients (curl,
+ * tests), which cookies do not protect anyway.
  */
 export function sameOriginOnly(): RequestHandler {
   return (req, _res, next) => {
     if (SAFE_METHODS.has(req.method)) return next();
     const site = req.get('sec-fetch-site');
-    if (site !== undefined && site !== 'same-origin' && site !== 'none') {
-      return next(forbiddenCrossSite(`Sec-Fetch-Site: ${site}`));
+    if (site !== undefined) {
+      return site === 'same-origin' || site === 'none'
+        ? next()
+        : next(forbiddenCrossSite(`Sec-Fetch-Site: ${site}`));
     }
     const origin = req.get('origin');
     if (origin !== undefined) {

@@ -16,12 +16,12 @@ import { ScenarioClusters } from '../grader/simulated.js';
 import { takeSnapshot } from '../grader/snapshot.js';
 import {
   catalogRoots,
-  listLabs,
   loadLab,
   loadScenario,
   readLabPage,
   readScenarioObjects,
   type RootArg,
+  validateAll,
 } from '../labs/index.js';
 import type { Lab, Scenario } from '../labs/model.js';
 import { DEFAULT_DB_PATH, ProgressStore } from '../store/index.js';
@@ -153,7 +153,11 @@ export function labCatalogue(root?: RootArg): LabCatalogue {
     return p;
   };
   return {
-    list: () => cached('list', () => listLabs(root)),
+    list: () =>
+      cached('list', async () => {
+        const { labs, problems } = await validateAll(root);
+        return { labs, problems };
+      }),
     get: (id) => cached(`lab:${id}`, () => loadLab(id, root)),
     page: (lab, kind) => readLabPage(lab, kind),
     solution: (lab) => readFile(lab.files.solution, 'utf8'),

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import request from 'supertest';
 import { createApp } from '../../server/web/app.js';
 import { LEARNER_COOKIE } from '../../server/web/learner.js';
-import { FAKE_SOLUTION, RIGHT_POLICY, WRONG_POLICY, fakeDeps } from './fakes.js';
+import { FAKE_SOLUTION, RIGHT_POLICY, WRONG_POLICY, fakeCatalogue, fakeDeps, fakeLab } from './fakes.js';
 
 function setup(overrides: Parameters<typeof fakeDeps>[0] = {}) {
   const deps = fakeDeps(overrides);
@@ -35,6 +35,22 @@ describe('catalogue and identity', () => {
     expect(cookie).toMatch(/SameSite=Lax/i);
   });
 
+  it('still lists the valid labs when another lab is broken, and says what is wrong', async () => {
+    const labs = fakeCatalogue();
+    labs.list = async () => ({
+      labs: [fakeLab()],
+      problems: [{ file: 'labs/half/lab.yaml', line: 3, path: 'pages.task', message: 'file not found' }],
+    });
+    const app = createApp(fakeDeps({ labs }));
+    const page = await request(app).get('/').expect(200);
+    expect(page.text).toContain('Fake lab');
+    expect(page.text).toContain('1 problem kept some labs out of the catalogue');
+    expect(page.text).toContain('labs/half/lab.yaml:3: pages.task: file not found');
+    const api = await request(app).get('/api/labs').expect(200);
+    expect(api.body.labs).toHaveLength(1);
+    expect(api.body.problems).toHaveLength(1);
+  });
+
   it('keeps the same learner across requests and ignores a tampered cookie', async () => {
     const { agent, app } = setup();
     await agent.post('/api/labs/np-fake/check').send({ manifests: WRONG_POLICY }).expect(200);
@@ -59,6 +75,8 @@ describe('catalogue and identity', () => {
     expect(csp).toContain("frame-ancestors 'none'");
     expect(res.headers['x-content-type-options']).toBe('nosniff');
     expect(res.headers['x-powered-by']).toBeUndefined();
+    expect(res.headers['referrer-policy']).toBe('same-origin');
+    expect(res.headers['strict-transport-security']).toBeUndefined();
   });
 });
 
@@ -470,6 +488,17 @@ describe('cross-site protection', () => {
     expect(page.text).toContain('Not allowed');
     expect(deps.checker.checks).toBe(0);
 
+    // The browser's own Sec-Fetch-Site decides, even when a form post says `Origin: null`.
+    await request(app)
+      .post('/labs/np-fake/hints/next')
+      .set('Origin', 'null')
+      .set('Sec-Fetch-Site', 'same-origin')
+      .expect(303);
+    await request(app)
+      .post('/labs/np-fake/hints/next')
+      .set('Origin', `http://localhost:3000`)
+      .set('Sec-Fetch-Site', 'cross-site')
+      .expect(403);
     await request(app)
       .post('/api/labs/np-fake/check')
       .set('Host', 'localhost:3000')

@@ -48,7 +48,7 @@ async function open(opts: Parameters<typeof launchChromium>[0] = {}): Promise<Pa
 
 const jsErrors = (page: Page) => (page as Page & { jsErrors: string[] }).jsErrors;
 
-describe('a learner in the browser', () => {
+describe('a learner in the browser', { timeout: 90_000 }, () => {
   it('opens the catalogue, fails with a wrong policy, passes with the right one and reaches the completion page', async () => {
     const page = await open({ width: 1280, height: 900 });
     await page.goto(server.url);

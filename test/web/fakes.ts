@@ -64,7 +64,7 @@ export const FAKE_SOLUTION =
 export function fakeCatalogue(labs: Lab[] = [fakeLab()]): LabCatalogue & { pageReads: number } {
   const cat = {
     pageReads: 0,
-    list: async () => labs,
+    list: async () => ({ labs, problems: [] }),
     get: async (id: string) => {
       const lab = labs.find((l) => l.id === id);
       if (!lab) throw notFound(`there is no lab called ${id}`);

@@ -1,3 +1,4 @@
+import { get } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../server/cli/main.js';
 import { memoryIO } from '../../server/cli/io.js';
@@ -11,9 +12,19 @@ describe('kubelab serve', () => {
       const res = await fetch(running.url);
       expect(res.status).toBe(200);
       expect(await res.text()).toContain('Labs');
-      const port = new URL(running.url).port;
-      const rebound = await fetch(`${running.url}api/labs`, { headers: { Host: `evil.example:${port}` } });
-      expect(rebound.status).toBe(403);
+      const port = Number(new URL(running.url).port);
+      // fetch() will not send a made-up Host header; node:http will, like a rebinding attacker's browser.
+      const status = await new Promise<number | undefined>((resolve, reject) => {
+        const req = get(
+          { host: '127.0.0.1', port, path: '/api/labs', headers: { Host: `evil.example:${port}` } },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode);
+          },
+        );
+        req.on('error', reject);
+      });
+      expect(status).toBe(403);
     } finally {
       await running.close();
     }

@@ -18,29 +18,26 @@
       indentWithTabs: false,
       screenReaderLabel: 'NetworkPolicy YAML',
       extraKeys: {
-        // YAML forbids tabs: Tab indents with spaces. Esc then Tab leaves the editor (no keyboard trap).
+        // YAML forbids tabs: Tab indents with spaces.
         Tab: function (cm) {
-          if (leaving) {
-            leaving = false;
-            return window.CodeMirror.Pass;
-          }
           if (cm.somethingSelected()) cm.indentSelection('add');
           else cm.replaceSelection('  ', 'end');
         },
         'Shift-Tab': function (cm) {
-          if (leaving) {
-            leaving = false;
-            return window.CodeMirror.Pass;
-          }
           cm.indentSelection('subtract');
-        },
-        Esc: function () {
-          leaving = true;
         },
       },
     });
+    // Esc then Tab (or Shift-Tab) leaves the editor, so keyboard users are never trapped in it.
     editor.on('keydown', function (_cm, event) {
-      if (event.key !== 'Escape' && event.key !== 'Tab' && event.key !== 'Shift') leaving = false;
+      if (event.key === 'Escape') {
+        leaving = true;
+      } else if (event.key === 'Tab' && leaving) {
+        leaving = false;
+        event.codemirrorIgnore = true;
+      } else if (event.key !== 'Shift') {
+        leaving = false;
+      }
     });
     var help = document.getElementById('manifests-help');
     var input = editor.getInputField();

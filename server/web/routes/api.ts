@@ -14,8 +14,8 @@ export function apiRoutes(ctx: AppContext): Router {
 
   router.get('/labs', async (req, res) => {
     const learnerId = learnerOf(req, res);
-    const labs = await deps.labs.list();
-    res.json({ labs: labs.map((lab) => labSummary(lab, actions.progress(lab, learnerId))) });
+    const { labs, problems } = await deps.labs.list();
+    res.json({ labs: labs.map((lab) => labSummary(lab, actions.progress(lab, learnerId))), problems });
   });
 
   router.get('/labs/:id', async (req, res) => {

@@ -4,7 +4,7 @@
  * changed parts of the page back as HTML fragments in JSON.
  */
 import { Router, type Request, type Response } from 'express';
-import { isKubelabError, KubelabError } from '../../errors.js';
+import { formatProblem, isKubelabError, KubelabError } from '../../errors.js';
 import type { Lab } from '../../labs/model.js';
 import type { LabProgress } from '../../store/index.js';
 import type { AppContext } from '../app.js';
@@ -21,10 +21,11 @@ export function pageRoutes(ctx: AppContext): Router {
 
   router.get('/', async (_req, res) => {
     const learnerId = learnerOf(_req, res);
-    const labs = await deps.labs.list();
+    const { labs, problems } = await deps.labs.list();
     const progress = deps.store.allProgress(learnerId);
     res.render('catalogue', {
       title: 'Labs',
+      problems: problems.map(formatProblem),
       labs: labs.map((lab) => labSummary(lab, progress.get(lab.id) ?? actions.progress(lab, learnerId))),
     });
   });
