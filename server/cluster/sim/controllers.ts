@@ -504,7 +504,6 @@ export function declaredPorts(pod: KubeObject): ContainerPortModel[] {
 /** The pod port a Service port lands on, or undefined when a named targetPort is not on the pod. */
 export function resolveTargetPort(pod: KubeObject, sp: ServicePortSpec): number | undefined {
   if (typeof sp.targetPort === 'number') return sp.targetPort;
-  if (/^\d+$/.test(sp.targetPort)) return Number(sp.targetPort);
   return resolveNamedPort({ ports: declaredPorts(pod) }, sp.targetPort, sp.protocol)?.port;
 }
 

@@ -160,9 +160,7 @@ export function defaultServiceSpec(spec: Json): Json {
     out.ports = spec.ports.map((p) => {
       const port = asRecord(p);
       if (!port) return p;
-      let targetPort = port.targetPort ?? port.port;
-      if (typeof targetPort === 'string' && /^\d+$/.test(targetPort)) targetPort = Number(targetPort);
-      return { ...port, protocol: port.protocol ?? 'TCP', targetPort };
+      return { ...port, protocol: port.protocol ?? 'TCP', targetPort: port.targetPort ?? port.port };
     });
   }
   return out;

@@ -410,8 +410,9 @@ function checkService(c: ProblemCollector, obj: Record<string, unknown>): void {
     checkPortNumber(c, p.port, [...path, 'port']);
     checkProtocol(c, p.protocol, [...path, 'protocol']);
     const tp = p.targetPort;
-    if (typeof tp === 'string' && !/^\d+$/.test(tp)) checkPortName(c, tp, [...path, 'targetPort']);
-    else if (tp !== undefined && tp !== null && !isPortNumber(typeof tp === 'string' ? Number(tp) : tp)) {
+    // A quoted number is a string to the API server, so it must be a valid port NAME (and is not).
+    if (typeof tp === 'string') checkPortName(c, tp, [...path, 'targetPort']);
+    else if (tp !== undefined && tp !== null && !isPortNumber(tp)) {
       c.add(
         [...path, 'targetPort'],
         `Invalid value: ${describe(tp)}: must be between 1 and 65535, inclusive`,

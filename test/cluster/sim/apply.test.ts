@@ -213,6 +213,18 @@ describe('apply', () => {
     expect((await c.list('Namespace')).map((n) => n.metadata.name)).not.toContain('fresh');
   });
 
+  it('treats a quoted targetPort as a port name, as the API server does', async () => {
+    const c = new SimulatedCluster();
+    const svc = service('web', 'default', [{ name: 'http', port: 80, targetPort: '8080' }]);
+    const err = await rejected(c.apply([svc]));
+    expect(err.problems).toEqual([
+      {
+        path: 'spec.ports[0].targetPort',
+        message: expect.stringContaining('must contain at least one letter'),
+      },
+    ]);
+  });
+
   it('refuses unknown kinds and wrong apiVersions like the API server', async () => {
     const c = new SimulatedCluster();
     const err = await rejected(
