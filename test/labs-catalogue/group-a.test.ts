@@ -1,0 +1,184 @@
+/**
+ * Group A labs (np-default-deny-ingress, np-namespace-isolation, np-and-vs-or) prove themselves on
+ * the simulated cluster, as `kubelab lab test` does: nothing applied fails, the solution and the
+ * known-right attempts pass, every known-wrong attempt fails the check lab.yaml names and does so
+ * as the learner's fault. The whole set of failing checks per attempt is pinned too, so a scenario
+ * or check change that lets a mistake through by another route shows up here.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadLab } from '../../server/labs/index.js';
+import type { Lab } from '../../server/labs/model.js';
+import { selfTestLab, type SelfTestResult } from '../../server/grader/selftest.js';
+import { ScenarioClusters } from '../../server/grader/simulated.js';
+import type { GradeReport, ProbeResult } from '../../server/grader/report.js';
+
+const SELF_TEST_TIMEOUT_MS = 180_000;
+
+/** Case file (relative to the lab folder; lab.yaml = nothing applied) -> checks that do not pass. */
+type FailingChecks = Record<string, string[]>;
+
+const PINNED: Record<string, FailingChecks> = {
+  'np-default-deny-ingress': {
+    'lab.yaml': [
+      'default-deny',
+      'allow-policy',
+      'frontend-nothing-else',
+      'others-cannot-reach-api',
+      'namespace-isolated',
+      'other-namespaces-blocked',
+    ],
+    'solution.yaml': [],
+    'wrong/01-allow-without-default-deny.yaml': [
+      'default-deny',
+      'frontend-nothing-else',
+      'namespace-isolated',
+      'other-namespaces-blocked',
+    ],
+    'wrong/02-default-deny-allows-all.yaml': [
+      'frontend-nothing-else',
+      'others-cannot-reach-api',
+      'namespace-isolated',
+      'other-namespaces-blocked',
+    ],
+    'wrong/03-default-deny-selects-api-only.yaml': [
+      'default-deny',
+      'frontend-nothing-else',
+      'namespace-isolated',
+      'other-namespaces-blocked',
+    ],
+    'wrong/04-allow-every-port.yaml': ['frontend-nothing-else'],
+    'wrong/05-frontend-from-any-namespace.yaml': ['other-namespaces-blocked'],
+    'wrong/06-whole-namespace.yaml': ['others-cannot-reach-api'],
+    'wrong/07-ports-as-separate-rule.yaml': [
+      'frontend-nothing-else',
+      'others-cannot-reach-api',
+      'other-namespaces-blocked',
+    ],
+    'wrong/08-deny-egress-too.yaml': ['frontend-reaches-api', 'dns-still-works', 'egress-unaffected'],
+    'wrong/09-allow-rule-in-default-deny.yaml': ['frontend-nothing-else'],
+    'wrong/10-egress-on-frontend.yaml': ['allow-policy', 'frontend-reaches-api', 'egress-unaffected'],
+    'wrong/11-wrong-namespace.yaml': [
+      'default-deny',
+      'allow-policy',
+      'frontend-nothing-else',
+      'others-cannot-reach-api',
+      'namespace-isolated',
+      'other-namespaces-blocked',
+    ],
+    'right/01-policytypes-defaulted.yaml': [],
+    'right/02-named-port.yaml': [],
+    'right/03-namespace-and-pod-in-one-peer.yaml': [],
+  },
+};
+
+const LAB_IDS = Object.keys(PINNED);
+const labs = new Map<string, Lab>();
+const results = new Map<string, SelfTestResult>();
+
+beforeAll(async () => {
+  const clusters = new ScenarioClusters();
+  for (const id of LAB_IDS) {
+    const lab = await loadLab(id);
+    labs.set(id, lab);
+    results.set(id, await selfTestLab(lab, { clusters }));
+  }
+}, SELF_TEST_TIMEOUT_MS);
+
+const caseFile = (id: string, file: string) => file.replace(`labs/${id}/`, '');
+const notPassing = (r: GradeReport | undefined) =>
+  (r?.checks ?? []).filter((c) => c.status !== 'pass').map((c) => c.id);
+
+function report(id: string, file: string): GradeReport {
+  const found = results.get(id)!.cases.find((c) => caseFile(id, c.file) === file);
+  expect(found?.report, `a grade report for ${id} ${file}`).toBeDefined();
+  return found!.report!;
+}
+
+function probes(r: GradeReport, checkId: string): ProbeResult[] {
+  const check = r.checks.find((c) => c.id === checkId);
+  expect(check, `check ${checkId} in the report`).toBeDefined();
+  return check!.probes;
+}
+
+/** `ns/deploy-rs-pod` -> `ns/deploy`; bare pods keep their name. */
+const workloadOf = (podRef: string) => podRef.replace(/-[a-z0-9]{8,10}-[a-z0-9]{5}$/, '');
+const sources = (list: ProbeResult[]) => new Set(list.map((p) => p.from));
+
+describe.each(LAB_IDS)('%s', (id) => {
+  it('passes its self-test (kubelab lab test)', () => {
+    const r = results.get(id)!;
+    expect(r.cases.filter((c) => !c.ok).map((c) => `${c.file}: ${c.problems.join(' | ')}`)).toEqual([]);
+    expect(r.ok).toBe(true);
+  });
+
+  it('says what it trains and what it catches, with >= 4 known-wrong and >= 1 known-right attempts', () => {
+    const lab = labs.get(id)!;
+    expect(lab.competency).toMatch(/CKA|CKS/);
+    expect(lab.catches.length).toBeGreaterThan(40);
+    expect(lab.knownWrong.length).toBeGreaterThanOrEqual(4);
+    expect((lab.knownRight ?? []).length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('fails every known-wrong attempt on its named check, through the policies and not the environment', () => {
+    for (const wrong of labs.get(id)!.knownWrong) {
+      const r = report(id, wrong.file);
+      expect(r.status, wrong.file).toBe('failed');
+      expect(
+        r.checks.find((c) => c.id === wrong.failsCheck)?.status,
+        `${wrong.file}: ${wrong.failsCheck}`,
+      ).toBe('fail');
+      const failed = r.checks.flatMap((c) => c.probes).filter((p) => !p.passed);
+      expect(
+        failed.filter((p) => p.environmentProblem !== undefined),
+        wrong.file,
+      ).toEqual([]);
+    }
+  });
+
+  it('fails exactly the pinned checks in every case', () => {
+    const table: FailingChecks = {};
+    for (const c of results.get(id)!.cases) table[caseFile(id, c.file)] = notPassing(c.report);
+    expect(table).toEqual(PINNED[id]);
+  });
+});
+
+describe('np-default-deny-ingress probes what its task promises', () => {
+  const id = 'np-default-deny-ingress';
+
+  it('probes the API on 8080 from both frontend pods, by Service name', () => {
+    const open = probes(report(id, 'solution.yaml'), 'frontend-reaches-api');
+    expect(open).toHaveLength(2);
+    expect([...sources(open)].map(workloadOf)).toEqual(['ndi-app/frontend', 'ndi-app/frontend']);
+    expect(open.every((p) => p.port === 8080 && p.actual === 'allowed')).toBe(true);
+    expect(open.every((p) => /api-allow-frontend ingress rule 1/.test(p.explanation))).toBe(true);
+  });
+
+  it('keeps 9090, the worker and the debug pod closed to the frontend', () => {
+    const blocked = probes(report(id, 'solution.yaml'), 'frontend-nothing-else');
+    const targets = new Set(
+      blocked.map((p) => (p.to.startsWith('api.') ? `api:${p.port}` : workloadOf(p.to.split(' ')[0]!))),
+    );
+    expect(targets).toEqual(new Set(['api:9090', 'ndi-app/worker', 'ndi-app/debug']));
+    expect(blocked.every((p) => p.actual === 'blocked')).toBe(true);
+  });
+
+  it('probes from every other pod: worker, debug, the API pods and both pods of ndi-outside', () => {
+    const r = report(id, 'solution.yaml');
+    expect(new Set([...sources(probes(r, 'others-cannot-reach-api'))].map(workloadOf))).toEqual(
+      new Set(['ndi-app/worker', 'ndi-app/debug']),
+    );
+    expect(sources(probes(r, 'namespace-isolated')).size).toBe(2);
+    const outside = [...sources(probes(r, 'other-namespaces-blocked'))].map(workloadOf).sort();
+    expect(outside).toEqual(['ndi-outside/frontend', 'ndi-outside/web']);
+    // Egress stays open from all six pods of ndi-app.
+    expect(sources(probes(r, 'egress-unaffected')).size).toBe(6);
+    expect(sources(probes(r, 'dns-still-works')).size).toBe(6);
+  });
+
+  it('blames the decoy frontend of ndi-outside when namespaceSelector {} is used', () => {
+    const r = report(id, 'wrong/05-frontend-from-any-namespace.yaml');
+    const failed = probes(r, 'other-namespaces-blocked').filter((p) => !p.passed);
+    expect(failed.length).toBeGreaterThan(0);
+    expect(failed.every((p) => p.from.startsWith('ndi-outside/frontend-') && p.port === 8080)).toBe(true);
+  });
+});
