@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { assertEnforcing, canaryObjects, EnforcementGate, runCanary } from '../../server/cluster/canary.js';
 import { fakeClock } from '../../server/cluster/poll.js';
+import { SimulatedCluster } from '../../server/cluster/sim/index.js';
 import { parseProbeArgv } from '../../server/probe/index.js';
 import { ScriptedCluster } from './helpers/fake-cluster.js';
 
@@ -149,5 +150,28 @@ describe('assertEnforcing / EnforcementGate', () => {
     bad.afterPolicy = ['connect'];
     await expect(gate.ensure(bad)).rejects.toMatchObject({ code: 'ENVIRONMENT' });
     await expect(gate.ensure(bad)).rejects.toMatchObject({ code: 'ENVIRONMENT' });
+  });
+});
+
+describe('runCanary against the simulated cluster', () => {
+  // The simulated cluster answers probe/'s real commands with its own network model, so this runs
+  // the canary's actual objects and probes end to end.
+  it('an enforcing cluster (Calico-like) passes', async () => {
+    const cluster = new SimulatedCluster({ enforcePolicies: true });
+    const result = await runCanary(cluster, { clock: fakeClock(), namespace: 'kubelab-canary-sim' });
+    expect(result).toMatchObject({ enforcing: true, attempts: 1 });
+    expect(await cluster.list('Namespace')).not.toContainEqual(
+      expect.objectContaining({ metadata: expect.objectContaining({ name: 'kubelab-canary-sim' }) }),
+    );
+  });
+
+  it('a cluster that ignores NetworkPolicy (Flannel-like) is reported as not enforcing', async () => {
+    const cluster = new SimulatedCluster({ enforcePolicies: false });
+    const result = await runCanary(cluster, { clock: fakeClock(), namespace: 'kubelab-canary-sim' });
+    expect(result.enforcing).toBe(false);
+    expect(result.detail).toContain('does not enforce NetworkPolicy');
+    await expect(
+      assertEnforcing(new SimulatedCluster({ enforcePolicies: false }), { clock: fakeClock() }),
+    ).rejects.toMatchObject({ code: 'ENVIRONMENT' });
   });
 });
