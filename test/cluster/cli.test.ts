@@ -219,6 +219,39 @@ describe('runDoctor', () => {
   });
 });
 
+describe('detectRealClusterAvailability', () => {
+  it('Docker reachable and kind installed: available, saying whether the cluster exists', async () => {
+    const result = await detectRealClusterAvailability({}, { env: {}, runner: new FakeRunner(healthy) });
+    expect(result).toEqual({
+      available: true,
+      reason: 'Docker 28.2.2 and kind v0.31.0 are installed; kind cluster "kubelab" exists',
+    });
+  });
+
+  it('kind missing: not available', async () => {
+    const result = await detectRealClusterAvailability(
+      {},
+      { env: {}, runner: new FakeRunner({ ...healthy, 'kind version': { notFound: true } }) },
+    );
+    expect(result).toEqual({ available: false, reason: 'kind is not installed' });
+  });
+
+  it('an explicitly requested context counts only if it answers', async () => {
+    const cluster = new FakeProvisionedCluster();
+    expect(
+      await detectRealClusterAvailability({ context: 'mine' }, { env: {}, openKube: async () => cluster }),
+    ).toMatchObject({ available: true });
+    const refused = await detectRealClusterAvailability(
+      {},
+      {
+        env: { KUBELAB_CONTEXT: 'mine' },
+        openKube: async () => Promise.reject(new Error('cannot reach the Kubernetes API server')),
+      },
+    );
+    expect(refused).toEqual({ available: false, reason: 'cannot reach the Kubernetes API server' });
+  });
+});
+
 describe('progressPrinter', () => {
   it('drops repeated lines but repeats them after a while', () => {
     const out: string[] = [];
