@@ -35,6 +35,55 @@ const EXPECTED: Record<string, FailTable> = {
     'right/02-namespace-match-expressions.yaml': [],
     'right/03-port-range.yaml': [],
   },
+  'np-default-deny-all': {
+    'lab.yaml': [
+      'default-deny-all',
+      'web-blocked-elsewhere',
+      'api-blocked-elsewhere',
+      'db-blocked-everywhere',
+      'outsiders-reach-only-web',
+      'rest-of-edge-blocked',
+      'dns-only-to-coredns',
+      'no-egress-to-other-namespaces',
+    ],
+    'solution.yaml': [],
+    'wrong/01-forgot-dns.yaml': ['web-resolves-api', 'api-resolves-db', 'web-reaches-api', 'api-reaches-db'],
+    'wrong/02-dns-for-web-only.yaml': ['api-resolves-db', 'api-reaches-db'],
+    'wrong/03-default-deny-ingress-only.yaml': [
+      'default-deny-all',
+      'dns-only-to-coredns',
+      'no-egress-to-other-namespaces',
+    ],
+    'wrong/04-egress-without-ingress.yaml': ['web-reaches-api', 'api-reaches-db'],
+    'wrong/05-ingress-without-egress.yaml': ['web-reaches-api', 'api-reaches-db'],
+    'wrong/06-dns-to-any-destination.yaml': ['dns-only-to-coredns'],
+    'wrong/07-dns-any-namespace.yaml': ['dns-only-to-coredns'],
+    'wrong/08-dns-udp-missing.yaml': [
+      'web-resolves-api',
+      'api-resolves-db',
+      'web-reaches-api',
+      'api-reaches-db',
+    ],
+    'wrong/09-allow-same-namespace.yaml': [
+      'web-blocked-elsewhere',
+      'api-blocked-elsewhere',
+      'db-blocked-everywhere',
+    ],
+    'wrong/10-no-ports.yaml': ['web-blocked-elsewhere', 'api-blocked-elsewhere'],
+    'wrong/11-gateway-without-namespace.yaml': ['gateway-reaches-web'],
+    'wrong/12-api-ingress-from-anyone.yaml': ['outsiders-reach-only-web'],
+    'wrong/13-egress-ports-only.yaml': ['no-egress-to-other-namespaces'],
+    'wrong/14-policytypes-omitted.yaml': [
+      'default-deny-all',
+      'dns-only-to-coredns',
+      'no-egress-to-other-namespaces',
+    ],
+    'wrong/15-gateway-namespace-only.yaml': ['rest-of-edge-blocked'],
+    'right/01-dns-in-default-deny.yaml': [],
+    'right/02-one-policy-per-direction.yaml': [],
+    'right/03-named-ports.yaml': [],
+    'right/04-namespace-pinned-peers.yaml': [],
+  },
 };
 
 const LAB_IDS = Object.keys(EXPECTED);
@@ -60,6 +109,8 @@ const reportOf = (id: string, file: string): GradeReport => {
 };
 const probesOf = (r: GradeReport, checkId: string): ProbeResult[] =>
   r.checks.find((c) => c.id === checkId)?.probes ?? [];
+/** `dda-shop/web-5cb44b9775-gscmr` -> `dda-shop/web` (a Deployment's pod, without its hashes). */
+const workloadOf = (podRef: string) => podRef.replace(/-[a-z0-9]+-[a-z0-9]+$/, '');
 
 describe.each(LAB_IDS)('%s', (id) => {
   it('passes its own self-test (kubelab lab test)', () => {
@@ -129,5 +180,71 @@ describe('np-allow-monitoring probes what its task promises', () => {
     expect(failed).toHaveLength(1);
     expect(failed[0]!.to).toMatch(/mon-app\/cache-/);
     expect(failed[0]!.explanation).toMatch(/^blocked: ingress to mon-app\/cache-/);
+  });
+});
+
+describe('np-default-deny-all probes what its task promises', () => {
+  it('walks the whole path by Service name, DNS included, from every pod of each tier', () => {
+    const r = reportOf('np-default-deny-all', 'solution.yaml');
+    const path = [
+      ['gateway-reaches-web', 'dda-edge/gateway-', 'web.dda-shop:8080/TCP'],
+      ['web-reaches-api', 'dda-shop/web-', 'api.dda-shop:8080/TCP'],
+      ['api-reaches-db', 'dda-shop/api-', 'db.dda-shop:5432/TCP'],
+    ] as const;
+    for (const [check, from, to] of path) {
+      const probes = probesOf(r, check);
+      expect(probes.length, check).toBeGreaterThan(0);
+      expect(probes.every((p) => p.from.startsWith(from) && p.to === to && p.actual === 'allowed')).toBe(
+        true,
+      );
+    }
+    // Two web replicas: both are sources of their checks.
+    expect(new Set(probesOf(r, 'web-reaches-api').map((p) => p.from)).size).toBe(2);
+    expect(new Set(probesOf(r, 'web-resolves-api').map((p) => p.from)).size).toBe(2);
+  });
+
+  it('blocks the admin ports, the reverse directions and tier skipping', () => {
+    const r = reportOf('np-default-deny-all', 'solution.yaml');
+    const blocked = (check: string) =>
+      probesOf(r, check).map((p) => `${workloadOf(p.from)} ${p.to.split(' ')[0]}`);
+    expect(new Set(blocked('web-blocked-elsewhere'))).toEqual(
+      new Set([
+        'dda-shop/web api.dda-shop:9090/TCP',
+        'dda-shop/web db.dda-shop:5432/TCP',
+        'dda-shop/web db.dda-shop:9090/TCP',
+      ]),
+    );
+    expect(blocked('api-blocked-elsewhere')).toContain('dda-shop/api web.dda-shop:8080/TCP');
+    expect(blocked('db-blocked-everywhere')).toContain('dda-shop/db api.dda-shop:8080/TCP');
+    const all = [
+      'web-blocked-elsewhere',
+      'api-blocked-elsewhere',
+      'db-blocked-everywhere',
+      'outsiders-reach-only-web',
+    ];
+    for (const check of all)
+      expect(
+        probesOf(r, check).every((p) => p.actual === 'blocked'),
+        check,
+      ).toBe(true);
+  });
+
+  it('probes port 53 and the other namespace from every pod of dda-shop', () => {
+    const r = reportOf('np-default-deny-all', 'solution.yaml');
+    for (const check of ['dns-only-to-coredns', 'no-egress-to-other-namespaces']) {
+      const sources = new Set(probesOf(r, check).map((p) => workloadOf(p.from)));
+      expect([...sources].sort(), check).toEqual(['dda-shop/api', 'dda-shop/db', 'dda-shop/web']);
+    }
+  });
+
+  it('blames the missing ingress rule at the callee when only egress was written', () => {
+    const r = reportOf('np-default-deny-all', 'wrong/04-egress-without-ingress.yaml');
+    const failed = probesOf(r, 'web-reaches-api').filter((p) => !p.passed);
+    expect(failed.length).toBe(2);
+    expect(
+      failed.every(
+        (p) => p.actual === 'blocked' && /^blocked: ingress to dda-shop\/api-/.test(p.explanation),
+      ),
+    ).toBe(true);
   });
 });
