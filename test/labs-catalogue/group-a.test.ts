@@ -69,6 +69,33 @@ const PINNED: Record<string, FailingChecks> = {
     'right/02-named-port.yaml': [],
     'right/03-namespace-and-pod-in-one-peer.yaml': [],
   },
+  'np-namespace-isolation': {
+    'lab.yaml': [
+      'policy-exists',
+      'other-teams-blocked',
+      'unlabelled-namespace-blocked',
+      'own-namespace-blocked',
+    ],
+    'solution.yaml': [],
+    'wrong/01-pod-selector-instead-of-namespace.yaml': ['payments-reach-app', 'payments-batch-reach-app'],
+    'wrong/02-name-label.yaml': ['payments-reach-app', 'payments-batch-reach-app'],
+    'wrong/03-one-namespace-by-name.yaml': ['payments-batch-reach-app'],
+    'wrong/04-or-with-own-namespace.yaml': ['own-namespace-blocked'],
+    'wrong/05-pod-label-any-namespace.yaml': ['payments-reach-app', 'other-teams-blocked'],
+    'wrong/06-pods-must-carry-team-label.yaml': ['payments-reach-app'],
+    'wrong/07-all-namespaces.yaml': [
+      'other-teams-blocked',
+      'unlabelled-namespace-blocked',
+      'own-namespace-blocked',
+    ],
+    'wrong/08-ledger-only.yaml': ['policy-exists', 'other-teams-blocked', 'unlabelled-namespace-blocked'],
+    'wrong/09-port-list.yaml': ['payments-reach-app', 'payments-batch-reach-app'],
+    'wrong/10-egress-too.yaml': ['egress-unaffected'],
+    'right/01-match-expressions.yaml': [],
+    'right/02-explicit-empty-pod-selector.yaml': [],
+    'right/03-separate-default-deny.yaml': [],
+    'right/04-policytypes-defaulted.yaml': [],
+  },
 };
 
 const LAB_IDS = Object.keys(PINNED);
@@ -180,5 +207,42 @@ describe('np-default-deny-ingress probes what its task promises', () => {
     const failed = probes(r, 'other-namespaces-blocked').filter((p) => !p.passed);
     expect(failed.length).toBeGreaterThan(0);
     expect(failed.every((p) => p.from.startsWith('ndi-outside/frontend-') && p.port === 8080)).toBe(true);
+  });
+});
+
+describe('np-namespace-isolation probes what its task promises', () => {
+  const id = 'np-namespace-isolation';
+
+  it('lets in every pod of both team=payments namespaces, whatever the pod labels, on both ledger ports', () => {
+    const r = report(id, 'solution.yaml');
+    const payments = probes(r, 'payments-reach-app');
+    expect(new Set([...sources(payments)].map(workloadOf))).toEqual(
+      new Set(['nsi-payments/client', 'nsi-payments/cron']),
+    );
+    expect(payments.filter((p) => p.to.startsWith('ledger.')).map((p) => p.port)).toEqual([
+      8080, 9090, 8080, 9090,
+    ]);
+    expect(payments.every((p) => p.actual === 'allowed')).toBe(true);
+    expect([...sources(probes(r, 'payments-batch-reach-app'))].map(workloadOf)).toEqual([
+      'nsi-payments-batch/batch',
+    ]);
+  });
+
+  it('probes the decoys: payments-agent in nsi-checkout, the sandbox client and nsi-app’s own reporter', () => {
+    const r = report(id, 'solution.yaml');
+    expect(new Set([...sources(probes(r, 'other-teams-blocked'))].map(workloadOf))).toEqual(
+      new Set(['nsi-checkout/shop', 'nsi-checkout/payments-agent']),
+    );
+    expect([...sources(probes(r, 'unlabelled-namespace-blocked'))].map(workloadOf)).toEqual([
+      'nsi-sandbox/client',
+    ]);
+    expect([...sources(probes(r, 'own-namespace-blocked'))].map(workloadOf)).toEqual(['nsi-app/reporter']);
+  });
+
+  it('blames payments-agent, and only it, when a pod label is trusted across namespaces', () => {
+    const r = report(id, 'wrong/05-pod-label-any-namespace.yaml');
+    const leaked = probes(r, 'other-teams-blocked').filter((p) => !p.passed);
+    expect(leaked).toHaveLength(3); // ledger 8080 and 9090, reporter 8080
+    expect(leaked.every((p) => workloadOf(p.from) === 'nsi-checkout/payments-agent')).toBe(true);
   });
 });
