@@ -36,11 +36,24 @@ export function registerLab(program: Command, io: CliIO): void {
     )
     .option('--json', 'print the GradeReport as JSON')
     .option('-v, --verbose', 'list every probe')
-    .option('--context <name>', 'kubeconfig context of the real cluster')
+    .option(
+      '--context <name>',
+      'kubeconfig context of a cluster you brought (default: the kubelab kind cluster)',
+    )
+    .option('--kubeconfig <file>', 'kubeconfig file of a cluster you brought')
+    .option('--name <name>', 'kind cluster name (default: kubelab)')
     .action(
       async (
         id: string,
-        opts: { simulated?: boolean; file: string[]; json?: boolean; verbose?: boolean; context?: string },
+        opts: {
+          simulated?: boolean;
+          file: string[];
+          json?: boolean;
+          verbose?: boolean;
+          context?: string;
+          kubeconfig?: string;
+          name?: string;
+        },
       ) => {
         const theLab = await loadLab(id);
         let report;
@@ -56,7 +69,12 @@ export function registerLab(program: Command, io: CliIO): void {
               hint: 'On a real cluster, apply your manifests with kubectl, then run kubelab lab check.',
             });
           }
-          report = await gradeOnRealCluster(theLab, io, opts.context ? { context: opts.context } : {});
+          const { context, kubeconfig, name } = opts;
+          report = await gradeOnRealCluster(theLab, io, {
+            ...(context ? { context } : {}),
+            ...(kubeconfig ? { kubeconfig } : {}),
+            ...(name ? { name } : {}),
+          });
         }
         io.stdout(
           opts.json
