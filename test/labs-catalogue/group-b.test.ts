@@ -1,0 +1,452 @@
+/**
+ * Group B labs (np-egress-ipblock, np-named-ports, np-port-range) prove themselves on the simulated
+ * cluster as `kubelab lab test` does, and each known-wrong attempt fails for the reason lab.yaml
+ * gives: the exact set of failing probes (target and port, over every source pod) is pinned per
+ * case, so a mistake that starts failing by another route, or a decoy that stops being probed,
+ * shows up here. Attempts that the API server rejects (endPort without port, endPort below port)
+ * are not known-wrong attempts: they never reach the grader. Their tests below pin how they are
+ * reported instead.
+ */
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadLab, loadScenario, labsRoot, scenariosRoot, validateLabDir } from '../../server/labs/index.js';
+import type { Lab } from '../../server/labs/model.js';
+import { selfTestLab, type SelfTestResult } from '../../server/grader/selftest.js';
+import { ScenarioClusters } from '../../server/grader/simulated.js';
+import type { GradeReport, ProbeResult } from '../../server/grader/report.js';
+import { main } from '../../server/cli/main.js';
+import { memoryIO } from '../../server/cli/io.js';
+
+const SELF_TEST_TIMEOUT_MS = 180_000;
+
+/**
+ * Case file (relative to the lab folder; `lab.yaml` = nothing applied) -> every check that does not
+ * pass -> the probes in it that did not go as expected, as `target:port/protocol` (DNS probes: the
+ * name), each listed once however many source pods saw it.
+ */
+type FailingProbes = Record<string, Record<string, string[]>>;
+
+const PINNED: Record<string, FailingProbes> = {
+  'np-egress-ipblock': {
+    'lab.yaml': {
+      'policy-exists': [],
+      'legacy-blocked': ['legacy-db:443/TCP', 'legacy-first:443/TCP', 'legacy-last:443/TCP'],
+      'partner-only-443': ['partner-api:80/TCP'],
+      'outside-blocked': [
+        'internet:443/TCP',
+        'neighbour-above:443/TCP',
+        'neighbour-below:443/TCP',
+        'public-dns:53/TCP',
+        'public-dns:53/UDP',
+      ],
+      'cluster-blocked': [
+        'collector:443/TCP',
+        'metrics.ipblock-lab:443/TCP',
+        'metrics:443/TCP',
+        'metrics:8080/TCP',
+      ],
+    },
+    'solution.yaml': {},
+    'wrong/01-forgot-except.yaml': {
+      'legacy-blocked': ['legacy-db:443/TCP', 'legacy-first:443/TCP', 'legacy-last:443/TCP'],
+    },
+    'wrong/02-except-as-separate-peer.yaml': {
+      'legacy-blocked': ['legacy-db:443/TCP', 'legacy-first:443/TCP', 'legacy-last:443/TCP'],
+    },
+    // A /27 hole keeps .64 closed but leaves .96-.127 open: only the middle and the top fail.
+    'wrong/03-except-too-narrow.yaml': { 'legacy-blocked': ['legacy-db:443/TCP', 'legacy-last:443/TCP'] },
+    // A /25 hole also swallows the partner hosts below the legacy block, but not those above it.
+    'wrong/04-except-too-wide.yaml': { 'partner-open': ['partner-api:443/TCP', 'partner-edge-low:443/TCP'] },
+    'wrong/05-forgot-dns.yaml': {
+      'reporter-dns': ['collector.ipblock-other.svc.cluster.local', 'metrics.ipblock-lab.svc.cluster.local.'],
+    },
+    'wrong/06-dns-by-service-ip.yaml': {
+      'reporter-dns': ['collector.ipblock-other.svc.cluster.local', 'metrics.ipblock-lab.svc.cluster.local.'],
+    },
+    // 0.0.0.0/0 matches pod addresses on 443 (the rule's port), not on 8080.
+    'wrong/07-whole-internet.yaml': {
+      'outside-blocked': ['internet:443/TCP', 'neighbour-above:443/TCP', 'neighbour-below:443/TCP'],
+      'cluster-blocked': ['collector:443/TCP', 'metrics.ipblock-lab:443/TCP', 'metrics:443/TCP'],
+    },
+    'wrong/08-cidr-too-wide.yaml': {
+      'outside-blocked': ['neighbour-above:443/TCP', 'neighbour-below:443/TCP'],
+    },
+    'wrong/09-no-ports.yaml': { 'partner-only-443': ['partner-api:80/TCP'] },
+    'wrong/10-ports-as-separate-rule.yaml': {
+      'legacy-blocked': ['legacy-db:443/TCP', 'legacy-first:443/TCP', 'legacy-last:443/TCP'],
+      'partner-only-443': ['partner-api:80/TCP'],
+      'outside-blocked': ['internet:443/TCP', 'neighbour-above:443/TCP', 'neighbour-below:443/TCP'],
+      'cluster-blocked': ['collector:443/TCP', 'metrics.ipblock-lab:443/TCP', 'metrics:443/TCP'],
+    },
+    'wrong/11-dns-to-anywhere.yaml': { 'outside-blocked': ['public-dns:53/TCP', 'public-dns:53/UDP'] },
+    'wrong/12-policytypes-omitted.yaml': {
+      'others-unaffected': ['reporter.ipblock-lab:8080/TCP'],
+      'ingress-unaffected': ['reporter.ipblock-lab:8080/TCP'],
+    },
+    'right/01-two-blocks-no-except.yaml': {},
+    'right/02-except-in-two-parts.yaml': {},
+    'right/03-dns-in-own-policy.yaml': {},
+  },
+  'np-named-ports': {
+    'lab.yaml': {
+      'policy-exists': [],
+      'clients-blocked-on-metrics': ['catalog:8080/TCP', 'checkout:9000/TCP', 'storefront:9000/TCP'],
+      'strangers-blocked': ['frontend:8080/TCP', 'frontend:9000/TCP'],
+    },
+    'solution.yaml': {},
+    // 8080 is right for storefront and checkout only: catalog loses 9000 and opens its metrics port.
+    'wrong/01-number-8080.yaml': {
+      'clients-reach-serving-port': ['catalog.namedport-lab:80/TCP', 'catalog:9000/TCP'],
+      'clients-blocked-on-metrics': ['catalog:8080/TCP'],
+    },
+    'wrong/02-both-numbers.yaml': {
+      'clients-blocked-on-metrics': ['catalog:8080/TCP', 'checkout:9000/TCP', 'storefront:9000/TCP'],
+    },
+    'wrong/03-only-http.yaml': {
+      'clients-reach-serving-port': ['checkout.namedport-lab:80/TCP', 'checkout:8080/TCP'],
+    },
+    'wrong/04-wrong-name.yaml': {
+      'clients-reach-serving-port': [
+        'catalog.namedport-lab:80/TCP',
+        'catalog:9000/TCP',
+        'storefront.namedport-lab:80/TCP',
+        'storefront:8080/TCP',
+      ],
+    },
+    'wrong/05-named-port-udp.yaml': { 'clients-reach-serving-port': everyServingPort() },
+    'wrong/06-service-port.yaml': { 'clients-reach-serving-port': everyServingPort() },
+    'wrong/07-no-from.yaml': { 'strangers-blocked': ['frontend:8080/TCP', 'frontend:9000/TCP'] },
+    'wrong/08-select-every-pod.yaml': {
+      'policy-exists': [],
+      'others-unaffected': ['client:8080/TCP'],
+      'frontend-egress-unaffected': ['client:8080/TCP'],
+    },
+    'wrong/09-both-policy-types.yaml': { 'frontend-egress-unaffected': ['client:8080/TCP'] },
+    'wrong/10-service-port-name.yaml': { 'clients-reach-serving-port': everyServingPort() },
+    'right/01-rule-per-name.yaml': {},
+    'right/02-numbers-per-app.yaml': {},
+    'right/03-client-by-expression.yaml': {},
+  },
+  'np-port-range': {
+    'lab.yaml': {
+      'policy-exists': [],
+      'range-edges-blocked': ['relay:29999/TCP', 'relay:30002/UDP', 'relay:30006/TCP', 'relay:30100/TCP'],
+      'others-blocked': ['relay:30000/TCP', 'relay:30005/TCP'],
+    },
+    'solution.yaml': {},
+    'wrong/01-endport-one-short.yaml': { 'players-reach-range': ['relay:30005/TCP'] },
+    'wrong/02-endport-one-over.yaml': { 'range-edges-blocked': ['relay:30006/TCP'] },
+    'wrong/03-start-one-low.yaml': { 'range-edges-blocked': ['relay:29999/TCP'] },
+    'wrong/04-single-port.yaml': {
+      'players-reach-range': [
+        'relay:30001/TCP',
+        'relay:30002/TCP',
+        'relay:30003/TCP',
+        'relay:30004/TCP',
+        'relay:30005/TCP',
+      ],
+    },
+    'wrong/05-two-ports-not-a-range.yaml': {
+      'players-reach-range': ['relay:30001/TCP', 'relay:30002/TCP', 'relay:30003/TCP', 'relay:30004/TCP'],
+    },
+    'wrong/06-udp.yaml': {
+      'players-reach-range': [30000, 30001, 30002, 30003, 30004, 30005].map((p) => `relay:${p}/TCP`),
+      'range-edges-blocked': ['relay:30002/UDP'],
+    },
+    'wrong/07-tcp-and-udp.yaml': { 'range-edges-blocked': ['relay:30002/UDP'] },
+    'wrong/08-no-from.yaml': { 'others-blocked': ['relay:30000/TCP', 'relay:30005/TCP'] },
+    'wrong/09-both-policy-types.yaml': { 'relay-egress-unaffected': ['player:8080/TCP'] },
+    'right/01-six-single-ports.yaml': {},
+    'right/02-two-halves.yaml': {},
+    'right/03-protocol-defaulted.yaml': {},
+  },
+};
+
+function everyServingPort(): string[] {
+  return [
+    'catalog.namedport-lab:80/TCP',
+    'catalog:9000/TCP',
+    'checkout.namedport-lab:80/TCP',
+    'checkout:8080/TCP',
+    'storefront.namedport-lab:80/TCP',
+    'storefront:8080/TCP',
+  ];
+}
+
+const LAB_IDS = Object.keys(PINNED);
+const labs = new Map<string, Lab>();
+const results = new Map<string, SelfTestResult>();
+const clusters = new ScenarioClusters();
+
+beforeAll(async () => {
+  for (const id of LAB_IDS) {
+    const lab = await loadLab(id);
+    labs.set(id, lab);
+    results.set(id, await selfTestLab(lab, { clusters }));
+  }
+}, SELF_TEST_TIMEOUT_MS);
+
+const caseFile = (id: string, file: string) => file.replace(`labs/${id}/`, '');
+
+/** `legacy-db (203.0.113.100):443/TCP` -> `legacy-db:443/TCP`; DNS probes keep their name. */
+const probeKey = (p: ProbeResult) =>
+  p.port === undefined ? p.to : `${p.to.split(/[ :,]/)[0]}:${p.port}/${p.protocol}`;
+
+function failingProbes(r: GradeReport | undefined): Record<string, string[]> {
+  const table: Record<string, string[]> = {};
+  for (const c of r?.checks ?? []) {
+    if (c.status === 'pass') continue;
+    table[c.id] = [...new Set(c.probes.filter((p) => !p.passed).map(probeKey))].sort();
+  }
+  return table;
+}
+
+function report(id: string, file: string): GradeReport {
+  const found = results.get(id)!.cases.find((c) => caseFile(id, c.file) === file);
+  expect(found?.report, `a grade report for ${id} ${file}`).toBeDefined();
+  return found!.report!;
+}
+
+function probes(r: GradeReport, checkId: string): ProbeResult[] {
+  const check = r.checks.find((c) => c.id === checkId);
+  expect(check, `check ${checkId} in the report`).toBeDefined();
+  return check!.probes;
+}
+
+/** `ns/deploy-5d8f9c7b6-x2v4k` -> `ns/deploy`. */
+const workloadOf = (podRef: string) => podRef.replace(/-[a-z0-9]{8,10}-[a-z0-9]{5}$/, '');
+
+describe.each(LAB_IDS)('%s', (id) => {
+  it('passes its self-test (kubelab lab test)', () => {
+    const r = results.get(id)!;
+    expect(r.cases.filter((c) => !c.ok).map((c) => `${c.file}: ${c.problems.join(' | ')}`)).toEqual([]);
+    expect(r.ok).toBe(true);
+  });
+
+  it('says what it trains and what it catches, with >= 4 known-wrong and >= 1 known-right attempts', () => {
+    const lab = labs.get(id)!;
+    expect(lab.competency).toMatch(/CKA/);
+    expect(lab.catches.length).toBeGreaterThan(60);
+    expect(lab.knownWrong.length).toBeGreaterThanOrEqual(4);
+    expect((lab.knownRight ?? []).length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('fails every known-wrong attempt on its named check, from every source pod, as the learner’s fault', () => {
+    for (const wrong of labs.get(id)!.knownWrong) {
+      const r = report(id, wrong.file);
+      expect(r.status, wrong.file).toBe('failed');
+      const named = r.checks.find((c) => c.id === wrong.failsCheck);
+      expect(named?.status, `${wrong.file}: ${wrong.failsCheck}`).toBe('fail');
+      const all = r.checks.flatMap((c) => c.probes);
+      expect(
+        all.filter((p) => p.environmentProblem !== undefined),
+        wrong.file,
+      ).toEqual([]);
+      // The mistake holds for every pod the check probes from, not for one by accident. (A policy
+      // check has no probes; its failure is pinned by the table.)
+      if (named!.probes.length > 0) {
+        const sources = new Set(named!.probes.map((p) => p.from));
+        const failedFrom = new Set(named!.probes.filter((p) => !p.passed).map((p) => p.from));
+        expect(failedFrom, `${wrong.file}: every source of ${wrong.failsCheck} fails`).toEqual(sources);
+      }
+    }
+  });
+
+  it('fails exactly the pinned probes in every case', () => {
+    const table: FailingProbes = {};
+    for (const c of results.get(id)!.cases) table[caseFile(id, c.file)] = failingProbes(c.report);
+    expect(table).toEqual(PINNED[id]);
+  });
+});
+
+describe('np-egress-ipblock probes what its task promises', () => {
+  const id = 'np-egress-ipblock';
+
+  it('probes every external host of the scenario, from both reporter pods', async () => {
+    const scenario = await loadScenario('np-egress-ipblock');
+    const r = report(id, 'solution.yaml');
+    const ipProbes = r.checks
+      .filter((c) => c.id !== 'others-unaffected')
+      .flatMap((c) => c.probes)
+      .filter((p) => /\(\d+\.\d+\.\d+\.\d+\)/.test(p.to));
+    const probed = new Set(ipProbes.map((p) => /\((\d+\.\d+\.\d+\.\d+)\)/.exec(p.to)![1]));
+    expect(probed).toEqual(new Set(scenario.externalHosts.map((h) => h.ip)));
+    const sources = new Set(ipProbes.map((p) => workloadOf(p.from)));
+    expect(sources).toEqual(new Set(['ipblock-lab/reporter']));
+    expect(new Set(ipProbes.map((p) => p.from)).size).toBe(2);
+  });
+
+  it('probes both edges of the legacy hole from inside and outside', () => {
+    const r = report(id, 'solution.yaml');
+    const open = probes(r, 'partner-open').map((p) => p.to);
+    const blocked = probes(r, 'legacy-blocked').map((p) => p.to);
+    expect(open.some((t) => t.includes('(203.0.113.63)'))).toBe(true);
+    expect(open.some((t) => t.includes('(203.0.113.128)'))).toBe(true);
+    expect(blocked.some((t) => t.includes('(203.0.113.64)'))).toBe(true);
+    expect(blocked.some((t) => t.includes('(203.0.113.127)'))).toBe(true);
+  });
+
+  it('uses only documentation addresses, and says in the task that they exist only on the simulated cluster', async () => {
+    const scenario = await loadScenario('np-egress-ipblock');
+    for (const host of scenario.externalHosts)
+      expect(host.ip).toMatch(/^(203\.0\.113|198\.51\.100|203\.0\.11[24])\./);
+    const task = await readFile(join(labsRoot(), id, 'task.md'), 'utf8');
+    expect(task).toMatch(/exist only on the simulated cluster/);
+    expect(task).toMatch(/On a kind cluster nothing answers/);
+    expect(labs.get(id)!.summary).toMatch(/only on the simulated cluster/);
+  });
+
+  it('explains a blocked partner port with the policy that isolates the reporter', () => {
+    const [p] = probes(report(id, 'solution.yaml'), 'partner-only-443');
+    expect(p!.explanation).toMatch(/restricted by ipblock-lab\/reporter-egress/);
+    expect(p!.explanation).toMatch(/203\.0\.113\.10 on TCP 80/);
+  });
+});
+
+describe('np-named-ports resolves the port name on each destination pod', () => {
+  const id = 'np-named-ports';
+  const outcome = (r: GradeReport, check: string, app: string, port: number) => {
+    const found = probes(r, check).filter((p) => p.to.startsWith(`${app} (`) && p.port === port);
+    expect(found.length, `${check} ${app}:${port}`).toBe(2); // one per client pod
+    return new Set(found.map((p) => p.actual));
+  };
+
+  it('opens 8080 on storefront, 9000 on catalog and 8080 (web) on checkout with one rule', () => {
+    const r = report(id, 'solution.yaml');
+    expect(outcome(r, 'clients-reach-serving-port', 'storefront', 8080)).toEqual(new Set(['allowed']));
+    expect(outcome(r, 'clients-reach-serving-port', 'catalog', 9000)).toEqual(new Set(['allowed']));
+    expect(outcome(r, 'clients-reach-serving-port', 'checkout', 8080)).toEqual(new Set(['allowed']));
+    expect(outcome(r, 'clients-blocked-on-metrics', 'storefront', 9000)).toEqual(new Set(['blocked']));
+    expect(outcome(r, 'clients-blocked-on-metrics', 'catalog', 8080)).toEqual(new Set(['blocked']));
+    expect(outcome(r, 'clients-blocked-on-metrics', 'checkout', 9000)).toEqual(new Set(['blocked']));
+  });
+
+  it('probes every frontend on both numbers from the stranger', () => {
+    const r = report(id, 'solution.yaml');
+    const seen = new Set(
+      probes(r, 'strangers-blocked').map((p) => `${workloadOf(p.to.split(/[()]/)[1]!)}:${p.port}`),
+    );
+    expect(seen).toEqual(
+      new Set(
+        ['storefront', 'catalog', 'checkout'].flatMap((a) =>
+          [8080, 9000].map((n) => `namedport-lab/${a}:${n}`),
+        ),
+      ),
+    );
+  });
+
+  it('reaches each Service (port 80, targetPort by name) on the pod port the name stands for', () => {
+    const r = report(id, 'wrong/01-number-8080.yaml');
+    const services = probes(r, 'clients-reach-serving-port').filter((p) =>
+      p.to.includes('.namedport-lab:80'),
+    );
+    const byService = new Map(services.map((p) => [p.to.split('.')[0], p.actual]));
+    // A rule for 8080 serves the storefront and checkout Services but not catalog's (targetPort http = 9000).
+    expect(Object.fromEntries(byService)).toEqual({
+      storefront: 'allowed',
+      checkout: 'allowed',
+      catalog: 'blocked',
+    });
+  });
+});
+
+describe('np-port-range: attempts the API server rejects', () => {
+  const id = 'np-port-range';
+  const rejected = (name: string) => join(labsRoot(), id, 'rejected', name);
+  let workDir: string | undefined;
+
+  afterAll(async () => {
+    if (workDir) await rm(workDir, { recursive: true, force: true });
+  });
+
+  it.each([
+    [
+      '01-endport-without-port.yaml',
+      'spec.ingress[0].ports[1].endPort',
+      /may not be specified when `port` is not specified/,
+    ],
+    [
+      '02-endport-below-port.yaml',
+      'spec.ingress[0].ports[0].endPort',
+      /must be greater than or equal to `port` \(30005\)/,
+    ],
+  ])(
+    'lab check --simulated reports %s as bad input at %s, and grades nothing',
+    async (file, path, message) => {
+      const io = memoryIO();
+      const code = await main(['lab', 'check', id, '--simulated', '-f', rejected(file)], io);
+      expect(code).toBe(2);
+      expect(io.stdoutText()).toBe('');
+      const err = io.stderrText();
+      expect(err).toContain(
+        'NetworkPolicy.networking.k8s.io "relay-media" in namespace "portrange-lab" is invalid',
+      );
+      expect(err).toContain('nothing was applied');
+      expect(err).toContain(`${path}: `);
+      expect(err).toMatch(message);
+    },
+  );
+
+  it('never counts a rejected attempt as a failing one in the self-test', async () => {
+    const lab = labs.get(id)!;
+    const withRejected: Lab = {
+      ...lab,
+      knownWrong: [
+        {
+          file: 'rejected/01-endport-without-port.yaml',
+          failsCheck: 'players-reach-range',
+          mistake: 'endPort without port',
+        },
+      ],
+      knownRight: [],
+    };
+    const r = await selfTestLab(withRejected, { clusters });
+    const c = r.cases.find((x) => x.file.endsWith('rejected/01-endport-without-port.yaml'))!;
+    expect(c.ok).toBe(false);
+    expect(c.report).toBeUndefined();
+    expect(c.problems.join('\n')).toMatch(/^could not grade: .*is invalid; nothing was applied/);
+    expect(c.problems.join('\n')).toContain('spec.ingress[0].ports[1].endPort');
+    expect(r.ok).toBe(false);
+  });
+
+  it('is refused by lab validate if listed under knownWrong, pointing at the file, line and field', async () => {
+    workDir = await mkdtemp(join(tmpdir(), 'kubelab-group-b-'));
+    await cp(join(labsRoot(), id), join(workDir, 'labs', id), { recursive: true });
+    await cp(join(scenariosRoot(), id), join(workDir, 'scenarios', id), { recursive: true });
+    const labYaml = join(workDir, 'labs', id, 'lab.yaml');
+    const text = await readFile(labYaml, 'utf8');
+    const entry =
+      '  - file: rejected/01-endport-without-port.yaml\n' +
+      '    failsCheck: players-reach-range\n' +
+      '    mistake: endPort without port\n\nknownRight:';
+    expect(text).toContain('\nknownRight:');
+    await writeFile(labYaml, text.replace('\nknownRight:', `\n${entry}`));
+
+    const result = await validateLabDir(join(workDir, 'labs', id), join(workDir, 'scenarios'));
+    expect(result.labs).toEqual([]);
+    const bad = result.problems.filter((p) => p.file?.endsWith('rejected/01-endport-without-port.yaml'));
+    expect(bad).toHaveLength(1);
+    expect(bad[0]).toMatchObject({ path: 'spec.ingress[0].ports[1].endPort', line: 26 });
+    expect(bad[0]!.message).toMatch(/may not be specified when `port` is not specified/);
+  });
+
+  it('keeps its rejected examples out of knownWrong and knownRight', () => {
+    const files = [...labs.get(id)!.knownWrong, ...(labs.get(id)!.knownRight ?? [])].map((a) => a.file);
+    expect(files.filter((f) => f.startsWith('rejected/'))).toEqual([]);
+  });
+});
+
+describe('np-port-range probes both sides of both edges', () => {
+  it('probes 29999, 30000, 30005 and 30006 on both relay pods from both players', () => {
+    const r = report('np-port-range', 'solution.yaml');
+    const all = [...probes(r, 'players-reach-range'), ...probes(r, 'range-edges-blocked')];
+    for (const port of [29999, 30000, 30005, 30006]) {
+      const at = all.filter((p) => p.port === port && p.protocol === 'TCP');
+      expect(new Set(at.map((p) => p.from)).size, `sources on ${port}`).toBe(2);
+      expect(new Set(at.map((p) => p.to)).size, `relay pods on ${port}`).toBe(2);
+      expect(at.every((p) => p.passed)).toBe(true);
+    }
+  });
+});
