@@ -31,6 +31,7 @@ const EXPECTED: Record<string, FailTable> = {
     'wrong/08-prometheus-egress-only.yaml': ['policy-exists', 'prometheus-scrapes-every-pod'],
     'wrong/09-ingress-and-egress-types.yaml': ['app-traffic-unaffected'],
     'wrong/10-allow-all-namespaces.yaml': ['sandbox-prometheus-blocked'],
+    'wrong/11-selects-prometheus.yaml': ['policy-exists', 'prometheus-scrapes-every-pod'],
     'right/01-both-port-names.yaml': [],
     'right/02-namespace-match-expressions.yaml': [],
     'right/03-port-range.yaml': [],
@@ -47,8 +48,14 @@ const EXPECTED: Record<string, FailTable> = {
       'no-egress-to-other-namespaces',
     ],
     'solution.yaml': [],
-    'wrong/01-forgot-dns.yaml': ['web-resolves-api', 'api-resolves-db', 'web-reaches-api', 'api-reaches-db'],
-    'wrong/02-dns-for-web-only.yaml': ['api-resolves-db', 'api-reaches-db'],
+    'wrong/01-forgot-dns.yaml': [
+      'web-resolves-api',
+      'api-resolves-db',
+      'dns-tcp-fallback',
+      'web-reaches-api',
+      'api-reaches-db',
+    ],
+    'wrong/02-dns-for-web-only.yaml': ['api-resolves-db', 'dns-tcp-fallback', 'api-reaches-db'],
     'wrong/03-default-deny-ingress-only.yaml': [
       'default-deny-all',
       'dns-only-to-coredns',
@@ -79,10 +86,13 @@ const EXPECTED: Record<string, FailTable> = {
       'no-egress-to-other-namespaces',
     ],
     'wrong/15-gateway-namespace-only.yaml': ['rest-of-edge-blocked'],
+    'wrong/16-dns-udp-only.yaml': ['dns-tcp-fallback'],
+    'wrong/17-deny-split-and-renamed.yaml': ['default-deny-all'],
     'right/01-dns-in-default-deny.yaml': [],
     'right/02-one-policy-per-direction.yaml': [],
     'right/03-named-ports.yaml': [],
     'right/04-namespace-pinned-peers.yaml': [],
+    'right/05-dns-whole-kube-system.yaml': [],
   },
 };
 
@@ -235,6 +245,19 @@ describe('np-default-deny-all probes what its task promises', () => {
       const sources = new Set(probesOf(r, check).map((p) => workloadOf(p.from)));
       expect([...sources].sort(), check).toEqual(['dda-shop/api', 'dda-shop/db', 'dda-shop/web']);
     }
+  });
+
+  it('probes TCP 53 to every CoreDNS pod from web and api, and fails a UDP-only DNS rule there', () => {
+    const ok = probesOf(reportOf('np-default-deny-all', 'solution.yaml'), 'dns-tcp-fallback');
+    expect(new Set(ok.map((p) => workloadOf(p.from)))).toEqual(new Set(['dda-shop/web', 'dda-shop/api']));
+    expect(ok.every((p) => p.port === 53 && p.protocol === 'TCP' && p.actual === 'allowed')).toBe(true);
+    expect(new Set(ok.map((p) => p.to)).size).toBeGreaterThanOrEqual(2); // every CoreDNS replica
+    const udpOnly = reportOf('np-default-deny-all', 'wrong/16-dns-udp-only.yaml');
+    const failed = probesOf(udpOnly, 'dns-tcp-fallback').filter((p) => !p.passed);
+    expect(failed).toHaveLength(ok.length);
+    expect(failed.every((p) => p.actual === 'blocked')).toBe(true);
+    // UDP lookups still work with that rule: only the TCP fallback is missing.
+    expect(udpOnly.checks.find((c) => c.id === 'web-resolves-api')?.status).toBe('pass');
   });
 
   it('blames the missing ingress rule at the callee when only egress was written', () => {
