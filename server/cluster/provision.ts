@@ -4,7 +4,7 @@
  * picks the cluster the lab commands talk to. Every outside effect goes through injected deps, so
  * the whole sequence is tested with a fake runner and a fake cluster.
  */
-import { environmentError } from '../errors.js';
+import { environmentError, KubelabError } from '../errors.js';
 import { PROBE_IMAGE } from '../probe/index.js';
 import {
   CALICO_VERSION,
@@ -167,12 +167,7 @@ export async function clusterUp(opts: ClusterUpOptions, deps: ProvisionDeps): Pr
   const context = kindContextName(spec.name);
   const cluster = await steps.run(
     'connect',
-    async () =>
-      (deps.openKube ?? openKubeDefault)({
-        kubeconfigYaml: await kind.kubeconfig(spec.name),
-        context,
-        env: deps.env,
-      }),
+    () => openKindCluster(kind, spec.name, deps),
     () => `context ${context}`,
   );
 
@@ -354,7 +349,32 @@ export async function openCluster(target: ClusterTarget, deps: ProvisionDeps): P
       `Create it with \`kubelab cluster up --name ${name}\`, or pass --context to use another cluster.`,
     );
   }
-  return open({ kubeconfigYaml: await kind.kubeconfig(name), context: kindContextName(name), env: deps.env });
+  return openKindCluster(kind, name, deps);
+}
+
+/** Connects through kind's kubeconfig; a kind cluster whose API server is silent usually has stopped containers. */
+async function openKindCluster(
+  kind: KindCli,
+  name: string,
+  deps: ProvisionDeps,
+): Promise<ProvisionedCluster> {
+  const kubeconfigYaml = await kind.kubeconfig(name);
+  try {
+    return await (deps.openKube ?? openKubeDefault)({
+      kubeconfigYaml,
+      context: kindContextName(name),
+      env: deps.env,
+    });
+  } catch (e) {
+    if (e instanceof KubelabError && e.code === 'ENVIRONMENT') {
+      throw environmentError(
+        `the kind cluster "${name}" exists but its API server does not answer: ${e.message}`,
+        `Its node containers may be stopped (after a reboot or a Docker restart): \`docker start $(kind get nodes --name ${name})\`, or recreate it with \`kubelab cluster down --name ${name}\` then \`kubelab cluster up --name ${name}\`.`,
+        e,
+      );
+    }
+    throw e;
+  }
 }
 
 export interface NodeSummary {

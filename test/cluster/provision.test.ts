@@ -12,7 +12,7 @@ import {
 } from '../../server/cluster/provision.js';
 import type { KubeConnectOptions } from '../../server/cluster/kube.js';
 import type { KubeObject, ProgressEvent } from '../../server/cluster/types.js';
-import { KubelabError } from '../../server/errors.js';
+import { environmentError, KubelabError } from '../../server/errors.js';
 import { FakeProvisionedCluster } from './helpers/fake-provisioned.js';
 import { FakeRunner, fixture, type Reply } from './helpers/fake-runner.js';
 
@@ -358,5 +358,26 @@ describe('clusterStatus', () => {
       'Flannel (does not enforce NetworkPolicy)',
     ]);
     expect(recognizeCnis([ds('kindnet'), ds('cilium')]).sort()).toEqual(['Cilium', 'kindnet (kind default)']);
+  });
+});
+
+describe('a kind cluster whose API server is silent', () => {
+  it('says the node containers may be stopped and how to start them', async () => {
+    const { deps } = setup({ 'kind get clusters': { stdout: fixture('kind-get-clusters.stdout.txt') } });
+    deps.openKube = async () => {
+      throw environmentError(
+        'could not reach the cluster (kind-kubelab): cannot reach the Kubernetes API server at https://127.0.0.1:41235 (connection refused).',
+      );
+    };
+    await expect(openCluster({}, deps)).rejects.toMatchObject({
+      code: 'ENVIRONMENT',
+      message: expect.stringContaining(
+        'the kind cluster "kubelab" exists but its API server does not answer',
+      ),
+      hint: expect.stringContaining('docker start $(kind get nodes --name kubelab)'),
+    });
+    await expect(clusterUp({}, deps)).rejects.toMatchObject({
+      hint: expect.stringContaining('docker start'),
+    });
   });
 });
