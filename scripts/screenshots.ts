@@ -72,8 +72,15 @@ export async function writePolicy(page: Page, yaml: string): Promise<void> {
   }
 }
 
+/** Presses Check and waits until the page shows the answer to this check (not a previous one). */
 export async function pressCheck(page: Page): Promise<void> {
+  const answered = page.waitForResponse((r) => r.request().method() === 'POST' && r.url().endsWith('/check'));
   await page.getByRole('button', { name: /^Check/ }).click();
+  await answered;
+  await page.waitForFunction(() => {
+    const button = document.getElementById('check-button');
+    return button !== null && !button.hasAttribute('disabled');
+  });
   await page.locator('#section-result .verdict').waitFor();
 }
 

@@ -45,7 +45,7 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
       server.once('error', reject);
     });
   } catch (e) {
-    deps.close();
+    await deps.close();
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE')
       throw badInput(
@@ -71,10 +71,7 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
-        server.close(() => {
-          deps.close();
-          resolve();
-        });
+        server.close(() => void deps.close().then(resolve));
       }),
   };
 }

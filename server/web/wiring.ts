@@ -10,10 +10,6 @@ import { connectKube } from '../cluster/kube.js';
 import { execaRunner, type Runner } from '../cluster/runner.js';
 import { isKubelabError } from '../errors.js';
 import { gradeLab } from '../grader/index.js';
-import { PolicyOracle } from '../grader/oracle.js';
-import { planCheck } from '../grader/plan.js';
-import { ScenarioClusters } from '../grader/simulated.js';
-import { takeSnapshot } from '../grader/snapshot.js';
 import {
   catalogRoots,
   loadLab,
@@ -23,11 +19,12 @@ import {
   type RootArg,
   validateAll,
 } from '../labs/index.js';
-import type { Lab, Scenario } from '../labs/model.js';
+import { availableParallelism } from 'node:os';
 import { DEFAULT_DB_PATH, ProgressStore } from '../store/index.js';
-import { ClusterChecker, SimulatedChecker, type Prediction } from './checker.js';
-import type { ActiveCluster, LabCatalogue, ModeInfo, WebDeps } from './deps.js';
-import type { MatrixProbe } from './matrix.js';
+import { ClusterChecker } from './checker.js';
+import type { ActiveCluster, Checker, LabCatalogue, ModeInfo, WebDeps } from './deps.js';
+import { SimulatedWorkerPool } from './sim-pool.js';
+import { predictConnectivity, ScenarioCache, simulatedChecker } from './simulated.js';
 
 export interface DefaultWebDepsOptions {
   /** SQLite file (default ./.kubelab/kubelab.db); `:memory:` keeps nothing. */
@@ -49,6 +46,11 @@ export interface DefaultWebDepsOptions {
   /** Most simulated learner sessions kept in memory. */
   maxSessions?: number;
   /**
+   * Worker threads that grade on the simulated cluster (default: one per core, at most 4); 0
+   * grades on the HTTP thread (simple, but every check then stalls every other request).
+   */
+  simulatedWorkers?: number;
+  /**
    * Creates kind + Calico and returns the cluster (from server/cluster; wired by the lead). Without
    * it, the page explains how to get a real cluster from the command line instead.
    */
@@ -56,7 +58,11 @@ export interface DefaultWebDepsOptions {
 }
 
 export interface DefaultWebDeps extends WebDeps {
-  close(): void;
+  close(): Promise<void>;
+}
+
+export function defaultWorkerCount(): number {
+  return Math.max(1, Math.min(4, availableParallelism()));
 }
 
 export async function createDefaultWebDeps(opts: DefaultWebDepsOptions = {}): Promise<DefaultWebDeps> {
@@ -64,9 +70,23 @@ export async function createDefaultWebDeps(opts: DefaultWebDepsOptions = {}): Pr
   const store = ProgressStore.open(opts.dbPath ?? DEFAULT_DB_PATH);
   const labs = labCatalogue(opts.labsRoot);
   const scenarios = new ScenarioCache(catalogRoots(opts.labsRoot).scenarios);
+  const workers = opts.simulatedWorkers ?? defaultWorkerCount();
+  let pool: SimulatedWorkerPool | undefined;
+  let simulatedGrader: Checker;
+  if (workers > 0) {
+    pool = new SimulatedWorkerPool({
+      size: workers,
+      ...(opts.labsRoot !== undefined ? { labsRoot: opts.labsRoot } : {}),
+      ...(opts.maxSessions !== undefined ? { maxSessions: opts.maxSessions } : {}),
+      ...(opts.log ? { log: opts.log } : {}),
+    });
+    simulatedGrader = pool;
+  } else {
+    simulatedGrader = simulatedChecker(scenarios, opts.maxSessions);
+  }
   const simulated: ActiveCluster = {
     info: { mode: 'simulated', description: 'simulated cluster (in-process)' },
-    checker: simulatedChecker(scenarios, opts.maxSessions),
+    checker: simulatedGrader,
   };
 
   const deps: DefaultWebDeps = {
@@ -76,7 +96,10 @@ export async function createDefaultWebDeps(opts: DefaultWebDepsOptions = {}): Pr
     clock: () => new Date(),
     ...(opts.allowedHostnames ? { allowedHostnames: opts.allowedHostnames } : {}),
     ...(opts.log ? { log: opts.log } : {}),
-    close: () => store.close(),
+    close: async () => {
+      await pool?.close();
+      store.close();
+    },
   };
 
   const mode = opts.mode ?? 'auto';
@@ -168,36 +191,6 @@ export function labCatalogue(root?: RootArg): LabCatalogue {
   };
 }
 
-/** Scenarios parsed once per server: every check needs one, and they do not change while serving. */
-class ScenarioCache {
-  private readonly cache = new Map<string, Promise<Scenario>>();
-
-  constructor(private readonly root?: string) {}
-
-  get(name: string): Promise<Scenario> {
-    let s = this.cache.get(name);
-    if (!s) {
-      s = loadScenario(name, this.root);
-      this.cache.set(name, s);
-      s.catch(() => this.cache.delete(name));
-    }
-    return s;
-  }
-}
-
-export function simulatedChecker(
-  scenarios: ScenarioCache = new ScenarioCache(),
-  maxSessions?: number,
-): SimulatedChecker {
-  const clusters = new ScenarioClusters();
-  return new SimulatedChecker({
-    freshCluster: async (lab) => clusters.fresh(await scenarios.get(lab.scenario)),
-    grade: async (lab, cluster) => gradeLab({ lab, scenario: await scenarios.get(lab.scenario), cluster }),
-    predict: predictConnectivity,
-    ...(maxSessions !== undefined ? { maxSessions } : {}),
-  });
-}
-
 function realCluster(cluster: Cluster, scenarios: ScenarioCache): ActiveCluster {
   const info: ModeInfo = { mode: 'kube', description: cluster.description };
   return {
@@ -214,24 +207,4 @@ function realCluster(cluster: Cluster, scenarios: ScenarioCache): ActiveCluster 
       },
     }),
   };
-}
-
-/** The engine's prediction for every connectivity probe the grader would run now. */
-export async function predictConnectivity(lab: Lab, cluster: Cluster): Promise<Prediction> {
-  const snapshot = await takeSnapshot(cluster);
-  const oracle = new PolicyOracle(snapshot);
-  const probes: MatrixProbe[] = [];
-  for (const check of lab.checks) {
-    if (check.kind !== 'connectivity') continue;
-    for (const p of planCheck(lab, check, snapshot, oracle).probes) {
-      probes.push({
-        from: p.from,
-        to: p.to,
-        expected: p.expected,
-        outcome: p.predicted,
-        explanation: p.explanation,
-      });
-    }
-  }
-  return { probes };
 }

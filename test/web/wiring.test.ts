@@ -18,7 +18,7 @@ let app: ReturnType<typeof createApp>;
 let lab: Lab;
 
 beforeAll(async () => {
-  deps = await createDefaultWebDeps({ mode: 'simulated', dbPath: ':memory:' });
+  deps = await createDefaultWebDeps({ mode: 'simulated', dbPath: ':memory:', simulatedWorkers: 0 });
   app = createApp(deps);
   lab = await loadLab('np-backend');
 });
@@ -134,7 +134,7 @@ describe('auto mode', () => {
     expect(d.cluster.info.reason).toMatch(/Docker daemon is not reachable/);
     expect(d.provision).toBeUndefined();
     expect(d.provisionUnavailable).toMatch(/Start Docker/);
-    d.close();
+    await d.close();
   });
 
   it('says so when kind is missing', async () => {
@@ -143,7 +143,7 @@ describe('auto mode', () => {
       runner: scriptedRunner({ 'docker info': { stdout: '27.3.1\n' } }),
     });
     expect(d.cluster.info.reason).toContain('kind is not installed');
-    d.close();
+    await d.close();
   });
 
   it('offers to provision when Docker and kind are there but the cluster is not', async () => {
@@ -168,7 +168,7 @@ describe('auto mode', () => {
     expect(active.info).toEqual({ mode: 'kube', description: 'context kind-kubelab' });
     expect(steps).toEqual(['creating']);
     expect(provisioned).toEqual(['yes']);
-    d.close();
+    await d.close();
   });
 
   it('without a provisioner it tells the learner the command to run', async () => {
@@ -182,6 +182,6 @@ describe('auto mode', () => {
     });
     expect(d.provision).toBeUndefined();
     expect(d.provisionUnavailable).toContain('kubelab cluster up');
-    d.close();
+    await d.close();
   });
 });

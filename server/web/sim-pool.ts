@@ -1,0 +1,164 @@
+/**
+ * Grading on the simulated cluster is CPU work that blocks whichever thread runs it. A pool of
+ * worker threads does it instead, so the HTTP thread stays responsive while learners check, and
+ * checks use every core. Each learner is always sent to the same worker, which keeps their
+ * simulated clusters.
+ */
+import { Worker } from 'node:worker_threads';
+import type { KubeObject } from '../cluster/types.js';
+import { KubelabError, type ErrorCode, type Problem } from '../errors.js';
+import type { GradeReport } from '../grader/report.js';
+import type { Lab } from '../labs/model.js';
+import type { RootArg } from '../labs/index.js';
+import type { Checker } from './deps.js';
+import type { ConnectivityMatrix } from './matrix.js';
+
+export interface WorkerOptions {
+  labsRoot?: RootArg;
+  maxSessions?: number;
+}
+
+export type PoolRequestBody = { labId: string; learnerId: string } & (
+  { op: 'check'; manifests: KubeObject[] } | { op: 'matrix' } | { op: 'reset' }
+);
+
+export type PoolRequest = PoolRequestBody & { id: number };
+
+export type PoolReply =
+  | { id: number; ok: true; value: unknown }
+  | {
+      id: number;
+      ok: false;
+      error:
+        | { kubelab: { code: ErrorCode; message: string; problems: Problem[]; hint?: string } }
+        | { internal: string };
+    };
+
+interface Pending {
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+}
+
+interface Slot {
+  worker: Worker;
+  pending: Map<number, Pending>;
+}
+
+const ENTRY = new URL('./sim-worker-entry.js', import.meta.url);
+
+export class SimulatedWorkerPool implements Checker {
+  private readonly slots: Array<Slot | undefined>;
+  private nextId = 1;
+  private closed = false;
+
+  constructor(
+    private readonly opts: {
+      size: number;
+      labsRoot?: RootArg;
+      /** Most learner sessions kept in memory, shared out between the workers. */
+      maxSessions?: number;
+      log?: (message: string) => void;
+    },
+  ) {
+    if (!Number.isInteger(opts.size) || opts.size < 1)
+      throw new Error(`worker pool size must be >= 1 (got ${opts.size})`);
+    this.slots = Array.from({ length: opts.size }, () => undefined);
+  }
+
+  get size(): number {
+    return this.slots.length;
+  }
+
+  check(req: { lab: Lab; learnerId: string; manifests: KubeObject[] }): Promise<GradeReport> {
+    return this.call(req.learnerId, {
+      op: 'check',
+      labId: req.lab.id,
+      learnerId: req.learnerId,
+      manifests: req.manifests,
+    }) as Promise<GradeReport>;
+  }
+
+  matrix(req: { lab: Lab; learnerId: string }): Promise<ConnectivityMatrix> {
+    return this.call(req.learnerId, {
+      op: 'matrix',
+      labId: req.lab.id,
+      learnerId: req.learnerId,
+    }) as Promise<ConnectivityMatrix>;
+  }
+
+  async reset(req: { lab: Lab; learnerId: string }): Promise<void> {
+    await this.call(req.learnerId, { op: 'reset', labId: req.lab.id, learnerId: req.learnerId });
+  }
+
+  /** The worker that owns a learner's clusters. */
+  workerIndex(learnerId: string): number {
+    let h = 2166136261;
+    for (let i = 0; i < learnerId.length; i++) h = Math.imul(h ^ learnerId.charCodeAt(i), 16777619);
+    return (h >>> 0) % this.slots.length;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all(this.slots.map((s) => s?.worker.terminate()));
+    this.slots.fill(undefined);
+  }
+
+  private call(learnerId: string, body: PoolRequestBody): Promise<unknown> {
+    if (this.closed) return Promise.reject(new KubelabError('INTERNAL', 'the grading workers are shut down'));
+    const slot = this.slot(this.workerIndex(learnerId));
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      slot.pending.set(id, { resolve, reject });
+      if (slot.pending.size === 1) slot.worker.ref();
+      slot.worker.postMessage({ ...body, id } satisfies PoolRequest);
+    });
+  }
+
+  private slot(index: number): Slot {
+    const existing = this.slots[index];
+    if (existing) return existing;
+    const worker = new Worker(ENTRY, {
+      workerData: {
+        ...(this.opts.labsRoot !== undefined ? { labsRoot: this.opts.labsRoot } : {}),
+        ...(this.opts.maxSessions !== undefined
+          ? { maxSessions: Math.max(1, Math.ceil(this.opts.maxSessions / this.slots.length)) }
+          : {}),
+      } satisfies WorkerOptions,
+    });
+    // An idle pool must not keep the process alive; a worker is referenced while it has work.
+    worker.unref();
+    const slot: Slot = { worker, pending: new Map() };
+    worker.on('message', (reply: PoolReply) => {
+      const pending = slot.pending.get(reply.id);
+      if (!pending) return;
+      slot.pending.delete(reply.id);
+      if (slot.pending.size === 0) worker.unref();
+      if (reply.ok) pending.resolve(reply.value);
+      else if ('kubelab' in reply.error) {
+        const { code, message, problems, hint } = reply.error.kubelab;
+        pending.reject(new KubelabError(code, message, { problems, ...(hint ? { hint } : {}) }));
+      } else {
+        // Unknown errors keep their details in the server log only, as in-process ones do.
+        pending.reject(new Error(`in a grading worker: ${reply.error.internal}`));
+      }
+    });
+    const fail = (why: string) => {
+      // 'error' is followed by 'exit': handle the first only.
+      if (this.slots[index] !== slot) return;
+      this.slots[index] = undefined;
+      if (!this.closed) this.opts.log?.(`grading worker ${index} stopped: ${why}`);
+      for (const p of slot.pending.values()) {
+        p.reject(
+          new KubelabError('INTERNAL', 'the grading worker stopped unexpectedly', {
+            hint: 'Check again: your lab starts from a fresh simulated cluster.',
+          }),
+        );
+      }
+      slot.pending.clear();
+    };
+    worker.on('error', (e) => fail(e.stack ?? e.message));
+    worker.on('exit', (code) => fail(`exit code ${code}`));
+    this.slots[index] = slot;
+    return slot;
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * The simulated-cluster pieces of the web app's wiring, kept apart from the real-cluster ones so a
+ * grading worker thread loads only what it needs.
+ */
+import type { Cluster } from '../cluster/types.js';
+import { gradeLab } from '../grader/index.js';
+import { PolicyOracle } from '../grader/oracle.js';
+import { planCheck } from '../grader/plan.js';
+import { ScenarioClusters } from '../grader/simulated.js';
+import { takeSnapshot } from '../grader/snapshot.js';
+import { loadScenario } from '../labs/index.js';
+import type { Lab, Scenario } from '../labs/model.js';
+import { SimulatedChecker, type Prediction } from './checker.js';
+import type { MatrixProbe } from './matrix.js';
+
+/** Scenarios parsed once per server: every check needs one, and they do not change while serving. */
+export class ScenarioCache {
+  private readonly cache = new Map<string, Promise<Scenario>>();
+
+  /** `root`: the scenarios folder (default: the repository's). */
+  constructor(private readonly root?: string) {}
+
+  get(name: string): Promise<Scenario> {
+    let s = this.cache.get(name);
+    if (!s) {
+      s = loadScenario(name, this.root);
+      this.cache.set(name, s);
+      s.catch(() => this.cache.delete(name));
+    }
+    return s;
+  }
+}
+
+/** One simulated cluster per learner and lab, forked from the deployed scenario, graded in-process. */
+export function simulatedChecker(
+  scenarios: ScenarioCache = new ScenarioCache(),
+  maxSessions?: number,
+): SimulatedChecker {
+  const clusters = new ScenarioClusters();
+  return new SimulatedChecker({
+    freshCluster: async (lab) => clusters.fresh(await scenarios.get(lab.scenario)),
+    grade: async (lab, cluster) => gradeLab({ lab, scenario: await scenarios.get(lab.scenario), cluster }),
+    predict: predictConnectivity,
+    ...(maxSessions !== undefined ? { maxSessions } : {}),
+  });
+}
+
+/** The engine's prediction for every connectivity probe the grader would run now. */
+export async function predictConnectivity(lab: Lab, cluster: Cluster): Promise<Prediction> {
+  const snapshot = await takeSnapshot(cluster);
+  const oracle = new PolicyOracle(snapshot);
+  const probes: MatrixProbe[] = [];
+  for (const check of lab.checks) {
+    if (check.kind !== 'connectivity') continue;
+    for (const p of planCheck(lab, check, snapshot, oracle).probes) {
+      probes.push({
+        from: p.from,
+        to: p.to,
+        expected: p.expected,
+        outcome: p.predicted,
+        explanation: p.explanation,
+      });
+    }
+  }
+  return { probes };
+}

@@ -1,0 +1,81 @@
+/** The grading worker pool with the real np-backend lab: results, errors and learner affinity. */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KubelabError } from '../../server/errors.js';
+import { loadLab } from '../../server/labs/index.js';
+import type { Lab } from '../../server/labs/model.js';
+import { parseLearnerManifests } from '../../server/web/manifests.js';
+import { SimulatedWorkerPool } from '../../server/web/sim-pool.js';
+
+let pool: SimulatedWorkerPool;
+let lab: Lab;
+const logs: string[] = [];
+
+beforeAll(async () => {
+  pool = new SimulatedWorkerPool({ size: 2, log: (m) => void logs.push(m) });
+  lab = await loadLab('np-backend');
+});
+afterAll(() => pool.close());
+
+async function objects(file: string) {
+  return parseLearnerManifests(await readFile(join(lab.dir, file), 'utf8'), lab, {
+    maxBytes: 1 << 20,
+    maxAliasCount: 50,
+  });
+}
+
+/** Two learner ids that the pool sends to different workers. */
+function learnersOnBothWorkers(): [string, string] {
+  const a = 'learner-a';
+  for (let i = 0; i < 100; i++) {
+    const b = `learner-b${i}`;
+    if (pool.workerIndex(b) !== pool.workerIndex(a)) return [a, b];
+  }
+  throw new Error('no two learners on different workers');
+}
+
+describe('SimulatedWorkerPool', () => {
+  it('grades in worker threads with the same verdicts, keeping each learner on one worker', async () => {
+    const [a, b] = learnersOnBothWorkers();
+    const [right, wrong] = await Promise.all([
+      pool.check({ lab, learnerId: a, manifests: await objects('solution.yaml') }),
+      pool.check({ lab, learnerId: b, manifests: await objects(lab.knownWrong[0]!.file) }),
+    ]);
+    expect(right.passed).toBe(true);
+    expect(wrong.passed).toBe(false);
+    expect(wrong.checks.some((c) => c.id === lab.knownWrong[0]!.failsCheck && c.status === 'fail')).toBe(
+      true,
+    );
+    // The learner's cluster lives in their worker: the matrix sees their policy.
+    expect((await pool.matrix({ lab, learnerId: a })).before).toBe(false);
+    expect((await pool.matrix({ lab, learnerId: 'someone-new' })).before).toBe(true);
+    await pool.reset({ lab, learnerId: a });
+    expect((await pool.matrix({ lab, learnerId: a })).before).toBe(true);
+  });
+
+  it('passes KubelabErrors back with their code, problems and hint', async () => {
+    const bad = [
+      {
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'NetworkPolicy',
+        metadata: { name: 'x', namespace: 'np-lab' },
+        spec: { podSelector: {}, policyTypes: ['Sideways'] },
+      },
+    ];
+    const error = await pool.check({ lab, learnerId: 'c', manifests: bad }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(KubelabError);
+    expect((error as KubelabError).code).toBe('BAD_INPUT');
+    const missing = await pool
+      .matrix({ lab: { ...lab, id: 'no-such-lab' }, learnerId: 'c' })
+      .catch((e: unknown) => e);
+    expect((missing as KubelabError).code).toBe('NOT_FOUND');
+  });
+
+  it('a closed pool refuses work', async () => {
+    const p = new SimulatedWorkerPool({ size: 1 });
+    await p.close();
+    await expect(p.matrix({ lab, learnerId: 'x' })).rejects.toThrow('shut down');
+    expect(() => new SimulatedWorkerPool({ size: 0 })).toThrow('size');
+  });
+});
