@@ -82,7 +82,7 @@ describe('kubelab lab validate', () => {
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     expect(r.out).toContain('  ok  np-backend: Lock down backend egress\n');
-    expect(r.out).toMatch(/valid: \d+ lab\(s\), \d+ scenario\(s\), \d+ check\(s\), 15 known-wrong and 5 known-right attempt\(s\)\.\n$/);
+    expect(r.out).toMatch(/valid: \d+ lab\(s\), \d+ scenario\(s\), \d+ check\(s\), \d+ known-wrong and \d+ known-right attempt\(s\)\.\n$/);
   });
 
   it('accepts a lab folder, or its lab.yaml, relative to the working directory', async () => {
