@@ -96,6 +96,32 @@ const PINNED: Record<string, FailingChecks> = {
     'right/03-separate-default-deny.yaml': [],
     'right/04-policytypes-defaulted.yaml': [],
   },
+  'np-and-vs-or': {
+    'lab.yaml': [
+      'policy-exists',
+      'prod-non-clients-blocked',
+      'non-prod-clients-blocked',
+      'same-namespace-client-blocked',
+    ],
+    'solution.yaml': [],
+    'wrong/01-or-two-peers.yaml': ['prod-non-clients-blocked', 'same-namespace-client-blocked'],
+    'wrong/02-or-two-rules.yaml': ['prod-non-clients-blocked', 'same-namespace-client-blocked'],
+    'wrong/03-namespace-only.yaml': ['prod-non-clients-blocked'],
+    'wrong/04-pod-only.yaml': [
+      'prod-clients-reach-orders',
+      'prod-eu-clients-reach-orders',
+      'same-namespace-client-blocked',
+    ],
+    'wrong/05-clients-of-any-namespace.yaml': ['non-prod-clients-blocked', 'same-namespace-client-blocked'],
+    'wrong/06-prod-by-name.yaml': ['prod-eu-clients-reach-orders'],
+    'wrong/07-extra-pod-label.yaml': ['prod-eu-clients-reach-orders'],
+    'wrong/08-label-value-typo.yaml': ['prod-clients-reach-orders', 'prod-eu-clients-reach-orders'],
+    'wrong/09-selects-every-pod.yaml': ['policy-exists', 'other-pods-unaffected'],
+    'wrong/10-namespace-in-pod-selector.yaml': ['prod-clients-reach-orders', 'prod-eu-clients-reach-orders'],
+    'right/01-match-expressions.yaml': [],
+    'right/02-keys-swapped.yaml': [],
+    'right/03-port-and-separate-deny.yaml': [],
+  },
 };
 
 const LAB_IDS = Object.keys(PINNED);
@@ -244,5 +270,53 @@ describe('np-namespace-isolation probes what its task promises', () => {
     const leaked = probes(r, 'other-teams-blocked').filter((p) => !p.passed);
     expect(leaked).toHaveLength(3); // ledger 8080 and 9090, reporter 8080
     expect(leaked.every((p) => workloadOf(p.from) === 'nsi-checkout/payments-agent')).toBe(true);
+  });
+});
+
+describe('np-and-vs-or probes what its task promises', () => {
+  const id = 'np-and-vs-or';
+  const CHECK_SOURCES: Record<string, string[]> = {
+    'prod-clients-reach-orders': ['avo-prod/web'],
+    'prod-eu-clients-reach-orders': ['avo-prod-eu/mobile-bff'],
+    'prod-non-clients-blocked': ['avo-prod/cron'],
+    'non-prod-clients-blocked': ['avo-staging/web'],
+    'same-namespace-client-blocked': ['avo-shared/smoke-test'],
+  };
+
+  it('connects to orders from each of the five pods the task names, and from nothing else', () => {
+    const r = report(id, 'solution.yaml');
+    for (const [check, expected] of Object.entries(CHECK_SOURCES)) {
+      const list = probes(r, check);
+      expect([...sources(list)].map(workloadOf), check).toEqual(expected);
+      expect(
+        list.every((p) => p.to.startsWith('orders.avo-shared:8080')),
+        check,
+      ).toBe(true);
+    }
+  });
+
+  it('shows the OR version letting in exactly the non-client prod pod and the client of avo-shared', () => {
+    for (const file of ['wrong/01-or-two-peers.yaml', 'wrong/02-or-two-rules.yaml']) {
+      const r = report(id, file);
+      const leaked = r.checks
+        .flatMap((c) => c.probes)
+        .filter((p) => !p.passed)
+        .map((p) => workloadOf(p.from))
+        .sort();
+      expect(leaked, file).toEqual(['avo-prod/cron', 'avo-shared/smoke-test']);
+    }
+  });
+
+  it('names the prod-eu client as the one shut out by the too-narrow attempts', () => {
+    for (const file of ['wrong/06-prod-by-name.yaml', 'wrong/07-extra-pod-label.yaml']) {
+      const failed = report(id, file)
+        .checks.flatMap((c) => c.probes)
+        .filter((p) => !p.passed);
+      expect(
+        failed.map((p) => workloadOf(p.from)),
+        file,
+      ).toEqual(['avo-prod-eu/mobile-bff']);
+      expect(failed[0]!.explanation, file).toMatch(/^blocked: ingress to avo-shared\/orders-/);
+    }
   });
 });
