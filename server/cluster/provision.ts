@@ -173,9 +173,10 @@ export async function clusterUp(opts: ClusterUpOptions, deps: ProvisionDeps): Pr
 
   const before = await calicoState(cluster);
   let calicoAction: ClusterUpResult['calico'] = 'already installed';
-  if (before.installed) {
+  const foreignCalico = before.installed && before.version !== undefined && before.version !== CALICO_VERSION;
+  if (before.ready || foreignCalico) {
     steps.say('Calico', `already installed (${before.version ?? 'unknown version'})`);
-    if (before.version && before.version !== CALICO_VERSION) {
+    if (foreignCalico) {
       steps.say(
         'Calico',
         `this cluster runs Calico ${before.version}, not ${CALICO_VERSION}; kubelab keeps it.`,
@@ -183,6 +184,8 @@ export async function clusterUp(opts: ClusterUpOptions, deps: ProvisionDeps): Pr
       );
     }
   } else {
+    // Not installed, or ours but not ready (perhaps an interrupted install): applying again is
+    // harmless with server-side apply and completes whatever is missing.
     calicoAction = 'installed';
     await steps.run(
       'Calico',

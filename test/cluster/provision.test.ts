@@ -139,6 +139,7 @@ describe('clusterUp', () => {
       'kind get clusters': { stdout: fixture('kind-get-clusters.stdout.txt') },
     });
     cluster.calicoPreinstalled = true;
+    cluster.pollsUntilReady = 0;
     const events: ProgressEvent[] = [];
     const result = await clusterUp({ onProgress: (e) => events.push(e) }, deps);
     expect(runner.commands()).not.toContain('kind create cluster --name kubelab --config -');
@@ -379,5 +380,31 @@ describe('a kind cluster whose API server is silent', () => {
     await expect(clusterUp({}, deps)).rejects.toMatchObject({
       hint: expect.stringContaining('docker start'),
     });
+  });
+});
+
+describe('resuming a half-finished install', () => {
+  it('applies Calico again when ours is present but not ready (an interrupted install)', async () => {
+    const { cluster, deps } = setup({
+      'kind get clusters': { stdout: fixture('kind-get-clusters.stdout.txt') },
+    });
+    cluster.calicoPreinstalled = true;
+    cluster.pollsUntilReady = 2;
+    const result = await clusterUp({ canary: false, preload: false }, deps);
+    expect(result.calico).toBe('installed');
+    expect(cluster.applied.map((o) => o.metadata.name)).toContain('calico-kube-controllers');
+  });
+
+  it('keeps a different Calico version that is already there', async () => {
+    const { cluster, deps } = setup({
+      'kind get clusters': { stdout: fixture('kind-get-clusters.stdout.txt') },
+    });
+    cluster.calicoPreinstalled = true;
+    cluster.calicoVersion = 'v3.28.0';
+    cluster.pollsUntilReady = 2;
+    const result = await clusterUp({ canary: false, preload: false }, deps);
+    expect(result.calico).toBe('already installed');
+    expect(cluster.applied).toHaveLength(0);
+    expect(result.warnings[0]).toContain('runs Calico v3.28.0');
   });
 });
