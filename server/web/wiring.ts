@@ -8,7 +8,7 @@ import { checkDocker, describeDocker } from '../cluster/docker.js';
 import { DEFAULT_CLUSTER_NAME, KindCli, kindContextName } from '../cluster/kind.js';
 import { connectKube } from '../cluster/kube.js';
 import { execaRunner, type Runner } from '../cluster/runner.js';
-import { isKubelabError } from '../errors.js';
+import { isKubelabError, notFound } from '../errors.js';
 import { gradeLab } from '../grader/index.js';
 import {
   catalogRoots,
@@ -181,7 +181,16 @@ export function labCatalogue(root?: RootArg): LabCatalogue {
         const { labs, problems } = await validateAll(root);
         return { labs, problems };
       }),
-    get: (id) => cached(`lab:${id}`, () => loadLab(id, root)),
+    get: (id) =>
+      cached(`lab:${id}`, () =>
+        loadLab(id, root).catch((e: unknown) => {
+          // The loader names the file it looked for; a web page should not show server paths.
+          if (isKubelabError(e) && e.code === 'NOT_FOUND') {
+            throw notFound(`there is no lab called "${id}"`, 'Pick a lab from the catalogue.');
+          }
+          throw e;
+        }),
+      ),
     page: (lab, kind) => readLabPage(lab, kind),
     solution: (lab) => readFile(lab.files.solution, 'utf8'),
     scenarioObjects: (lab) =>

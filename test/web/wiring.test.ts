@@ -28,6 +28,12 @@ afterAll(() => deps.close());
 const read = (file: string) => readFile(join(lab.dir, file), 'utf8');
 
 describe('the real np-backend lab over HTTP (simulated cluster)', () => {
+  it('answers an unknown lab with 404 without showing server paths', async () => {
+    const res = await request(app).get('/labs/no-such-lab').expect(404);
+    expect(res.text).toContain('there is no lab called &#34;no-such-lab&#34;');
+    expect(res.text).not.toContain('lab.yaml');
+  });
+
   it('is in the catalogue and its page renders', async () => {
     const list = await request(app).get('/api/labs').expect(200);
     expect(list.body.labs.map((l: { id: string }) => l.id)).toContain('np-backend');
