@@ -7,6 +7,7 @@ import type { KubeObject } from '../cluster/types.js';
 import {
   compileNetwork,
   evaluate,
+  resolveNamedPort,
   namespaceModelFromNamespace,
   podModelFromPod,
   validateNetworkPolicy,
@@ -63,10 +64,64 @@ export class PolicyOracle {
     return evaluate(this.net, { kind: 'pod', pod: src }, to, port, protocol);
   }
 
+  /** The verdict and its explanation in plain words, near misses included. */
+  explain(from: string, to: Endpoint, port: number | string, protocol: Protocol, toLabel: string) {
+    const verdict = this.predict(from, to, port, protocol);
+    if (!verdict) return undefined;
+    const src = this.pods.get(from)!;
+    let text = explainVerdict(verdict, from, toLabel);
+    if (!verdict.allowed) {
+      const misses = this.nearMisses(verdict, { kind: 'pod', pod: src }, to);
+      if (misses.length > 0) text += ` Near miss: ${misses.join('; ')}.`;
+    }
+    return { verdict, text };
+  }
+
   predictToPod(from: string, to: string, port: number | string, protocol: Protocol): Verdict | undefined {
     const dst = this.pods.get(to);
     if (!dst) return undefined;
     return this.predict(from, { kind: 'pod', pod: dst }, port, protocol);
+  }
+
+  /**
+   * Rules that name the right peer but not the port: the most common near miss (a wrong number,
+   * a port name the destination does not have, a range one short). One line per such rule.
+   */
+  nearMisses(v: Verdict, from: Endpoint, to: Endpoint): string[] {
+    const out: string[] = [];
+    const look = (direction: 'ingress' | 'egress', subject: Endpoint, peer: Endpoint, ids: string[]) => {
+      const peerIndex = peer.kind === 'pod' ? this.net.indexOf(peer.pod.namespace, peer.pod.name) : undefined;
+      const destination = to.kind === 'pod' ? to.pod : undefined;
+      for (const policy of this.net.policies.filter((p) => ids.includes(p.id))) {
+        const rules = direction === 'ingress' ? policy.ingressRules : policy.egressRules;
+        for (const rule of rules) {
+          const peerMatches =
+            rule.allPeers ||
+            (peer.kind === 'ip'
+              ? rule.peers.some((x) => x.ipBlock?.contains(peer.ip) ?? false)
+              : peerIndex !== undefined && rule.peerPods.has(peerIndex));
+          if (!peerMatches || !rule.ports || rule.ports.length === 0) continue;
+          const ports = rule.ports.map((p) => {
+            const proto = p.protocol ?? 'TCP';
+            if (typeof p.port === 'string') {
+              const resolved = resolveNamedPort(destination, p.port, proto);
+              return resolved
+                ? `${proto} ${p.port} (= ${resolved.port} on this pod)`
+                : `${proto} ${p.port} (no container port has that name on this pod)`;
+            }
+            if (p.port === undefined) return `every ${proto} port`;
+            return `${proto} ${p.port}${p.endPort !== undefined ? `-${p.endPort}` : ''}`;
+          });
+          out.push(
+            `${ruleWords(direction, policy.id, rule.ref.rule)} does match ${direction === 'egress' ? 'this destination' : 'this source'}, but only on ${ports.join(', ')}`,
+          );
+        }
+      }
+      void subject;
+    };
+    if (!v.egress.allowed) look('egress', from, to, v.egress.isolatingPolicies);
+    if (!v.ingress.allowed) look('ingress', to, from, v.ingress.isolatingPolicies);
+    return out.slice(0, 3);
   }
 
   /** Name resolution needs UDP 53 to the DNS pods (the pod resolver uses UDP; TCP only on truncation). */

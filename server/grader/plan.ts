@@ -8,7 +8,7 @@ import type { Protocol } from '../netpol/types.js';
 import type { ProbeOutcome, ProbeSpec } from '../probe/types.js';
 import { serviceDnsName } from '../probe/index.js';
 import type { Expectation } from './report.js';
-import { PolicyOracle, explainDns, explainVerdict } from './oracle.js';
+import { PolicyOracle, explainDns } from './oracle.js';
 import {
   containerPorts,
   endpointPodNames,
@@ -185,7 +185,11 @@ function planTarget(
           continue;
         }
         const label = target.label ? `${target.label} (${ref})` : `${ref} (${ip})`;
-        const verdict = oracle.predictToPod(from, ref, number, protocol);
+        const model = oracle.pod(ref);
+        const judged = model
+          ? oracle.explain(from, { kind: 'pod', pod: model }, number, protocol, ref)
+          : undefined;
+        const verdict = judged?.verdict;
         plan.probes.push({
           checkId,
           from,
@@ -195,7 +199,7 @@ function planTarget(
           spec: { kind, host: ip, port: number, timeoutSeconds: PROBE_TIMEOUT_SECONDS },
           expected: expect,
           predicted: verdict ? (verdict.allowed ? 'allowed' : 'blocked') : 'unknown',
-          explanation: verdict ? explainVerdict(verdict, from, ref) : `the engine does not know ${ref}.`,
+          explanation: judged ? judged.text : `the engine does not know ${ref}.`,
         });
       }
     }
@@ -208,7 +212,8 @@ function planTarget(
         continue;
       }
       const label = `${target.label ? `${target.label} (${target.ip})` : target.ip}:${port}/${protocol}`;
-      const verdict = oracle.predict(from, { kind: 'ip', ip: target.ip }, port, protocol);
+      const judged = oracle.explain(from, { kind: 'ip', ip: target.ip }, port, protocol, target.ip);
+      const verdict = judged?.verdict;
       plan.probes.push({
         checkId,
         from,
@@ -218,7 +223,7 @@ function planTarget(
         spec: { kind, host: target.ip, port, timeoutSeconds: PROBE_TIMEOUT_SECONDS },
         expected: expect,
         predicted: verdict ? (verdict.allowed ? 'allowed' : 'blocked') : 'unknown',
-        explanation: verdict ? explainVerdict(verdict, from, target.ip) : 'unknown source pod.',
+        explanation: judged ? judged.text : 'unknown source pod.',
       });
     }
   }
@@ -257,14 +262,19 @@ function predictService(
   const verdicts = endpoints.map((pod) => {
     const ref = `${pod.metadata.namespace}/${pod.metadata.name}`;
     const port = resolvePodPort(pod, targetPort, protocol);
-    return { ref, verdict: port === undefined ? undefined : oracle.predictToPod(from, ref, port, protocol) };
+    const model = oracle.pod(ref);
+    const judged =
+      port === undefined || !model
+        ? undefined
+        : oracle.explain(from, { kind: 'pod', pod: model }, port, protocol, `${ref} (behind ${label})`);
+    return { ref, verdict: judged?.verdict, text: judged?.text ?? '' };
   });
   const known = verdicts.filter((v) => v.verdict !== undefined);
   if (known.length === 0)
     return { predicted: 'unknown', explanation: `the target port of ${label} does not resolve on its pods.` };
   const allowed = known.filter((v) => v.verdict!.allowed);
   const shown = allowed.length === known.length ? known[0]! : known.find((v) => !v.verdict!.allowed)!;
-  const explanation = explainVerdict(shown.verdict!, from, `${shown.ref} (behind ${label})`);
+  const explanation = shown.text;
   if (allowed.length > 0 && allowed.length < known.length) {
     return {
       predicted: 'unknown',

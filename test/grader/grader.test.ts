@@ -187,3 +187,20 @@ describe('self-test inputs exist', () => {
     expect(lab.files.solution).toBe(join(lab.dir, 'solution.yaml'));
   });
 });
+
+describe('near misses', () => {
+  it('points at the rule that matches the peer but not the port', async () => {
+    const objects = (await solution()).map((o) => structuredClone(o));
+    const np = objects.find((o) => o.kind === 'NetworkPolicy')!;
+    const spec = np.spec as { egress: Array<{ ports?: Array<{ port: number }> }> };
+    // db1 on 1112 instead of 1111: the peer is right, the port is not.
+    spec.egress[0]!.ports![0]!.port = 1112;
+    const r = await gradeOnSimulated(lab, objects);
+    const db1 = r.checks
+      .flatMap((c) => c.probes)
+      .find((p) => p.to.startsWith('db1.np-lab:1111') && !p.passed)!;
+    expect(db1.explanation).toMatch(
+      /Near miss: np-lab\/np-backend egress rule 1 \(spec\.egress\[0\]\) does match this destination, but only on TCP 1112/,
+    );
+  });
+});
