@@ -83,6 +83,13 @@ export async function gradeLab(opts: GradeOptions): Promise<GradeReport> {
   const checks: CheckResult[] = [];
 
   const preflight = preflightChecks(opts.scenario, lab, snapshot, oracle);
+  const simulatedOnly = simulatedOnlyTargets(lab, opts.scenario);
+  if (cluster.mode !== 'simulated' && simulatedOnly.length > 0) {
+    preflight.messages.push(
+      `this lab probes hosts outside the cluster (${simulatedOnly.join(', ')}) that exist only on the simulated cluster, ` +
+        `so it cannot be graded here. Grade it with: kubelab lab check ${lab.id} --simulated -f FILE`,
+    );
+  }
   const plans = lab.checks
     .filter((c): c is Extract<typeof c, { kind: 'connectivity' | 'dns' }> => c.kind !== 'policy')
     .map((c) => planCheck(lab, c, snapshot, oracle));
@@ -161,6 +168,18 @@ export async function gradeLab(opts: GradeOptions): Promise<GradeReport> {
     startedAt: new Date(started).toISOString(),
     durationMs: now() - started,
   };
+}
+
+/** `name (ip)` of every external host the lab probes: they exist only in the simulated cluster. */
+function simulatedOnlyTargets(lab: Lab, scenario: Scenario): string[] {
+  const hosts = new Map(scenario.externalHosts.map((h) => [h.ip, h.name]));
+  const found = new Set<string>();
+  for (const check of lab.checks) {
+    if (check.kind !== 'connectivity') continue;
+    for (const t of check.to)
+      if (t.ip !== undefined && hosts.has(t.ip)) found.add(`${hosts.get(t.ip)} (${t.ip})`);
+  }
+  return [...found];
 }
 
 function preflightChecks(

@@ -7,6 +7,7 @@ import { readFile, realpath, stat } from 'node:fs/promises';
 import { relative, resolve, sep, isAbsolute } from 'node:path';
 import type { KubeObject } from '../cluster/types.js';
 import { badInput, isKubelabError, KubelabError, type Problem } from '../errors.js';
+import { validateNetworkPolicy } from '../netpol/index.js';
 import {
   isRecord,
   loadManifestInputs,
@@ -126,6 +127,14 @@ export async function readObjects(file: string, stdin?: () => Promise<string>): 
     docs = read.docs;
   }
   const { objects, problems } = kubeObjectsOf(docs);
+  // NetworkPolicies are validated here too, so a rejected policy is reported at its file and line
+  // (the cluster's own rejection only knows the field path).
+  for (const o of objects) {
+    if (o.object.kind !== 'NetworkPolicy') continue;
+    for (const p of validateNetworkPolicy(o.object, o.object.metadata.namespace ?? 'default').problems) {
+      problems.push(problemAt(o.loaded, p.fieldPath, p.message));
+    }
+  }
   if (problems.length > 0) throw badFile(file, problems);
   return objects.map((o) => o.object);
 }
@@ -134,7 +143,7 @@ function badFile(file: string, problems: Problem[]): KubelabError {
   return badInput(
     `${file === '-' ? 'stdin' : file} is not a valid set of Kubernetes objects`,
     problems,
-    'Fix the lines shown; each object needs apiVersion, kind and metadata.name.',
+    'Fix the lines shown: each object needs apiVersion, kind and metadata.name, and NetworkPolicies are checked as the API server checks them.',
   );
 }
 

@@ -204,3 +204,26 @@ describe('near misses', () => {
     );
   });
 });
+
+describe('labs with hosts outside the cluster', () => {
+  it('refuse to grade on a real cluster, saying why and what to run instead', async () => {
+    const ipLab = await loadLab('np-egress-ipblock');
+    const ipScenario = await loadScenario(ipLab.scenario);
+    expect(ipScenario.externalHosts.length).toBeGreaterThan(0);
+    const sim = new SimulatedCluster({ externalHosts: ipScenario.externalHosts });
+    await sim.apply(await readScenarioObjects(ipScenario));
+    await sim.apply(await readManifestFile(ipLab.files.solution));
+    // The same cluster, presented as a real one.
+    const real = Object.assign(Object.create(sim) as SimulatedCluster, {
+      mode: 'kube' as const,
+      fork: undefined,
+    });
+    const r = await gradeLab({ lab: ipLab, scenario: ipScenario, cluster: real });
+    expect(r.status).toBe('environment-error');
+    expect(check(r, 'preflight').messages.join(' ')).toMatch(
+      /exist only on the simulated cluster.*--simulated/,
+    );
+    const onSim = await gradeLab({ lab: ipLab, scenario: ipScenario, cluster: sim });
+    expect(onSim.status).toBe('passed');
+  });
+});
