@@ -158,7 +158,7 @@ export class ProgressStore {
     labId: string,
     at: Date,
     attempt: { manifests?: string; report: GradeReport },
-  ): LabProgress {
+  ): void {
     const when = at.toISOString();
     const passed = attempt.report.passed ? 1 : 0;
     this.db.transaction(() => {
@@ -182,7 +182,6 @@ export class ProgressStore {
         );
       this.addEvent(learnerId, labId, 'check', when, attempt.report.status);
     })();
-    return this.progress(learnerId, labId);
   }
 
   /** Reveals one more hint (never more than `total`); returns how many are revealed now. */

@@ -46,11 +46,7 @@ export class LabActions {
    * Grades the learner's work. In simulated mode `manifests` (YAML text) replaces the policies they
    * applied before; in kube mode the cluster is what it is and the text is ignored.
    */
-  async check(
-    lab: Lab,
-    learnerId: string,
-    manifests: unknown,
-  ): Promise<{ report: GradeReport; progress: LabProgress }> {
+  async check(lab: Lab, learnerId: string, manifests: unknown): Promise<GradeReport> {
     const simulated = this.state.active.info.mode === 'simulated';
     let text: string | undefined;
     let objects: KubeObject[] = [];
@@ -69,11 +65,11 @@ export class LabActions {
       });
     }
     const report = await this.state.active.checker.check({ lab, learnerId, manifests: objects });
-    const progress = this.deps.store.recordCheck(learnerId, lab.id, this.deps.clock(), {
+    this.deps.store.recordCheck(learnerId, lab.id, this.deps.clock(), {
       ...(text !== undefined ? { manifests: text } : {}),
       report,
     });
-    return { report, progress };
+    return report;
   }
 
   matrix(lab: Lab, learnerId: string): Promise<ConnectivityMatrix> {

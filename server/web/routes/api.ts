@@ -41,7 +41,7 @@ export function apiRoutes(ctx: AppContext): Router {
   router.post('/labs/:id/check', async (req, res) => {
     const lab = await actions.lab(param(req, 'id'));
     const body = (req.body ?? {}) as Record<string, unknown>;
-    const { report } = await actions.check(lab, learnerOf(req, res), body.manifests);
+    const report = await actions.check(lab, learnerOf(req, res), body.manifests);
     res.json(report);
   });
 

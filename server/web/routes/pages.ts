@@ -40,7 +40,7 @@ export function pageRoutes(ctx: AppContext): Router {
     const learnerId = learnerOf(req, res);
     const manifests: unknown = (req.body as Record<string, unknown> | undefined)?.manifests;
     try {
-      const { report } = await actions.check(lab, learnerId, manifests);
+      const report = await actions.check(lab, learnerId, manifests);
       if (!isPartial(req)) return res.redirect(303, `/labs/${lab.id}#result`);
       const progress = actions.progress(lab, learnerId);
       // What the check itself observed; when it could not probe (environment), the live prediction.
