@@ -47,94 +47,55 @@ export async function selfTestLab(
     }
   };
 
-  {
-    const r = await grade(undefined);
+  /**
+   * Grades one attempt and judges the report: `judge` returns the problems (none = the case holds).
+   * An attempt that cannot be graded or hits an environment error never holds.
+   */
+  const run = async (
+    name: string,
+    file: string | undefined,
+    expectation: string,
+    judge: (r: GradeReport) => string[],
+  ): Promise<void> => {
+    const r = await grade(file);
     const c: SelfTestCase = {
-      name: 'nothing applied',
-      file: show(lab.files.labYaml),
-      expectation: 'fails',
+      name,
+      file: show(file ?? lab.files.labYaml),
+      expectation,
       ok: false,
       problems: [],
     };
     if (typeof r === 'string') c.problems.push(`could not grade: ${r}`);
     else {
       c.report = r;
-      if (r.status === 'environment-error') c.problems.push(...envProblems(r));
-      else if (r.passed)
-        c.problems.push('the check passes with nothing applied: the lab tests nothing the learner does.');
-      else c.ok = true;
+      c.problems.push(...(r.status === 'environment-error' ? envProblems(r) : judge(r)));
+      c.ok = c.problems.length === 0;
     }
     cases.push(c);
-  }
-  {
-    const r = await grade(lab.files.solution);
-    const c: SelfTestCase = {
-      name: 'solution',
-      file: show(lab.files.solution),
-      expectation: 'passes',
-      ok: false,
-      problems: [],
-    };
-    if (typeof r === 'string') c.problems.push(`could not grade: ${r}`);
-    else {
-      c.report = r;
-      if (r.status === 'environment-error') c.problems.push(...envProblems(r));
-      else if (!r.passed) c.problems.push(...failingLines(r));
-      else c.ok = true;
-    }
-    cases.push(c);
-  }
+  };
+  const mustPass = (r: GradeReport) => (r.passed ? [] : failingLines(r));
+
+  await run('nothing applied', undefined, 'fails', (r) =>
+    r.passed ? ['the check passes with nothing applied: the lab tests nothing the learner does.'] : [],
+  );
+  await run('solution', lab.files.solution, 'passes', mustPass);
   for (const wrong of lab.knownWrong) {
-    const file = join(lab.dir, wrong.file);
-    const r = await grade(file);
-    const c: SelfTestCase = {
-      name: wrong.mistake,
-      file: show(file),
-      expectation: `fails check ${wrong.failsCheck}`,
-      ok: false,
-      problems: [],
-    };
-    if (typeof r === 'string') c.problems.push(`could not grade: ${r}`);
-    else {
-      c.report = r;
+    await run(wrong.mistake, join(lab.dir, wrong.file), `fails check ${wrong.failsCheck}`, (r) => {
       const target = r.checks.find((x) => x.id === wrong.failsCheck);
-      if (r.status === 'environment-error') c.problems.push(...envProblems(r));
-      else if (!target)
-        c.problems.push(`lab.yaml names check ${wrong.failsCheck}, which the report does not contain.`);
-      else if (target.status !== 'fail') {
-        const others = r.checks.filter((x) => x.status === 'fail').map((x) => x.id);
-        c.problems.push(
-          `check ${wrong.failsCheck} passes for this attempt` +
-            (others.length > 0
-              ? ` (it fails ${others.join(', ')} instead)`
-              : r.passed
-                ? ' (the attempt passes the whole lab!)'
-                : '') +
-            '.',
-        );
-      } else c.ok = true;
-    }
-    cases.push(c);
+      if (!target) return [`lab.yaml names check ${wrong.failsCheck}, which the report does not contain.`];
+      if (target.status === 'fail') return [];
+      const others = r.checks.filter((x) => x.status === 'fail').map((x) => x.id);
+      const instead =
+        others.length > 0
+          ? ` (it fails ${others.join(', ')} instead)`
+          : r.passed
+            ? ' (the attempt passes the whole lab!)'
+            : '';
+      return [`check ${wrong.failsCheck} passes for this attempt${instead}.`];
+    });
   }
-  for (const right of lab.knownRight ?? []) {
-    const file = join(lab.dir, right.file);
-    const r = await grade(file);
-    const c: SelfTestCase = {
-      name: right.why,
-      file: show(file),
-      expectation: 'passes',
-      ok: false,
-      problems: [],
-    };
-    if (typeof r === 'string') c.problems.push(`could not grade: ${r}`);
-    else {
-      c.report = r;
-      if (r.status === 'environment-error') c.problems.push(...envProblems(r));
-      else if (!r.passed) c.problems.push(...failingLines(r));
-      else c.ok = true;
-    }
-    cases.push(c);
-  }
+  for (const right of lab.knownRight ?? [])
+    await run(right.why, join(lab.dir, right.file), 'passes', mustPass);
   return { lab: lab.id, ok: cases.every((c) => c.ok), cases };
 }
 
