@@ -1,0 +1,81 @@
+/** `kubelab lab check --simulated` and `kubelab lab test` through the real CLI entry, in-process. */
+import { describe, it, expect } from 'vitest';
+import { main } from '../../server/cli/main.js';
+import { memoryIO } from '../../server/cli/io.js';
+
+const run = async (argv: string[], stdin?: string) => {
+  const io = memoryIO(stdin === undefined ? {} : { stdin });
+  const code = await main(argv, io);
+  return { code, out: io.stdoutText(), err: io.stderrText() };
+};
+
+describe('kubelab lab check --simulated', () => {
+  it('exits 0 on the solution and prints the GradeReport with a top-level passed', async () => {
+    const r = await run([
+      'lab',
+      'check',
+      'np-backend',
+      '--simulated',
+      '-f',
+      'labs/np-backend/solution.yaml',
+      '--json',
+    ]);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.out) as {
+      passed: boolean;
+      status: string;
+      checks: Array<{ id: string; status: string }>;
+    };
+    expect(report.passed).toBe(true);
+    expect(report.status).toBe('passed');
+    expect(report.checks.map((c) => c.id)).toContain('backend-reaches-databases');
+  });
+
+  it('exits 1 on a wrong attempt, naming the failing check and why', async () => {
+    const r = await run([
+      'lab',
+      'check',
+      'np-backend',
+      '--simulated',
+      '-f',
+      'labs/np-backend/wrong/03-dns-tcp-only.yaml',
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/np-backend: FAILED on the simulated cluster/);
+    expect(r.out).toMatch(/\[FAIL\] backend-dns/);
+    expect(r.out).toMatch(/can't resolve .*UDP 53/);
+  });
+
+  it('reads manifests from stdin with -f -', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const yaml = await readFile('labs/np-backend/solution.yaml', 'utf8');
+    const r = await run(['lab', 'check', 'np-backend', '--simulated', '-f', '-', '--json'], yaml);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out).passed).toBe(true);
+  });
+
+  it('exits 2 with file:line for broken YAML, an unknown lab or a missing file, without a stack trace', async () => {
+    const bad = await run(
+      ['lab', 'check', 'np-backend', '--simulated', '-f', '-'],
+      'kind: NetworkPolicy\nspec: [oops\n',
+    );
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/<stdin>:\d+:\d+/);
+    const unknown = await run(['lab', 'check', 'no-such-lab', '--simulated']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.err).toMatch(/no-such-lab/);
+    const missing = await run(['lab', 'check', 'np-backend', '--simulated', '-f', 'nope.yaml']);
+    expect(missing.code).toBe(2);
+    expect(missing.err).toMatch(/cannot read nope\.yaml/);
+    for (const r of [bad, unknown, missing]) expect(r.err).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('kubelab lab test', () => {
+  it('proves one lab and exits 0', async () => {
+    const r = await run(['lab', 'test', 'np-backend']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^ok {3}np-backend$/m);
+    expect(r.out).toMatch(/1 lab\(s\), \d+ case\(s\), 0 failing/);
+  });
+});
