@@ -94,8 +94,12 @@ export function registerServe(program: Command, io: CliIO): void {
     .option('--port <number>', `port (default $PORT or ${DEFAULT_PORT}; 0 = any free port)`)
     .option('--db <path>', 'progress database (default ./.kubelab/kubelab.db)')
     .option('--simulated', 'always use the simulated cluster')
-    .option('--kube', 'use the current kubeconfig context instead of looking for kind')
-    .option('--context <name>', 'kubeconfig context for --kube')
+    .option(
+      '--kube',
+      'always use a real cluster (the kubelab kind cluster, or --context): fail instead of simulating',
+    )
+    .option('--context <name>', 'kubeconfig context of a cluster you brought (it must enforce NetworkPolicy)')
+    .option('--kubeconfig <file>', 'kubeconfig file of a cluster you brought')
     .action(
       async (flags: {
         host?: string;
@@ -104,6 +108,7 @@ export function registerServe(program: Command, io: CliIO): void {
         simulated?: boolean;
         kube?: boolean;
         context?: string;
+        kubeconfig?: string;
       }) => {
         if (flags.simulated && flags.kube)
           throw new KubelabError('USAGE', 'choose one of --simulated and --kube');
@@ -115,6 +120,7 @@ export function registerServe(program: Command, io: CliIO): void {
           ...(flags.db ? { dbPath: flags.db } : {}),
           mode: flags.simulated ? 'simulated' : flags.kube ? 'kube' : 'auto',
           ...(flags.context ? { context: flags.context } : {}),
+          ...(flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : {}),
           env: io.env,
           log: (m) => io.stderr(`${m}\n`),
         });

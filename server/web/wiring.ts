@@ -4,9 +4,15 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { Cluster, ProgressFn } from '../cluster/types.js';
-import { checkDocker, describeDocker } from '../cluster/docker.js';
-import { DEFAULT_CLUSTER_NAME, KindCli, kindContextName } from '../cluster/kind.js';
-import { connectKube } from '../cluster/kube.js';
+import { EnforcementGate } from '../cluster/canary.js';
+import { deployScenario } from '../cluster/deploy.js';
+import {
+  clusterUp,
+  detectRealClusterAvailability,
+  openCluster,
+  type ClusterTarget,
+  type ProvisionDeps,
+} from '../cluster/provision.js';
 import { execaRunner, type Runner } from '../cluster/runner.js';
 import { isKubelabError, notFound } from '../errors.js';
 import { gradeLab } from '../grader/index.js';
@@ -34,7 +40,10 @@ export interface DefaultWebDepsOptions {
    * (with a provision button when a cluster could be created). `simulated` / `kube` force a mode.
    */
   mode?: 'auto' | 'simulated' | 'kube';
-  /** kubeconfig context for `kube` mode (default: the current context). */
+  /**
+   * A cluster the learner brought (as `kubelab lab check --context`); it must pass the enforcement
+   * canary before it is graded. Default: the kubelab kind cluster. KUBELAB_CONTEXT works too.
+   */
   context?: string;
   kubeconfig?: string;
   /** Where labs/ and scenarios/ are (default: the repository's). */
@@ -51,10 +60,12 @@ export interface DefaultWebDepsOptions {
    */
   simulatedWorkers?: number;
   /**
-   * Creates kind + Calico and returns the cluster (from server/cluster; wired by the lead). Without
-   * it, the page explains how to get a real cluster from the command line instead.
+   * Creates the real cluster and returns it (default: `kubelab cluster up`, i.e. kind + Calico,
+   * readiness and the enforcement canary, then the kind cluster opened).
    */
   provisionRealCluster?: (onProgress: ProgressFn) => Promise<Cluster>;
+  /** Seams of the real-cluster code (tests replace the runner, kube client, canary...). */
+  provisionDeps?: Partial<ProvisionDeps>;
 }
 
 export interface DefaultWebDeps extends WebDeps {
@@ -108,54 +119,50 @@ export async function createDefaultWebDeps(opts: DefaultWebDepsOptions = {}): Pr
     deps.provisionUnavailable = 'restart kubelab without --simulated.';
     return deps;
   }
+  const provisionDeps: ProvisionDeps = {
+    runner: opts.runner ?? execaRunner(env),
+    env,
+    ...opts.provisionDeps,
+  };
+  const target: ClusterTarget = {
+    ...(opts.context ? { context: opts.context } : {}),
+    ...(opts.kubeconfig ? { kubeconfig: opts.kubeconfig } : {}),
+  };
+  const brought =
+    target.context !== undefined || target.kubeconfig !== undefined || Boolean(env.KUBELAB_CONTEXT);
   if (mode === 'kube') {
-    const cluster = await connectKube({
-      ...(opts.context ? { context: opts.context } : {}),
-      ...(opts.kubeconfig ? { kubeconfig: opts.kubeconfig } : {}),
-      env,
-    });
-    deps.cluster = realCluster(cluster, scenarios);
+    // Asked for explicitly: a cluster that cannot be opened is an error, not a quiet fallback.
+    deps.cluster = realCluster(await openCluster(target, provisionDeps), scenarios, brought);
     return deps;
   }
 
-  // auto: use the kubelab kind cluster when it already runs; offer to create it when it could be.
-  const runner = opts.runner ?? execaRunner(env);
-  const docker = await checkDocker(runner, 5_000);
-  if (docker.status !== 'ok') {
-    const d = describeDocker(docker);
-    simulated.info.reason = `No real cluster: ${d.summary}.`;
-    deps.provisionUnavailable = d.fix ?? 'install and start Docker, then restart kubelab.';
+  // auto: a cluster named with --context / KUBELAB_CONTEXT, else the kubelab kind cluster when it
+  // runs; otherwise the simulated cluster, with a button to create the kind cluster when it could be.
+  const availability = await detectRealClusterAvailability(target, provisionDeps);
+  if (!availability.available) {
+    simulated.info.reason = `No real cluster: ${availability.reason}.`;
+    deps.provisionUnavailable = brought
+      ? 'check the context you named (kubectl --context ... get nodes), then restart kubelab.'
+      : 'install and start Docker and kind (kubelab doctor says what is missing), then restart kubelab.';
     return deps;
   }
-  const kind = new KindCli(runner);
-  if ((await kind.version()) === undefined) {
-    simulated.info.reason = 'No real cluster: kind is not installed.';
-    deps.provisionUnavailable = 'install kind (https://kind.sigs.k8s.io), then restart kubelab.';
+  try {
+    deps.cluster = realCluster(await openCluster(target, provisionDeps), scenarios, brought);
     return deps;
+  } catch (e) {
+    if (!isKubelabError(e)) throw e;
+    simulated.info.reason = brought
+      ? `The cluster you named does not answer (${e.message}).`
+      : `Docker and kind are ready, but the kubelab kind cluster is not running (${e.message}).`;
   }
-  if ((await kind.clusters()).includes(DEFAULT_CLUSTER_NAME)) {
-    try {
-      const kubeconfigYaml = await kind.kubeconfig(DEFAULT_CLUSTER_NAME);
-      const cluster = await connectKube({
-        kubeconfigYaml,
-        context: kindContextName(DEFAULT_CLUSTER_NAME),
-        env,
-      });
-      deps.cluster = realCluster(cluster, scenarios);
-      return deps;
-    } catch (e) {
-      if (!isKubelabError(e)) throw e;
-      simulated.info.reason = `The kind cluster ${DEFAULT_CLUSTER_NAME} exists but does not answer (${e.message}).`;
-    }
-  } else {
-    simulated.info.reason = 'Docker and kind are ready, but the kubelab cluster does not exist yet.';
-  }
-  const provision = opts.provisionRealCluster;
-  if (provision) {
-    deps.provision = async (onProgress) => realCluster(await provision(onProgress), scenarios);
-  } else {
-    deps.provisionUnavailable = 'create it with `kubelab cluster up`, then restart kubelab.';
-  }
+  if (brought) return deps;
+  const provision =
+    opts.provisionRealCluster ??
+    (async (onProgress: ProgressFn) => {
+      await clusterUp({ onProgress }, provisionDeps);
+      return openCluster({}, provisionDeps);
+    });
+  deps.provision = async (onProgress) => realCluster(await provision(onProgress), scenarios, false);
   return deps;
 }
 
@@ -200,19 +207,43 @@ export function labCatalogue(root?: RootArg): LabCatalogue {
   };
 }
 
-function realCluster(cluster: Cluster, scenarios: ScenarioCache): ActiveCluster {
+/** Real clusters apply a new policy a few seconds after it is created: re-probe for this long. */
+const REAL_SETTLE_MS = 15_000;
+
+/**
+ * A real cluster for the web app. A cluster the learner brought must prove it enforces
+ * NetworkPolicy (the canary, remembered for a while) before it is graded: otherwise a wrong policy
+ * would pass on a cluster that ignores policies. The kind cluster was checked when it was made.
+ */
+function realCluster(cluster: Cluster, scenarios: ScenarioCache, brought: boolean): ActiveCluster {
   const info: ModeInfo = { mode: 'kube', description: cluster.description };
+  const gate = brought ? new EnforcementGate() : undefined;
   return {
     info,
     checker: new ClusterChecker({
       cluster,
-      grade: async (lab, c) => gradeLab({ lab, scenario: await scenarios.get(lab.scenario), cluster: c }),
+      grade: async (lab, c) => {
+        await gate?.ensure(c);
+        return gradeLab({
+          lab,
+          scenario: await scenarios.get(lab.scenario),
+          cluster: c,
+          settleMs: REAL_SETTLE_MS,
+          concurrency: 8,
+        });
+      },
       predict: predictConnectivity,
       resetScenario: async (lab, c) => {
         const scenario = await scenarios.get(lab.scenario);
-        for (const ns of scenario.namespaces) await c.deleteNamespace(ns, { timeoutMs: 120_000 });
-        await c.apply(await readScenarioObjects(scenario));
-        await c.waitReady(scenario.namespaces, { timeoutMs: 300_000 });
+        await deployScenario(
+          c,
+          {
+            name: scenario.name,
+            namespaces: scenario.namespaces,
+            objects: await readScenarioObjects(scenario),
+          },
+          { reset: true },
+        );
       },
     }),
   };

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import type { Cluster } from '../../server/cluster/types.js';
+import { KubelabError } from '../../server/errors.js';
 import type { RunResult, Runner } from '../../server/cluster/runner.js';
 import { loadLab } from '../../server/labs/index.js';
 import type { Lab } from '../../server/labs/model.js';
@@ -137,9 +138,9 @@ describe('auto mode', () => {
       }),
     });
     expect(d.cluster.info.mode).toBe('simulated');
-    expect(d.cluster.info.reason).toMatch(/Docker daemon is not reachable/);
+    expect(d.cluster.info.reason).toMatch(/^No real cluster: Docker: Cannot connect to the Docker daemon/);
     expect(d.provision).toBeUndefined();
-    expect(d.provisionUnavailable).toMatch(/Start Docker/);
+    expect(d.provisionUnavailable).toMatch(/Docker and kind/);
     await d.close();
   });
 
@@ -168,7 +169,7 @@ describe('auto mode', () => {
       },
     });
     expect(d.cluster.info.mode).toBe('simulated');
-    expect(d.cluster.info.reason).toContain('does not exist yet');
+    expect(d.cluster.info.reason).toContain('the kubelab kind cluster is not running');
     const steps: string[] = [];
     const active = await d.provision!((e) => steps.push(e.step));
     expect(active.info).toEqual({ mode: 'kube', description: 'context kind-kubelab' });
@@ -177,17 +178,44 @@ describe('auto mode', () => {
     await d.close();
   });
 
-  it('without a provisioner it tells the learner the command to run', async () => {
+  it('by default provisions with `cluster up`, whose failures come back as environment errors', async () => {
     const d = await createDefaultWebDeps({
       dbPath: ':memory:',
       runner: scriptedRunner({
         'docker info': { stdout: '27.3.1\n' },
         'kind version': { stdout: 'kind v0.31.0 go1.25.5 linux/amd64\n' },
         'kind get clusters': { stdout: '\n' },
+        'kind create cluster': {
+          exitCode: 1,
+          stderr: 'ERROR: failed to create cluster: no space left on device\n',
+        },
       }),
     });
+    expect(d.provision).toBeDefined();
+    const steps: string[] = [];
+    const error = await d.provision!((e) => steps.push(e.step)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(KubelabError);
+    expect((error as KubelabError).code).toBe('ENVIRONMENT');
+    expect(steps).toContain('Docker');
+    await d.close();
+  });
+
+  it('uses a cluster the learner names (KUBELAB_CONTEXT) when it answers', async () => {
+    const opened: string[] = [];
+    const d = await createDefaultWebDeps({
+      dbPath: ':memory:',
+      env: { KUBELAB_CONTEXT: 'my-cluster' },
+      runner: scriptedRunner({}),
+      provisionDeps: {
+        openKube: async (o) => {
+          opened.push(o.context ?? '');
+          return { mode: 'kube', description: `context ${o.context}` } as never;
+        },
+      },
+    });
+    expect(d.cluster.info).toEqual({ mode: 'kube', description: 'context my-cluster' });
+    expect(opened).toEqual(['my-cluster', 'my-cluster']);
     expect(d.provision).toBeUndefined();
-    expect(d.provisionUnavailable).toContain('kubelab cluster up');
     await d.close();
   });
 });
