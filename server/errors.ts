@@ -54,7 +54,11 @@ export class KubelabError extends Error {
   /** What the person should do next. */
   readonly hint: string | undefined;
 
-  constructor(code: ErrorCode, message: string, opts: { problems?: Problem[]; hint?: string; cause?: unknown } = {}) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    opts: { problems?: Problem[]; hint?: string; cause?: unknown } = {},
+  ) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'KubelabError';
     this.code = code;

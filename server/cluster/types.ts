@@ -21,7 +21,8 @@ export interface KubeObject {
 }
 
 /** Kinds the grader lists. Implementations may support more. */
-export type ListableKind = 'Namespace' | 'Pod' | 'Service' | 'Endpoints' | 'NetworkPolicy' | 'Deployment' | 'Node';
+export type ListableKind =
+  'Namespace' | 'Pod' | 'Service' | 'Endpoints' | 'NetworkPolicy' | 'Deployment' | 'Node';
 
 export interface ApplyOutcome {
   kind: string;

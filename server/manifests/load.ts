@@ -173,14 +173,21 @@ export function objectsOf(docs: LoadedDocument[]): { objects: LoadedObject[]; pr
     const v = doc.value;
     if (v === null || v === undefined) continue;
     if (!isRecord(v)) {
-      problems.push({ ...doc.source, message: 'expected a Kubernetes object (a mapping with apiVersion and kind)' });
+      problems.push({
+        ...doc.source,
+        message: 'expected a Kubernetes object (a mapping with apiVersion and kind)',
+      });
       continue;
     }
-    if (v.kind === 'List' || (typeof v.kind === 'string' && v.kind.endsWith('List') && Array.isArray(v.items))) {
+    if (
+      v.kind === 'List' ||
+      (typeof v.kind === 'string' && v.kind.endsWith('List') && Array.isArray(v.items))
+    ) {
       const items = Array.isArray(v.items) ? v.items : [];
       items.forEach((item, i) => {
         if (isRecord(item)) objects.push({ object: item, doc, basePath: ['items', i] });
-        else problems.push({ ...doc.locate(['items', i]), path: `items[${i}]`, message: 'expected an object' });
+        else
+          problems.push({ ...doc.locate(['items', i]), path: `items[${i}]`, message: 'expected an object' });
       });
       continue;
     }

@@ -4,7 +4,18 @@ import { KubelabError } from '../../server/errors.js';
 
 describe('parseYamlDocuments', () => {
   it('reads multi-document YAML, skipping empty documents, and locates fields by path', () => {
-    const text = ['---', 'kind: A', 'spec:', '  egress:', '    - to:', '        - podSelector: {}', '---', '---', 'kind: B', ''].join('\n');
+    const text = [
+      '---',
+      'kind: A',
+      'spec:',
+      '  egress:',
+      '    - to:',
+      '        - podSelector: {}',
+      '---',
+      '---',
+      'kind: B',
+      '',
+    ].join('\n');
     const docs = parseYamlDocuments(text, 'f.yaml');
     expect(docs.map((d) => (d.value as { kind: string }).kind)).toEqual(['A', 'B']);
     expect(docs[0]!.source.line).toBe(2);
@@ -28,9 +39,16 @@ describe('parseYamlDocuments', () => {
   });
 
   it('refuses alias bombs and oversized input', () => {
-    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]', 'b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]', 'c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]', 'd: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]'].join('\n');
+    const bomb = [
+      'a: &a [x, x, x, x, x, x, x, x, x, x]',
+      'b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]',
+      'c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]',
+      'd: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]',
+    ].join('\n');
     expect(() => parseYamlDocuments(bomb, 'bomb.yaml', { maxAliasCount: 20 })).toThrow(KubelabError);
-    expect(() => parseYamlDocuments('x'.repeat(100), 'big.yaml', { maxBytes: 10 })).toThrow(/larger than 10 bytes/);
+    expect(() => parseYamlDocuments('x'.repeat(100), 'big.yaml', { maxBytes: 10 })).toThrow(
+      /larger than 10 bytes/,
+    );
   });
 
   it('rejects duplicate keys', () => {
@@ -40,14 +58,22 @@ describe('parseYamlDocuments', () => {
 
 describe('objectsOf', () => {
   it('flattens Lists and points problems at the item line', () => {
-    const docs = parseYamlDocuments('kind: List\nitems:\n  - kind: Pod\n    metadata: {name: a}\n  - 3\n', 'l.yaml');
+    const docs = parseYamlDocuments(
+      'kind: List\nitems:\n  - kind: Pod\n    metadata: {name: a}\n  - 3\n',
+      'l.yaml',
+    );
     const { objects, problems } = objectsOf(docs);
     expect(objects).toHaveLength(1);
     expect(problems[0]).toMatchObject({ file: 'l.yaml', line: 5, path: 'items[1]' });
-    expect(problemAt(objects[0]!, ['metadata', 'name'], 'bad')).toMatchObject({ line: 4, path: 'metadata.name' });
+    expect(problemAt(objects[0]!, ['metadata', 'name'], 'bad')).toMatchObject({
+      line: 4,
+      path: 'metadata.name',
+    });
   });
 
   it('formats paths the way kubectl prints them', () => {
-    expect(formatPath(['spec', 'egress', 0, 'to', 1, 'ipBlock', 'cidr'])).toBe('spec.egress[0].to[1].ipBlock.cidr');
+    expect(formatPath(['spec', 'egress', 0, 'to', 1, 'ipBlock', 'cidr'])).toBe(
+      'spec.egress[0].to[1].ipBlock.cidr',
+    );
   });
 });
