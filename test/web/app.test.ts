@@ -235,6 +235,80 @@ describe('checking from the page', () => {
     expect(api.body.error).toMatchObject({ code: 'ENVIRONMENT', hint: 'Start Docker and retry.' });
   });
 
+  it("a report with environment problems keeps them apart from the learner's mistakes", async () => {
+    const { agent, deps } = setup();
+    deps.checker.reportOverride = {
+      lab: 'np-fake',
+      passed: false,
+      status: 'environment-error',
+      cluster: { mode: 'kube', description: 'context kind-kubelab' },
+      summary: 'The environment has a problem, so this attempt was not graded.',
+      startedAt: '2025-01-01T00:00:00.000Z',
+      durationMs: 9,
+      checks: [
+        {
+          id: 'preflight',
+          title: 'The lab environment is ready',
+          kind: 'preflight',
+          status: 'error',
+          messages: ['pod np-lab/db1-0 is not ready (ImagePullBackOff).'],
+          probes: [],
+        },
+        {
+          id: 'allowed',
+          title: 'backend reaches db1',
+          kind: 'connectivity',
+          status: 'fail',
+          messages: [],
+          probes: [
+            {
+              from: 'np-lab/backend-0',
+              to: 'db1.np-lab:1111/TCP',
+              expected: 'open',
+              actual: 'blocked',
+              passed: false,
+              attempts: 3,
+              detail: 'curl exit 28',
+              explanation: 'the policies allow this connection',
+              environmentProblem:
+                'the policies allow it but the probe timed out: the CNI may not enforce yet',
+            },
+            {
+              from: 'np-lab/backend-0',
+              to: 'vault.np-lab:3333/TCP',
+              expected: 'blocked',
+              actual: 'allowed',
+              passed: false,
+              attempts: 1,
+              detail: 'connected',
+              explanation: 'no egress policy selects backend-0',
+            },
+          ],
+        },
+      ],
+    };
+    const res = await agent
+      .post('/labs/np-fake/check')
+      .set('X-Kubelab-Partial', '1')
+      .type('form')
+      .send({ manifests: '' })
+      .expect(200);
+    const html = res.body.sections.result as string;
+    expect(res.body.status).toBe('environment-error');
+    expect(html).toContain('Not graded: environment problem');
+    const envSection = html.slice(
+      html.indexOf('Environment problems (not your mistakes)'),
+      html.indexOf('<ol class="checks">'),
+    );
+    expect(envSection).toContain('pod np-lab/db1-0 is not ready (ImagePullBackOff).');
+    expect(envSection).toContain('the CNI may not enforce yet');
+    // The learner's own mistake is listed with the check, the environment's is not.
+    const checks = html.slice(html.indexOf('<ol class="checks">'));
+    expect(checks).toContain('vault.np-lab:3333/TCP');
+    expect(checks).toContain('no egress policy selects backend-0');
+    expect(checks).not.toContain('the CNI may not enforce yet');
+  });
+
   it('an unexpected failure is a generic 500 with no internals, logged on the server', async () => {
     const { agent, deps } = setup();
     deps.checker.failWith = 'crash';

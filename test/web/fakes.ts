@@ -110,6 +110,8 @@ export class FakeChecker implements Checker {
   checks = 0;
   resets = 0;
   failWith: 'environment' | 'crash' | undefined;
+  /** Returned instead of the computed report (e.g. one with environment problems). */
+  reportOverride: GradeReport | undefined;
 
   async check(req: { lab: Lab; learnerId: string; manifests: KubeObject[] }): Promise<GradeReport> {
     this.checks++;
@@ -117,6 +119,7 @@ export class FakeChecker implements Checker {
       throw environmentError('the cluster is not answering', 'Start Docker and retry.');
     if (this.failWith === 'crash') throw new Error('secret internal detail at /srv/kubelab/x.ts:12');
     this.applied.set(`${req.learnerId}/${req.lab.id}`, req.manifests);
+    if (this.reportOverride) return this.reportOverride;
     const good = req.manifests.some(
       (o) => o.metadata.name === 'np-backend' && Array.isArray((o.spec as { egress?: unknown })?.egress),
     );
