@@ -97,6 +97,12 @@ export class SimulatedWorkerPool implements Checker {
     return (h >>> 0) % this.slots.length;
   }
 
+  /** Starts every worker now, so the first learner does not wait for a worker to load. */
+  warm(): void {
+    if (this.closed) return;
+    for (let i = 0; i < this.slots.length; i++) this.slot(i);
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     await Promise.all(this.slots.map((s) => s?.worker.terminate()));

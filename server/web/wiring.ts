@@ -117,6 +117,7 @@ export async function createDefaultWebDeps(opts: DefaultWebDepsOptions = {}): Pr
   if (mode === 'simulated') {
     simulated.info.reason = 'You chose the simulated cluster.';
     deps.provisionUnavailable = 'restart kubelab without --simulated.';
+    pool?.warm();
     return deps;
   }
   const provisionDeps: ProvisionDeps = {
@@ -140,6 +141,7 @@ export async function createDefaultWebDeps(opts: DefaultWebDepsOptions = {}): Pr
   // runs; otherwise the simulated cluster, with a button to create the kind cluster when it could be.
   const availability = await detectRealClusterAvailability(target, provisionDeps);
   if (!availability.available) {
+    pool?.warm();
     simulated.info.reason = `No real cluster: ${availability.reason}.`;
     deps.provisionUnavailable = brought
       ? 'check the context you named (kubectl --context ... get nodes), then restart kubelab.'
@@ -155,6 +157,7 @@ export async function createDefaultWebDeps(opts: DefaultWebDepsOptions = {}): Pr
       ? `The cluster you named does not answer (${e.message}).`
       : `Docker and kind are ready, but the kubelab kind cluster is not running (${e.message}).`;
   }
+  pool?.warm();
   if (brought) return deps;
   const provision =
     opts.provisionRealCluster ??

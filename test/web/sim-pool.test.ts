@@ -72,9 +72,32 @@ describe('SimulatedWorkerPool', () => {
     expect((missing as KubelabError).code).toBe('NOT_FOUND');
   });
 
+  it('a worker that dies fails its pending requests and is replaced on the next one', async () => {
+    const p = new SimulatedWorkerPool({ size: 1, log: (m) => void logs.push(m) });
+    try {
+      await p.matrix({ lab, learnerId: 'd' });
+      const pending = p.matrix({ lab, learnerId: 'd' }).catch((e: unknown) => e);
+      // Reach into the pool to kill its worker, as a crash would.
+      const slots = (
+        p as unknown as { slots: Array<{ worker: { terminate(): Promise<number> } } | undefined> }
+      ).slots;
+      await slots[0]!.worker.terminate();
+      const error = await pending;
+      expect(error).toBeInstanceOf(KubelabError);
+      expect((error as KubelabError).message).toContain('grading worker stopped unexpectedly');
+      expect(logs.some((l) => l.includes('grading worker 0 stopped'))).toBe(true);
+      // A fresh worker, so a fresh cluster for the learner.
+      expect((await p.matrix({ lab, learnerId: 'd' })).before).toBe(true);
+    } finally {
+      await p.close();
+    }
+  });
+
   it('a closed pool refuses work', async () => {
     const p = new SimulatedWorkerPool({ size: 1 });
+    p.warm();
     await p.close();
+    p.warm();
     await expect(p.matrix({ lab, learnerId: 'x' })).rejects.toThrow('shut down');
     expect(() => new SimulatedWorkerPool({ size: 0 })).toThrow('size');
   });
