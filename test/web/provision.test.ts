@@ -113,6 +113,7 @@ describe('provisioning a real cluster', () => {
     expect(deps.checker.checks).toBe(0);
     const lab = await fetch(`${base}/labs/np-fake`).then((r) => r.text());
     expect(lab).toContain('kubectl get networkpolicy -n np-lab');
+    expect(lab).toContain('kubectl apply -f np-backend.yaml');
     expect(lab).not.toContain('<textarea');
     expect(lab).toContain('Real cluster:');
   });

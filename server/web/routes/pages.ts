@@ -212,6 +212,7 @@ async function renderLabPage(
     view: extra.checkError ? undefined : progress.lastReport ? reportView(progress.lastReport) : undefined,
     checkError: extra.checkError,
     editorText: extra.editorText ?? progress.lastManifests ?? starterManifest(lab),
+    policyName: policyNameOf(lab),
   });
 }
 
@@ -220,10 +221,15 @@ export function withoutLeadingTitle(markdown: string): string {
   return markdown.replace(/^\s*# [^\n]*\n/, '');
 }
 
+/** The NetworkPolicy the lab asks for by name, or a neutral one. */
+function policyNameOf(lab: Lab): string {
+  const policyCheck = lab.checks.find((c) => c.kind === 'policy');
+  return policyCheck?.kind === 'policy' ? policyCheck.name : 'my-policy';
+}
+
 /** What the editor holds before the first attempt: the frame of a policy, not the answer. */
 export function starterManifest(lab: Lab): string {
-  const policyCheck = lab.checks.find((c) => c.kind === 'policy');
-  const name = policyCheck?.kind === 'policy' ? policyCheck.name : 'my-policy';
+  const name = policyNameOf(lab);
   return [
     '# Write your NetworkPolicy here, then press Check.',
     'apiVersion: networking.k8s.io/v1',
