@@ -5,6 +5,7 @@
 import type { BenchSection } from '../bench.js';
 import { loadLab, loadScenario, readManifestFile } from '../../server/labs/index.js';
 import { ScenarioClusters, gradeOnSimulated } from '../../server/grader/simulated.js';
+import { gradeLab, type GradeReport } from '../../server/grader/index.js';
 
 const TARGET_MS = 50;
 
@@ -20,21 +21,36 @@ export const section: BenchSection = {
     await gradeOnSimulated(lab, solution, { scenario, clusters });
     const coldMs = performance.now() - coldStart;
 
-    const timings: number[] = [];
-    let probes = 0;
-    for (let i = 0; i < 60; i++) {
-      const t = performance.now();
-      const report = await gradeOnSimulated(lab, i % 2 === 0 ? solution : wrong, { scenario, clusters });
-      timings.push(performance.now() - t);
-      probes = report.checks.reduce((n, c) => n + c.probes.length, 0);
-    }
-    timings.sort((a, b) => a - b);
-    const p50 = timings[Math.floor(timings.length * 0.5)]!;
-    const p95 = timings[Math.floor(timings.length * 0.95)]!;
+    const measure = async (grade: (i: number) => Promise<GradeReport>) => {
+      const timings: number[] = [];
+      let probes = 0;
+      for (let i = 0; i < 60; i++) {
+        const t = performance.now();
+        const report = await grade(i);
+        timings.push(performance.now() - t);
+        probes = report.checks.reduce((n, c) => n + c.probes.length, 0);
+      }
+      timings.sort((a, b) => a - b);
+      const at = (q: number) => timings[Math.floor(timings.length * q)]!;
+      return { probes, p50: at(0.5), p95: at(0.95), max: timings.at(-1)! };
+    };
+    const attempt = (i: number) => (i % 2 === 0 ? solution : wrong);
+    // What a learner's Check costs: a fork of the deployed scenario, their policy, every probe;
+    // pre-flight remembered from the first grade (nothing but policies changed).
+    const warm = await measure((i) => gradeOnSimulated(lab, attempt(i), { scenario, clusters }));
+    // The same with pre-flight run every time (a scenario or workload changed between checks).
+    const cold = await measure(async (i) => {
+      const cluster = await clusters.fresh(scenario);
+      await cluster.apply(attempt(i));
+      return gradeLab({ lab, scenario, cluster });
+    });
+    const line = (name: string, m: typeof warm) =>
+      `${name}: p50 ${m.p50.toFixed(1)} ms, p95 ${m.p95.toFixed(1)} ms, max ${m.max.toFixed(1)} ms`;
     console.log(`first grade (scenario deployed): ${coldMs.toFixed(1)} ms`);
-    console.log(
-      `grade np-backend (${probes} probes + pre-flight), 60 runs: p50 ${p50.toFixed(1)} ms, p95 ${p95.toFixed(1)} ms, max ${timings.at(-1)!.toFixed(1)} ms (target p95 < ${TARGET_MS} ms)`,
-    );
+    console.log(`grade np-backend (${warm.probes} probes), 60 runs, target p95 < ${TARGET_MS} ms`);
+    console.log(`  ${line('pre-flight remembered', warm)}`);
+    console.log(`  ${line('pre-flight every time ', cold)}`);
+    const p95 = Math.max(warm.p95, cold.p95);
     return { ok: p95 < TARGET_MS };
   },
 };

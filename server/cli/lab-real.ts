@@ -11,7 +11,7 @@ import type { Command } from 'commander';
 import type { CliIO } from './io.js';
 import type { Lab } from '../labs/model.js';
 import type { GradeReport } from '../grader/report.js';
-import { gradeLab } from '../grader/index.js';
+import { gradeLab, REAL_CLUSTER_SETTLE_MS } from '../grader/index.js';
 import { loadLab, loadScenario, readLabPage, readScenarioObjects } from '../labs/index.js';
 import {
   openCluster,
@@ -23,9 +23,6 @@ import { assertEnforcing } from '../cluster/canary.js';
 import { deployScenario } from '../cluster/deploy.js';
 import { provisionDeps, progressPrinter } from './cluster.js';
 import { formatDuration } from '../cluster/poll.js';
-
-/** Real clusters apply policy a few seconds after it is created: re-probe for up to this long. */
-export const REAL_SETTLE_MS = 15_000;
 
 interface TargetFlags {
   context?: string;
@@ -157,7 +154,7 @@ export async function gradeOnRealCluster(
     lab,
     scenario,
     cluster,
-    settleMs: REAL_SETTLE_MS,
+    settleMs: REAL_CLUSTER_SETTLE_MS,
     concurrency: 8,
     onProgress: progress,
     ...(clock ? { now: () => clock.now(), sleep: (ms: number) => clock.sleep(ms) } : {}),

@@ -9,6 +9,7 @@
  *     but the probe saw something else         applied yet, a listener missing): never the learner's fault
  *   otherwise                               -> the learner's policy is wrong, with the engine's reason
  */
+import { createHash } from 'node:crypto';
 import pLimit from 'p-limit';
 import type { Cluster, ProgressFn } from '../cluster/types.js';
 import { isKubelabError } from '../errors.js';
@@ -32,6 +33,11 @@ export interface GradeOptions {
    * to apply on a real cluster; the simulated one is exact at once (0).
    */
   settleMs?: number;
+  /**
+   * Remembers pre-flight results of a simulated cluster by what they depend on (every object but
+   * the NetworkPolicies, and the planned probes), so grading the same scenario again skips them.
+   */
+  preflightCache?: PreflightCache;
   /** Pause between attempts of one probe. */
   retryIntervalMs?: number;
   /** Probes in flight at once. */
@@ -98,7 +104,13 @@ export async function gradeLab(opts: GradeOptions): Promise<GradeReport> {
   }
   if (preflight.messages.length === 0 && canFork(cluster)) {
     progress('pre-flight: probing the scenario with no NetworkPolicy');
-    preflight.messages.push(...(await policyFreeReachability(cluster, plans)));
+    const key = opts.preflightCache ? preflightKey(snapshot, plans) : undefined;
+    let problems = key !== undefined ? opts.preflightCache!.get(key) : undefined;
+    if (!problems) {
+      problems = await policyFreeReachability(cluster, plans);
+      if (key !== undefined) opts.preflightCache!.set(key, problems);
+    }
+    preflight.messages.push(...problems);
   }
   if (preflight.messages.length > 0) preflight.status = 'error';
   else
@@ -216,6 +228,28 @@ function preflightChecks(
   for (const p of oracle.unreadablePolicies)
     result.messages.push(`NetworkPolicy ${p} could not be read by the engine.`);
   return result;
+}
+
+/** Real clusters apply policy a few seconds after it is created: re-probe for up to this long. */
+export const REAL_CLUSTER_SETTLE_MS = 15_000;
+
+/** A bounded memo of pre-flight outcomes (oldest entries go first). */
+export class PreflightCache {
+  private readonly entries = new Map<string, string[]>();
+  constructor(private readonly max = 200) {}
+  get(key: string): string[] | undefined {
+    return this.entries.get(key);
+  }
+  set(key: string, problems: string[]): void {
+    this.entries.set(key, problems);
+    if (this.entries.size > this.max) this.entries.delete(this.entries.keys().next().value!);
+  }
+}
+
+function preflightKey(snapshot: Snapshot, plans: CheckPlan[]): string {
+  const state = JSON.stringify([snapshot.namespaces, snapshot.pods, snapshot.services, snapshot.endpoints]);
+  const probes = JSON.stringify(plans.map((p) => p.probes.map((x) => [x.from, x.spec])));
+  return createHash('sha256').update(state).update('\0').update(probes).digest('hex');
 }
 
 /** On a copy of the cluster with every NetworkPolicy removed, every planned probe must connect. */

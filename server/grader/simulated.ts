@@ -3,7 +3,7 @@ import type { KubeObject } from '../cluster/types.js';
 import { SimulatedCluster } from '../cluster/sim/index.js';
 import type { Lab, Scenario } from '../labs/model.js';
 import { loadScenario, readScenarioObjects } from '../labs/index.js';
-import { gradeLab, type GradeReport } from './index.js';
+import { gradeLab, PreflightCache, type GradeReport } from './index.js';
 
 /** A simulated cluster with the scenario deployed (its external hosts included). */
 export async function createScenarioCluster(scenario: Scenario): Promise<SimulatedCluster> {
@@ -18,6 +18,8 @@ export async function createScenarioCluster(scenario: Scenario): Promise<Simulat
  */
 export class ScenarioClusters {
   private readonly cache = new Map<string, Promise<SimulatedCluster>>();
+  /** Pre-flight outcomes of these scenarios, shared by every grade that uses them. */
+  readonly preflightCache = new PreflightCache();
 
   async fresh(scenario: Scenario): Promise<SimulatedCluster> {
     let base = this.cache.get(scenario.name);
@@ -40,5 +42,5 @@ export async function gradeOnSimulated(
   const scenario = opts.scenario ?? (await loadScenario(lab.scenario));
   const cluster = await (opts.clusters ?? shared).fresh(scenario);
   if (objects.length > 0) await cluster.apply(objects);
-  return gradeLab({ lab, scenario, cluster });
+  return gradeLab({ lab, scenario, cluster, preflightCache: (opts.clusters ?? shared).preflightCache });
 }

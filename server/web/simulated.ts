@@ -39,7 +39,13 @@ export function simulatedChecker(
   const clusters = new ScenarioClusters();
   return new SimulatedChecker({
     freshCluster: async (lab) => clusters.fresh(await scenarios.get(lab.scenario)),
-    grade: async (lab, cluster) => gradeLab({ lab, scenario: await scenarios.get(lab.scenario), cluster }),
+    grade: async (lab, cluster) =>
+      gradeLab({
+        lab,
+        scenario: await scenarios.get(lab.scenario),
+        cluster,
+        preflightCache: clusters.preflightCache,
+      }),
     predict: predictConnectivity,
     ...(maxSessions !== undefined ? { maxSessions } : {}),
   });

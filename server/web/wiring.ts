@@ -15,7 +15,7 @@ import {
 } from '../cluster/provision.js';
 import { execaRunner, type Runner } from '../cluster/runner.js';
 import { isKubelabError, notFound } from '../errors.js';
-import { gradeLab } from '../grader/index.js';
+import { gradeLab, REAL_CLUSTER_SETTLE_MS } from '../grader/index.js';
 import {
   catalogRoots,
   loadLab,
@@ -211,7 +211,6 @@ export function labCatalogue(root?: RootArg): LabCatalogue {
 }
 
 /** Real clusters apply a new policy a few seconds after it is created: re-probe for this long. */
-const REAL_SETTLE_MS = 15_000;
 
 /**
  * A real cluster for the web app. A cluster the learner brought must prove it enforces
@@ -231,7 +230,7 @@ function realCluster(cluster: Cluster, scenarios: ScenarioCache, brought: boolea
           lab,
           scenario: await scenarios.get(lab.scenario),
           cluster: c,
-          settleMs: REAL_SETTLE_MS,
+          settleMs: REAL_CLUSTER_SETTLE_MS,
           concurrency: 8,
         });
       },

@@ -2,7 +2,7 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import { join } from 'node:path';
 import { SimulatedCluster } from '../../server/cluster/sim/index.js';
 import type { Cluster, ExecResult, PodRef } from '../../server/cluster/types.js';
-import { gradeLab } from '../../server/grader/index.js';
+import { gradeLab, PreflightCache } from '../../server/grader/index.js';
 import { gradeOnSimulated } from '../../server/grader/simulated.js';
 import { loadLab, loadScenario, readManifestFile, readScenarioObjects } from '../../server/labs/index.js';
 import type { Lab, Scenario } from '../../server/labs/model.js';
@@ -225,5 +225,36 @@ describe('labs with hosts outside the cluster', () => {
     );
     const onSim = await gradeLab({ lab: ipLab, scenario: ipScenario, cluster: sim });
     expect(onSim.status).toBe('passed');
+  });
+});
+
+describe('pre-flight cache', () => {
+  it('skips the policy-free probes when nothing but policies changed, and re-runs them otherwise', async () => {
+    const cache = new PreflightCache();
+    const cluster = await scenarioCluster();
+    let forks = 0;
+    const realFork = cluster.fork.bind(cluster);
+    cluster.fork = ((...a: Parameters<SimulatedCluster['fork']>) => {
+      forks++;
+      return realFork(...a);
+    }) as SimulatedCluster['fork'];
+    expect((await gradeLab({ lab, scenario, cluster, preflightCache: cache })).status).toBe('failed');
+    expect(forks).toBe(1);
+    await cluster.apply(await solution());
+    expect((await gradeLab({ lab, scenario, cluster, preflightCache: cache })).status).toBe('passed');
+    expect(forks).toBe(1);
+    // A new pod in the lab namespace changes what pre-flight depends on.
+    await cluster.apply([
+      {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'extra', namespace: 'np-lab', labels: { app: 'extra' } },
+        spec: {
+          containers: [{ name: 'c', image: 'registry.k8s.io/e2e-test-images/agnhost:2.53', args: ['pause'] }],
+        },
+      },
+    ]);
+    await gradeLab({ lab, scenario, cluster, preflightCache: cache });
+    expect(forks).toBe(2);
   });
 });
