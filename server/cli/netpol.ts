@@ -84,7 +84,7 @@ export function registerNetpol(program: Command, io: CliIO): void {
 
 /** Reads every input, builds the model, and refuses (exit 2) when any object has a problem. */
 export async function loadNetwork(inputs: string[], io: CliIO): Promise<CompiledNetwork> {
-  const paths = inputs.map((p) => (p === '-' ? p : relative(process.cwd(), resolve(io.cwd, p)) || '.'));
+  const paths = inputs.map((p) => (p === '-' ? p : relative(io.cwd, resolve(io.cwd, p)) || '.'));
   const docs = await loadManifestInputs(paths, { stdin: () => io.readStdin() });
   const { objects, problems } = objectsOf(docs);
   const { model, problems: modelProblems } = buildNetworkModel(objects.map((o) => o.object));
