@@ -142,7 +142,7 @@ export async function createDefaultWebDeps(opts: DefaultWebDepsOptions = {}): Pr
   const availability = await detectRealClusterAvailability(target, provisionDeps);
   if (!availability.available) {
     pool?.warm();
-    simulated.info.reason = `No real cluster: ${availability.reason}.`;
+    simulated.info.reason = `No real cluster: ${availability.reason.replace(/[.?!]$/, '')}.`;
     deps.provisionUnavailable = brought
       ? 'check the context you named (kubectl --context ... get nodes), then restart kubelab.'
       : 'install and start Docker and kind (kubelab doctor says what is missing), then restart kubelab.';
