@@ -69,7 +69,8 @@ export class PolicyOracle {
     const verdict = this.predict(from, to, port, protocol);
     if (!verdict) return undefined;
     const src = this.pods.get(from)!;
-    let text = explainVerdict(verdict, from, toLabel);
+    const short = to.kind === 'pod' ? `${to.pod.namespace}/${to.pod.name}` : to.ip;
+    let text = explainVerdict(verdict, from, toLabel, short);
     if (!verdict.allowed) {
       const misses = this.nearMisses(verdict, { kind: 'pod', pod: src }, to);
       if (misses.length > 0) text += ` Near miss: ${misses.join('; ')}.`;
@@ -140,7 +141,7 @@ function ruleWords(direction: 'ingress' | 'egress', policy: string, rule: number
 }
 
 /** One sentence saying why the engine allows or blocks a connection. */
-export function explainVerdict(v: Verdict, fromLabel: string, toLabel: string): string {
+export function explainVerdict(v: Verdict, fromLabel: string, toLabel: string, toShort = toLabel): string {
   const what = `${v.protocol} ${v.port ?? '(unresolved named port)'}`;
   if (v.allowed) {
     const parts: string[] = [];
@@ -154,7 +155,7 @@ export function explainVerdict(v: Verdict, fromLabel: string, toLabel: string): 
       const r = v.ingress.allowedBy[0];
       parts.push(`${ruleWords('ingress', r.policy, r.rule)} admits it`);
     } else {
-      parts.push(`no policy restricts ingress to ${toLabel}`);
+      parts.push(`no policy restricts ingress to ${toShort}`);
     }
     return `open: ${parts.join('; ')}.`;
   }
@@ -166,7 +167,7 @@ export function explainVerdict(v: Verdict, fromLabel: string, toLabel: string): 
   }
   if (!v.ingress.allowed) {
     parts.push(
-      `ingress to ${toLabel} is restricted by ${list(v.ingress.isolatingPolicies)}, and no ingress rule there admits ${fromLabel} on ${what}`,
+      `ingress to ${!v.egress.allowed ? toShort : toLabel} is restricted by ${list(v.ingress.isolatingPolicies)}, and no ingress rule there admits ${fromLabel} on ${what}`,
     );
   }
   return `blocked: ${parts.join('; ')}.`;

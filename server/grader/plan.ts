@@ -148,7 +148,7 @@ function planTarget(
         const dns = oracle.predictDns(from);
         if (!dns.allowed) {
           finalPredicted = 'dns-failure';
-          finalExplanation = `${explainDns(dns, from, host)} ${explanation}`;
+          finalExplanation = `${explainDns(dns, from, host)} With DNS fixed, the connection itself would be ${explanation}`;
         }
       }
       plan.probes.push({
