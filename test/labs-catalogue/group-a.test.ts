@@ -5,14 +5,9 @@
  * as the learner's fault. The whole set of failing checks per attempt is pinned too, so a scenario
  * or check change that lets a mistake through by another route shows up here.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
-import { loadLab } from '../../server/labs/index.js';
-import type { Lab } from '../../server/labs/model.js';
-import { selfTestLab, type SelfTestResult } from '../../server/grader/selftest.js';
-import { ScenarioClusters } from '../../server/grader/simulated.js';
-import type { GradeReport, ProbeResult } from '../../server/grader/report.js';
-
-const SELF_TEST_TIMEOUT_MS = 180_000;
+import { describe, expect, it } from 'vitest';
+import type { ProbeResult } from '../../server/grader/report.js';
+import { caseFile, notPassing, probesOf, selfTestedLabs, workloadOf } from './support.js';
 
 /** Case file (relative to the lab folder; lab.yaml = nothing applied) -> checks that do not pass. */
 type FailingChecks = Record<string, string[]>;
@@ -125,36 +120,9 @@ const PINNED: Record<string, FailingChecks> = {
 };
 
 const LAB_IDS = Object.keys(PINNED);
-const labs = new Map<string, Lab>();
-const results = new Map<string, SelfTestResult>();
+const { labs, results, report } = selfTestedLabs(LAB_IDS);
+const probes = probesOf;
 
-beforeAll(async () => {
-  const clusters = new ScenarioClusters();
-  for (const id of LAB_IDS) {
-    const lab = await loadLab(id);
-    labs.set(id, lab);
-    results.set(id, await selfTestLab(lab, { clusters }));
-  }
-}, SELF_TEST_TIMEOUT_MS);
-
-const caseFile = (id: string, file: string) => file.replace(`labs/${id}/`, '');
-const notPassing = (r: GradeReport | undefined) =>
-  (r?.checks ?? []).filter((c) => c.status !== 'pass').map((c) => c.id);
-
-function report(id: string, file: string): GradeReport {
-  const found = results.get(id)!.cases.find((c) => caseFile(id, c.file) === file);
-  expect(found?.report, `a grade report for ${id} ${file}`).toBeDefined();
-  return found!.report!;
-}
-
-function probes(r: GradeReport, checkId: string): ProbeResult[] {
-  const check = r.checks.find((c) => c.id === checkId);
-  expect(check, `check ${checkId} in the report`).toBeDefined();
-  return check!.probes;
-}
-
-/** `ns/deploy-rs-pod` -> `ns/deploy`; bare pods keep their name. */
-const workloadOf = (podRef: string) => podRef.replace(/-[a-z0-9]{8,10}-[a-z0-9]{5}$/, '');
 const sources = (list: ProbeResult[]) => new Set(list.map((p) => p.from));
 
 describe.each(LAB_IDS)('%s', (id) => {

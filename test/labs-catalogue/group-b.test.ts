@@ -10,16 +10,14 @@
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadLab, loadScenario, labsRoot, scenariosRoot, validateLabDir } from '../../server/labs/index.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadScenario, labsRoot, scenariosRoot, validateLabDir } from '../../server/labs/index.js';
 import type { Lab } from '../../server/labs/model.js';
-import { selfTestLab, type SelfTestResult } from '../../server/grader/selftest.js';
-import { ScenarioClusters } from '../../server/grader/simulated.js';
+import { selfTestLab } from '../../server/grader/selftest.js';
+import { caseFile, probesOf, selfTestedLabs, workloadOf } from './support.js';
 import type { GradeReport, ProbeResult } from '../../server/grader/report.js';
 import { main } from '../../server/cli/main.js';
 import { memoryIO } from '../../server/cli/io.js';
-
-const SELF_TEST_TIMEOUT_MS = 180_000;
 
 /**
  * Case file (relative to the lab folder; `lab.yaml` = nothing applied) -> every check that does not
@@ -176,19 +174,8 @@ function everyServingPort(): string[] {
 }
 
 const LAB_IDS = Object.keys(PINNED);
-const labs = new Map<string, Lab>();
-const results = new Map<string, SelfTestResult>();
-const clusters = new ScenarioClusters();
-
-beforeAll(async () => {
-  for (const id of LAB_IDS) {
-    const lab = await loadLab(id);
-    labs.set(id, lab);
-    results.set(id, await selfTestLab(lab, { clusters }));
-  }
-}, SELF_TEST_TIMEOUT_MS);
-
-const caseFile = (id: string, file: string) => file.replace(`labs/${id}/`, '');
+const { labs, results, clusters, report } = selfTestedLabs(LAB_IDS);
+const probes = probesOf;
 
 /** `legacy-db (203.0.113.100):443/TCP` -> `legacy-db:443/TCP`; DNS probes keep their name. */
 const probeKey = (p: ProbeResult) =>
@@ -202,21 +189,6 @@ function failingProbes(r: GradeReport | undefined): Record<string, string[]> {
   }
   return table;
 }
-
-function report(id: string, file: string): GradeReport {
-  const found = results.get(id)!.cases.find((c) => caseFile(id, c.file) === file);
-  expect(found?.report, `a grade report for ${id} ${file}`).toBeDefined();
-  return found!.report!;
-}
-
-function probes(r: GradeReport, checkId: string): ProbeResult[] {
-  const check = r.checks.find((c) => c.id === checkId);
-  expect(check, `check ${checkId} in the report`).toBeDefined();
-  return check!.probes;
-}
-
-/** `ns/deploy-5d8f9c7b6-x2v4k` -> `ns/deploy`. */
-const workloadOf = (podRef: string) => podRef.replace(/-[a-z0-9]{8,10}-[a-z0-9]{5}$/, '');
 
 describe.each(LAB_IDS)('%s', (id) => {
   it('passes its self-test (kubelab lab test)', () => {

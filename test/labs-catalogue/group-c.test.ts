@@ -5,14 +5,9 @@
  * environment error). The full set of failing checks per attempt is pinned, so a change to a
  * scenario or a check that lets a mistake slip through another way is noticed.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
-import { loadLab } from '../../server/labs/index.js';
-import type { Lab } from '../../server/labs/model.js';
-import { selfTestLab, type SelfTestResult } from '../../server/grader/selftest.js';
-import { ScenarioClusters } from '../../server/grader/simulated.js';
+import { describe, expect, it } from 'vitest';
+import { caseFile, notPassing, selfTestedLabs } from './support.js';
 import type { GradeReport, ProbeResult } from '../../server/grader/report.js';
-
-const SELF_TEST_TIMEOUT_MS = 180_000;
 
 /** Failing checks per case, keyed by the case's file relative to the lab folder. */
 type FailTable = Record<string, string[]>;
@@ -97,26 +92,9 @@ const EXPECTED: Record<string, FailTable> = {
 };
 
 const LAB_IDS = Object.keys(EXPECTED);
-const labs = new Map<string, Lab>();
-const results = new Map<string, SelfTestResult>();
-
-beforeAll(async () => {
-  const clusters = new ScenarioClusters();
-  for (const id of LAB_IDS) {
-    const lab = await loadLab(id);
-    labs.set(id, lab);
-    results.set(id, await selfTestLab(lab, { clusters }));
-  }
-}, SELF_TEST_TIMEOUT_MS);
-
-const relativeToLab = (id: string, file: string) => file.replace(`labs/${id}/`, '');
-const failing = (r: GradeReport | undefined) =>
-  (r?.checks ?? []).filter((c) => c.status !== 'pass').map((c) => c.id);
-const reportOf = (id: string, file: string): GradeReport => {
-  const c = results.get(id)!.cases.find((x) => relativeToLab(id, x.file) === file);
-  expect(c?.report, `a report for ${file}`).toBeDefined();
-  return c!.report!;
-};
+const { labs, results, report: reportOf } = selfTestedLabs(LAB_IDS);
+const relativeToLab = caseFile;
+const failing = notPassing;
 const probesOf = (r: GradeReport, checkId: string): ProbeResult[] =>
   r.checks.find((c) => c.id === checkId)?.probes ?? [];
 /** `dda-shop/web-5cb44b9775-gscmr` -> `dda-shop/web` (a Deployment's pod, without its hashes). */
