@@ -80,7 +80,8 @@ export function loadKubeConfig(opts: KubeConnectOptions = {}): {
     }
     source = 'kubeconfig text';
   } else {
-    const listed = opts.kubeconfig ?? env.KUBECONFIG ?? join(env.HOME ?? homedir(), '.kube', 'config');
+    // An empty KUBECONFIG counts as unset, as it does for kubectl (client-go's loading rules).
+    const listed = opts.kubeconfig || env.KUBECONFIG || join(env.HOME || homedir(), '.kube', 'config');
     const files = listed.split(delimiter).filter((f) => f.length > 0);
     const present = files.filter((f) => existsSync(f));
     if (present.length === 0) {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { KubernetesObjectApi, PatchStrategy } from '@kubernetes/client-node';
@@ -421,6 +421,15 @@ describe('kubeconfig', () => {
       loadKubeConfig({ kubeconfig: [a, b].join(delimiter), context: 'kind-kubelab' }).kc.getCurrentCluster()
         ?.server,
     ).toBe('https://127.0.0.1:41235');
+  });
+
+  it('treats an empty KUBECONFIG as unset and reads ~/.kube/config, like kubectl', () => {
+    const home = mkdtempSync(join(tmpdir(), 'kubelab-home-'));
+    mkdirSync(join(home, '.kube'));
+    writeFileSync(join(home, '.kube', 'config'), fixture('kind-kubeconfig.yaml'));
+    const loaded = loadKubeConfig({ env: { HOME: home, KUBECONFIG: '' } });
+    expect(loaded.context).toBe('kind-kubelab');
+    expect(loaded.source).toBe(join(home, '.kube', 'config'));
   });
 
   it('says clearly when there is no kubeconfig or no such context', () => {
