@@ -84,7 +84,17 @@ export function mapKubeError(e: unknown, ctx: ErrorContext): KubelabError {
   if (e instanceof KubelabError) return e;
   const where = ctx.server ? ` at ${ctx.server}` : '';
   const api = apiExceptionOf(e);
-  if (api) return mapApiStatus(api.code, parseStatusBody(api.body), ctx);
+  if (api) {
+    // KubernetesObjectApi looks the kind up in the API group's discovery document first; a 404
+    // there means the cluster does not serve that apiVersion at all (a CRD that is not installed),
+    // not that the object is missing.
+    const unserved =
+      api.code === 404 && e instanceof Error
+        ? /^Failed to fetch resource metadata for (.+)\/([^/:\s]+):/.exec(e.message)
+        : null;
+    if (unserved) return unservedKind(ctx, unserved[1]!, unserved[2]!);
+    return mapApiStatus(api.code, parseStatusBody(api.body), ctx);
+  }
 
   const err = e instanceof Error ? e : new Error(String(e));
   if (err.name === 'AbortError' || /aborted/i.test(err.message)) {
@@ -119,14 +129,16 @@ export function mapKubeError(e: unknown, ctx: ErrorContext): KubelabError {
     );
   }
   const unknownKind = /Unrecognized API version and kind: (\S+) (\S+)/.exec(err.message);
-  if (unknownKind) {
-    return badInput(
-      `could not ${ctx.action}: the cluster does not serve kind ${unknownKind[2]} in apiVersion ${unknownKind[1]}.`,
-      [],
-      'Check apiVersion and kind; for a custom resource, its CustomResourceDefinition must be installed first.',
-    );
-  }
+  if (unknownKind) return unservedKind(ctx, unknownKind[1]!, unknownKind[2]!);
   return environmentError(`could not ${ctx.action}: ${err.message.split('\n')[0]}`, UNREACHABLE_HINT, e);
+}
+
+function unservedKind(ctx: ErrorContext, apiVersion: string, kind: string): KubelabError {
+  return badInput(
+    `could not ${ctx.action}: the cluster does not serve kind ${kind} in apiVersion ${apiVersion}.`,
+    [],
+    'Check apiVersion and kind; for a custom resource, its CustomResourceDefinition must be installed first.',
+  );
 }
 
 export function mapApiStatus(code: number, status: StatusBody | undefined, ctx: ErrorContext): KubelabError {

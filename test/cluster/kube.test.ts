@@ -140,6 +140,22 @@ describe('apply (server-side apply over real HTTP)', () => {
     });
   });
 
+  it('a kind whose API group the cluster does not serve (CRD not installed) is BAD_INPUT, not "not found"', async () => {
+    const pool = {
+      apiVersion: 'crd.projectcalico.org/v1',
+      kind: 'IPPool',
+      metadata: { name: 'pool' },
+      spec: { cidr: '192.168.0.0/16' },
+    } as KubeObject;
+    const err = await cluster.apply([pool]).catch((e: unknown) => e);
+    expect(err).toMatchObject({
+      code: 'BAD_INPUT',
+      message: expect.stringContaining('does not serve kind IPPool in apiVersion crd.projectcalico.org/v1'),
+      hint: expect.stringContaining('CustomResourceDefinition'),
+    });
+    expect(patches()).toHaveLength(0);
+  });
+
   it('refuses before sending anything when a field would be dropped', async () => {
     const typo = {
       ...structuredClone(policy),
