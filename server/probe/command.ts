@@ -1,8 +1,9 @@
 /**
  * The probe commands kubelab runs inside a source pod, and their exact inverse.
  *
- * The probe image is registry.k8s.io/e2e-test-images/agnhost:2.53 (Alpine 3.21: busybox, curl,
- * bind-tools with dig, netcat-openbsd, bash, and /agnhost). Choices, and why:
+ * The probe image is registry.k8s.io/e2e-test-images/agnhost:2.53 (built when its base moved to
+ * Alpine 3.19: busybox 1.36, curl, bind-tools with dig, netcat-openbsd, bash, and /agnhost).
+ * Choices, and why:
  *
  * - TCP: curl, because its exit codes separate the cases we must tell apart (0 connected, 6 name
  *   did not resolve, 7 refused, 28 timed out, with "Resolving timed out" meaning DNS was dropped)
@@ -20,7 +21,9 @@
  *   "hostname\n" and needs a reply, so it only works against agnhost netexec's UDP port and porter's
  *   SERVE_UDP_PORT_<n>. Anything else that listens on UDP cannot be told apart from a drop.
  * - Every command is wrapped in busybox `timeout -s KILL N` so it ends even if the tool hangs
- *   (a closed exec stream does not stop it). A kill exits 137, which classifies as an error.
+ *   (a closed exec stream does not stop it). Busybox takes the seconds as a plain argument since
+ *   1.30 (older ones wanted `-t N`), like GNU timeout. Busybox execs the tool in its own place, so a
+ *   kill shows as the tool's exit 137 (GNU timeout also exits 137 with KILL): an error, not a verdict.
  * - Service names: `serviceDnsName()` returns `<svc>.<ns>.svc.cluster.local.` with a trailing dot.
  *   The pod resolver has `options ndots:5`, so a name with fewer than five dots is first tried with
  *   each search domain appended (three NXDOMAIN round trips before the real answer). The trailing
