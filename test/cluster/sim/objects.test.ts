@@ -36,7 +36,10 @@ describe('deepCopy', () => {
 
   it('hands anything that is not plain data to structuredClone', () => {
     const when = new Date(0);
-    const copy = deepCopy({ when, seen: new Map([['a', 1]]), sparse: [1, , 3] });
+    const sparse: number[] = [];
+    sparse[0] = 1;
+    sparse[2] = 3;
+    const copy = deepCopy({ when, seen: new Map([['a', 1]]), sparse });
     expect(copy.when).toBeInstanceOf(Date);
     expect(copy.when).not.toBe(when);
     expect(copy.seen.get('a')).toBe(1);
