@@ -40,7 +40,14 @@ import {
   nodeObject,
   stampNew,
 } from './objects.js';
-import { createPod, deleteCascade, reconcile, podStatus, type ControllerContext } from './controllers.js';
+import {
+  controllersWatch,
+  createPod,
+  deleteCascade,
+  reconcile,
+  podStatus,
+  type ControllerContext,
+} from './controllers.js';
 import { DataPlane } from './network.js';
 import { runProbe, type ProbeRun } from './exec.js';
 import { imageName } from './listeners.js';
@@ -235,7 +242,9 @@ export class SimulatedCluster implements Cluster {
     for (const c of order) {
       outcomes[c.index] = this.store(asRecord(c.obj)!, c.info!, ctx);
     }
-    reconcile(this.state, ctx);
+    // A learner's check applies NetworkPolicies only: reconciling every workload for them is waste.
+    const stored = outcomes.map((o) => getObject(this.state, o.kind, o.namespace, o.name));
+    if (stored.some((o) => o === undefined || controllersWatch(this.state, o))) reconcile(this.state, ctx);
     return outcomes;
   }
 
@@ -455,8 +464,9 @@ export class SimulatedCluster implements Cluster {
     if (info.namespaced && !namespace) throw badInput(`deleting ${info.kind} "${name}" needs a namespace`);
     const obj = getObject(this.state, info.kind, info.namespaced ? namespace : undefined, name);
     if (!obj) return;
+    const watched = controllersWatch(this.state, obj);
     deleteCascade(this.state, obj);
-    reconcile(this.state, this.controllerContext());
+    if (watched) reconcile(this.state, this.controllerContext());
   }
 
   async deleteNamespace(

@@ -595,6 +595,20 @@ function refreshPodStatuses(state: SimState, ctx: ControllerContext): void {
   }
 }
 
+/**
+ * Whether storing or removing this object can give a controller work. Every change leaves the state
+ * reconciled, so a change no controller reads cannot make the next reconcile do anything. No
+ * controller reads NetworkPolicies (only the data plane does), and the garbage collector looks at
+ * one only when it names a controlling owner (it may be an orphan) or is named as one (its
+ * dependents would be).
+ */
+export function controllersWatch(state: SimState, obj: KubeObject): boolean {
+  if (obj.kind !== 'NetworkPolicy' || controllerOf(obj)) return true;
+  const uid = obj.metadata.uid;
+  for (const other of state.objects.values()) if (controllerOf(other)?.uid === uid) return true;
+  return false;
+}
+
 /** Brings every controller's objects in line with their owners' specs. Idempotent. */
 export function reconcile(state: SimState, ctx: ControllerContext): void {
   collectGarbage(state);
