@@ -32,7 +32,7 @@ import type { Endpoint, NetworkPolicyModel, PodModel, Protocol } from '../../net
 import { DnsZone } from './dns.js';
 import { findListener, listenersOf, type Listener, type Speaks } from './listeners.js';
 import { KUBE_DNS_IP, NODES, type SimNode } from './objects.js';
-import { servicePorts } from './controllers.js';
+import { servicePorts, type ServicePortSpec } from './controllers.js';
 import {
   asArray,
   asRecord,
@@ -105,6 +105,8 @@ export class DataPlane {
   private readonly servicesByIp = new Map<string, KubeObject>();
   private readonly nodesByIp = new Map<string, SimNode>();
   private readonly hostsByIp = new Map<string, ExternalHost>();
+  /** Parsed once per plane: every probe through a Service (DNS included) needs them. */
+  private readonly portsByService = new Map<KubeObject, ServicePortSpec[]>();
 
   constructor(
     private readonly state: SimState,
@@ -187,7 +189,7 @@ export class DataPlane {
   ): ConnectReport {
     const ns = svc.metadata.namespace ?? '';
     const target = `Service ${ns}/${svc.metadata.name} (${ip}:${port}/${protocol})`;
-    const sp = servicePorts(svc).find((p) => p.port === port && p.protocol === protocol);
+    const sp = this.servicePortsOf(svc).find((p) => p.port === port && p.protocol === protocol);
     if (!sp) {
       return {
         target,
@@ -246,6 +248,15 @@ export class DataPlane {
         .map((h) => `${h.endpoint}: ${describeHop(h)}`)
         .join('; ')}); a real cluster would give either answer, depending on the pod kube-proxy picks`,
     };
+  }
+
+  private servicePortsOf(svc: KubeObject): ServicePortSpec[] {
+    let ports = this.portsByService.get(svc);
+    if (!ports) {
+      ports = servicePorts(svc);
+      this.portsByService.set(svc, ports);
+    }
+    return ports;
   }
 
   private judge(
