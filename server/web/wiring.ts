@@ -55,8 +55,9 @@ export interface DefaultWebDepsOptions {
   /** Most simulated learner sessions kept in memory. */
   maxSessions?: number;
   /**
-   * Worker threads that grade on the simulated cluster (default: one per core, at most 4); 0
-   * grades on the HTTP thread (simple, but every check then stalls every other request).
+   * Worker threads that grade on the simulated cluster (default: one per core but one for the HTTP
+   * thread, at least 1, at most 4); 0 grades on the HTTP thread (simple, but every check then
+   * stalls every other request).
    */
   simulatedWorkers?: number;
   /**
@@ -72,8 +73,13 @@ export interface DefaultWebDeps extends WebDeps {
   close(): Promise<void>;
 }
 
-export function defaultWorkerCount(): number {
-  return Math.max(1, Math.min(4, availableParallelism()));
+/**
+ * The HTTP thread is busy too (request parsing, the learner's YAML, the store, responses), so it
+ * keeps a core of its own. On two cores that means one worker: one queue in arrival order, instead
+ * of two that learners are hashed into unevenly while the three threads fight over two cores.
+ */
+export function defaultWorkerCount(cores: number = availableParallelism()): number {
+  return Math.max(1, Math.min(4, cores - 1));
 }
 
 export async function createDefaultWebDeps(opts: DefaultWebDepsOptions = {}): Promise<DefaultWebDeps> {

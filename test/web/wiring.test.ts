@@ -12,7 +12,7 @@ import type { RunResult, Runner } from '../../server/cluster/runner.js';
 import { loadLab } from '../../server/labs/index.js';
 import type { Lab } from '../../server/labs/model.js';
 import { createApp } from '../../server/web/app.js';
-import { createDefaultWebDeps, type DefaultWebDeps } from '../../server/web/wiring.js';
+import { createDefaultWebDeps, defaultWorkerCount, type DefaultWebDeps } from '../../server/web/wiring.js';
 
 let deps: DefaultWebDeps;
 let app: ReturnType<typeof createApp>;
@@ -124,6 +124,12 @@ function scriptedRunner(answers: Record<string, Partial<RunResult>>): Runner {
     },
   };
 }
+
+describe('grading workers by default', () => {
+  it('leave a core to the HTTP thread: at least one worker, at most four', () => {
+    expect([1, 2, 3, 4, 8, 64].map((cores) => defaultWorkerCount(cores))).toEqual([1, 1, 2, 3, 4, 4]);
+  });
+});
 
 describe('auto mode', () => {
   it('falls back to the simulated cluster when Docker is not running, and says why', async () => {
