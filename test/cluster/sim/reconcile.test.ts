@@ -82,9 +82,8 @@ describe('NetworkPolicy changes and the controllers', () => {
       metadata: { name: 'follows-the-policy', namespace: 'np-lab' },
       data: { a: 'b' },
     } as KubeObject;
-    await cluster.apply([
-      owned(configMap, { kind: 'NetworkPolicy', name: policy.metadata.name, uid: policy.metadata.uid! }),
-    ]);
+    const uid = String(policy.metadata.uid);
+    await cluster.apply([owned(configMap, { kind: 'NetworkPolicy', name: policy.metadata.name, uid })]);
     expect(cluster.get('ConfigMap', 'follows-the-policy', 'np-lab')).toBeDefined();
     await cluster.delete('NetworkPolicy', policy.metadata.name, 'np-lab');
     expect(cluster.get('ConfigMap', 'follows-the-policy', 'np-lab')).toBeUndefined();
