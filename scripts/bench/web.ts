@@ -15,6 +15,7 @@ import type { BenchSection } from '../bench.js';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { availableParallelism } from 'node:os';
 import { loadLab } from '../../server/labs/index.js';
 
 const LEARNERS = 50;
@@ -46,6 +47,8 @@ function prng(seed: number): () => number {
 async function startServerProcess(): Promise<{
   url: string;
   peakRssMiB(): Promise<number | undefined>;
+  /** CPU time the server process (every thread) has used so far. */
+  cpuMs(): Promise<number | undefined>;
   close(): Promise<void>;
 }> {
   const bin = fileURLToPath(new URL('../../bin/kubelab.js', import.meta.url));
@@ -70,6 +73,16 @@ async function startServerProcess(): Promise<{
         const status = await readFile(`/proc/${child.pid}/status`, 'utf8');
         const kb = /VmHWM:\s+(\d+) kB/.exec(status)?.[1];
         return kb ? Number(kb) / 1024 : undefined;
+      } catch {
+        return undefined;
+      }
+    },
+    // Fields 14 and 15 of /proc/PID/stat: user and system time in clock ticks (100 per second on Linux).
+    cpuMs: async () => {
+      try {
+        const stat = await readFile(`/proc/${child.pid}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        return (Number(fields[11]) + Number(fields[12])) * 10;
       } catch {
         return undefined;
       }
@@ -196,6 +209,8 @@ export const section: BenchSection = {
         }
       })();
       const burstStart = performance.now();
+      const generatorCpuBefore = process.cpuUsage();
+      const serverCpuBefore = await server.cpuMs();
       const cookies = await Promise.all(Array.from({ length: LEARNERS }, () => learnerCookie()));
       await Promise.all(
         cookies.map(async (cookie, learner) => {
@@ -206,11 +221,23 @@ export const section: BenchSection = {
       );
       bursting = false;
       await pages;
+      const generatorCpu = process.cpuUsage(generatorCpuBefore);
+      const serverCpuAfter = await server.cpuMs();
       const burst = figures(burstLatencies);
       const burstSeconds = (performance.now() - burstStart) / 1000;
       console.log(
         `a burst of ${LEARNERS} at once (${BURST_CHECKS} checks each, no pause, ${(burst.count / burstSeconds).toFixed(0)} checks/s): ` +
           `${show(burst)}; the catalogue API meanwhile: ${show(figures(pageLatencies))}`,
+      );
+      // CPU per check bounds the burst: 50 checks in flight on N cores wait about 50 x CPU / N.
+      // This load generator runs on the same cores as the server, so its share is shown too.
+      const perCheck = (ms: number) => `${(ms / burst.count).toFixed(1)} ms`;
+      console.log(
+        `  CPU per check during the burst: server (all threads) ${
+          serverCpuBefore !== undefined && serverCpuAfter !== undefined
+            ? perCheck(serverCpuAfter - serverCpuBefore)
+            : 'unknown'
+        }, this load generator ${perCheck((generatorCpu.user + generatorCpu.system) / 1000)}; ${availableParallelism()} cores`,
       );
     } finally {
       const rss = await server.peakRssMiB();
