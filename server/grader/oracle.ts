@@ -78,19 +78,13 @@ export class PolicyOracle {
     return { verdict, text };
   }
 
-  predictToPod(from: string, to: string, port: number | string, protocol: Protocol): Verdict | undefined {
-    const dst = this.pods.get(to);
-    if (!dst) return undefined;
-    return this.predict(from, { kind: 'pod', pod: dst }, port, protocol);
-  }
-
   /**
    * Rules that name the right peer but not the port: the most common near miss (a wrong number,
    * a port name the destination does not have, a range one short). One line per such rule.
    */
   nearMisses(v: Verdict, from: Endpoint, to: Endpoint): string[] {
     const out: string[] = [];
-    const look = (direction: 'ingress' | 'egress', subject: Endpoint, peer: Endpoint, ids: string[]) => {
+    const look = (direction: 'ingress' | 'egress', peer: Endpoint, ids: string[]) => {
       const peerIndex = peer.kind === 'pod' ? this.net.indexOf(peer.pod.namespace, peer.pod.name) : undefined;
       const destination = to.kind === 'pod' ? to.pod : undefined;
       for (const policy of this.net.policies.filter((p) => ids.includes(p.id))) {
@@ -118,10 +112,9 @@ export class PolicyOracle {
           );
         }
       }
-      void subject;
     };
-    if (!v.egress.allowed) look('egress', from, to, v.egress.isolatingPolicies);
-    if (!v.ingress.allowed) look('ingress', to, from, v.ingress.isolatingPolicies);
+    if (!v.egress.allowed) look('egress', to, v.egress.isolatingPolicies);
+    if (!v.ingress.allowed) look('ingress', from, v.ingress.isolatingPolicies);
     return out.slice(0, 3);
   }
 
