@@ -14,6 +14,7 @@ import {
   svcTcp,
   tcp,
 } from './fixtures.js';
+import { buildProbeArgv } from '../../../server/probe/index.js';
 
 describe('np-backend with the reference solution', () => {
   let c: SimulatedCluster;
@@ -83,24 +84,7 @@ describe('np-backend with the reference solution', () => {
   });
 
   it('explains each decision with the engine’s reasons', () => {
-    const blocked = c.explainExec(backend0, [
-      'timeout',
-      '-s',
-      'KILL',
-      '5',
-      'curl',
-      '-sS',
-      '-g',
-      '--noproxy',
-      '*',
-      '-o',
-      '/dev/null',
-      '--connect-timeout',
-      '2',
-      '-m',
-      '3',
-      'http://vault.np-lab.svc.cluster.local.:3333/',
-    ]);
+    const blocked = c.explainExec(backend0, buildProbeArgv(svcTcp('vault', 'np-lab', 3333)));
     expect(blocked.trace.join('\n')).toMatch(
       /Service np-lab\/vault .*3333\/TCP\): dropped: NetworkPolicy drops it: egress from np-lab\/backend-.* is isolated by np-lab\/np-backend/,
     );
@@ -337,24 +321,7 @@ describe('enforcePolicies: false (a CNI without NetworkPolicy, e.g. Flannel)', (
     expect((await probe(c, from, svcTcp('vault', 'np-lab', 3333))).classification.outcome).toBe('allowed');
     expect((await probe(c, from, svcTcp('client', 'outsider', 8080))).classification.outcome).toBe('allowed');
     // The engine's verdict is still computed for explanations.
-    const ex = c.explainExec(from, [
-      'timeout',
-      '-s',
-      'KILL',
-      '5',
-      'curl',
-      '-sS',
-      '-g',
-      '--noproxy',
-      '*',
-      '-o',
-      '/dev/null',
-      '--connect-timeout',
-      '2',
-      '-m',
-      '3',
-      'http://vault.np-lab.svc.cluster.local.:3333/',
-    ]);
+    const ex = c.explainExec(from, buildProbeArgv(svcTcp('vault', 'np-lab', 3333)));
     expect(ex.trace.join('\n')).toMatch(/NetworkPolicy is not enforced/);
   });
 });
