@@ -76,11 +76,17 @@ describe('SimulatedWorkerPool', () => {
     const p = new SimulatedWorkerPool({ size: 1, log: (m) => void logs.push(m) });
     try {
       await p.matrix({ lab, learnerId: 'd' });
-      const pending = p.matrix({ lab, learnerId: 'd' }).catch((e: unknown) => e);
-      // Reach into the pool to kill its worker, as a crash would.
+      // Reach into the pool: hold the next request back from the worker (so it is certainly still
+      // pending, however fast the worker is), then kill the worker, as a crash mid-request would.
       const slots = (
-        p as unknown as { slots: Array<{ worker: { terminate(): Promise<number> } } | undefined> }
+        p as unknown as {
+          slots: Array<
+            { worker: { terminate(): Promise<number>; postMessage(m: unknown): void } } | undefined
+          >;
+        }
       ).slots;
+      slots[0]!.worker.postMessage = () => {};
+      const pending = p.matrix({ lab, learnerId: 'd' }).catch((e: unknown) => e);
       await slots[0]!.worker.terminate();
       const error = await pending;
       expect(error).toBeInstanceOf(KubelabError);
