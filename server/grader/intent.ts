@@ -56,46 +56,81 @@ interface ResolvedSet {
 }
 
 export function runIntentChecks(input: IntentInput): CheckResult[] {
-  const problems: string[] = [];
-  const resolved = new Map<EndpointSet, ResolvedSet>();
-  const resolve = (set: EndpointSet): ResolvedSet => {
-    let r = resolved.get(set);
-    if (!r) resolved.set(set, (r = resolveSet(set, input.snapshot, problems)));
-    return r;
-  };
-  const regions = input.checks.flatMap((c) =>
-    c.kind === 'traffic' ? [c as TrafficRegion, ...c.open, ...c.tolerate] : [...c.except, ...c.tolerate],
-  );
-  for (const r of regions) for (const set of [...(r.from ?? []), ...(r.to ?? [])]) resolve(set);
   const failAll = (message: string) =>
     input.checks.map(
       (c): CheckResult => ({ id: c.id, title: c.title, kind: c.kind, status: 'error', messages: [message], probes: [] }),
     );
-  if (problems.length > 0) return failAll(`not graded: ${problems.join(' ')}`);
+  const built = buildSpace(input.checks, input, [input.policies, input.baseline]);
+  if (typeof built === 'string') return failAll(built);
+  const { space, judge } = built;
+  const now = space.behaviour(input.policies);
+  const before = input.checks.some((c) => c.kind === 'unchanged') ? space.behaviour(input.baseline) : undefined;
+  return input.checks.map((c) => (c.kind === 'traffic' ? trafficResult(c, judge, now) : unchangedResult(c, judge, now, before!)));
+}
 
-  const podNetworks = podNetworksOf(input.pods);
-  let space: TrafficSpace;
+/**
+ * Does traffic under `a` differ from traffic under `b` anywhere the lab does not tolerate? Returns
+ * one differing connection in words, or undefined. Used to classify mutants of a solution.
+ */
+export function behaviourDifference(
+  checks: IntentCheck[],
+  world: Pick<IntentInput, 'snapshot' | 'namespaces' | 'pods'>,
+  a: NetworkPolicyModel[],
+  b: NetworkPolicyModel[],
+): string | undefined {
+  const built = buildSpace(checks, world, [a, b]);
+  if (typeof built === 'string') return built;
+  const { space, judge } = built;
+  const ba = space.behaviour(a);
+  const bb = space.behaviour(b);
+  let found: string | undefined;
+  forEachPair(judge, checks.flatMap((c) => c.tolerate), (s, d, tolerated) => {
+    if (found) return;
+    for (let x = 0; x < space.atoms.length; x++) {
+      if (tolerated?.[x] || ba.allowed(s, d, x) === bb.allowed(s, d, x)) continue;
+      found = `${space.sources[s]!.description} -> ${space.destinations[d]!.description} on ${describeAtoms(space, [x])} is ${ba.allowed(s, d, x) ? 'open' : 'blocked'} in the first and ${bb.allowed(s, d, x) ? 'open' : 'blocked'} in the second`;
+      return;
+    }
+  });
+  return found;
+}
+
+/** The space every statement (and every policy set) is exact for; a string when it cannot be built. */
+function buildSpace(
+  checks: IntentCheck[],
+  world: Pick<IntentInput, 'snapshot' | 'namespaces' | 'pods'>,
+  policySets: NetworkPolicyModel[][],
+): { space: TrafficSpace; judge: RegionJudge } | string {
+  const problems: string[] = [];
+  const resolved = new Map<EndpointSet, ResolvedSet>();
+  const resolve = (set: EndpointSet): ResolvedSet => {
+    let r = resolved.get(set);
+    if (!r) resolved.set(set, (r = resolveSet(set, world.snapshot, problems)));
+    return r;
+  };
+  const regions = checks.flatMap((c) =>
+    c.kind === 'traffic' ? [c as TrafficRegion, ...c.open, ...c.tolerate] : [...c.except, ...c.tolerate],
+  );
+  for (const r of regions) for (const set of [...(r.from ?? []), ...(r.to ?? [])]) resolve(set);
+  if (problems.length > 0) return `not graded: ${problems.join(' ')}`;
   try {
-    space = new TrafficSpace({
-      namespaces: input.namespaces,
-      pods: input.pods,
-      policySets: [input.policies, input.baseline],
+    const space = new TrafficSpace({
+      namespaces: world.namespaces,
+      pods: world.pods,
+      policySets,
       extraPeers: [...resolved.values()].flatMap((r) => [
         ...r.peers,
         ...r.external.map((b) => ({ peer: { ipBlock: b.source }, namespace: '' })),
       ]),
       extraPorts: regions.flatMap((r) => r.ports ?? []),
-      podNetworks,
+      podNetworks: podNetworksOf(world.pods),
       clusterNetworks: DEFAULT_SERVICE_NETWORKS,
     });
+    return { space, judge: new RegionJudge(space, resolve) };
   } catch (e) {
-    if (e instanceof SpaceTooLarge) return failAll(`not graded: ${e.message}. Use fewer port names.`);
+    if (e instanceof SpaceTooLarge) return `not graded: ${e.message}. Use fewer port names.`;
     throw e;
   }
-  const now = space.behaviour(input.policies);
-  const before = input.checks.some((c) => c.kind === 'unchanged') ? space.behaviour(input.baseline) : undefined;
-  const judge = new RegionJudge(space, resolve);
-  return input.checks.map((c) => (c.kind === 'traffic' ? trafficResult(c, judge, now) : unchangedResult(c, judge, now, before!)));
 }
 
 /** The pod network: kubelab's default, plus the /16 around any pod address outside it. */
