@@ -114,7 +114,7 @@ describe('environment problems are never blamed on the learner', () => {
     expect(pre.messages.join(' ')).toMatch(/np-lab\/db1.* is not ready/);
     expect(
       r.checks
-        .filter((c) => c.kind !== 'preflight' && c.kind !== 'policy')
+        .filter((c) => c.kind !== 'preflight' && c.kind !== 'policy' && c.kind !== 'scenario')
         .every((c) => c.status === 'error'),
     ).toBe(true);
   });
@@ -257,4 +257,74 @@ describe('pre-flight cache', () => {
     await gradeLab({ lab, scenario, cluster, preflightCache: cache });
     expect(forks).toBe(2);
   });
+});
+
+/**
+ * A real cluster as the grader meets it, in real time: each exec costs a round trip, a dropped
+ * connection waits out its probe timeout, and a policy is enforced only `lagMs` after it was applied
+ * (before that, traffic flows as it did without it).
+ */
+class EnforcementLagCluster implements Cluster {
+  readonly mode = 'kube' as const;
+  readonly description = 'cluster with lagging enforcement';
+  private readonly enforcedAt: number;
+  constructor(
+    private readonly applied: SimulatedCluster,
+    private readonly before: SimulatedCluster,
+    lagMs: number,
+    private readonly roundTripMs = 30,
+  ) {
+    this.enforcedAt = Date.now() + lagMs;
+  }
+  apply = (...a: Parameters<Cluster['apply']>) => this.applied.apply(...a);
+  delete = (...a: Parameters<Cluster['delete']>) => this.applied.delete(...a);
+  list = (...a: Parameters<Cluster['list']>) => this.applied.list(...a);
+  waitReady = (...a: Parameters<Cluster['waitReady']>) => this.applied.waitReady(...a);
+  deleteNamespace = (...a: Parameters<Cluster['deleteNamespace']>) => this.applied.deleteNamespace(...a);
+  async exec(pod: PodRef, argv: string[], timeoutMs: number): Promise<ExecResult> {
+    await new Promise((r) => setTimeout(r, this.roundTripMs));
+    const network = Date.now() < this.enforcedAt ? this.before : this.applied;
+    const result = await network.exec(pod, argv, timeoutMs);
+    // The simulation answers a dropped packet at once; a real probe waits for its timeout.
+    if (/timed out/i.test(result.stdout + result.stderr)) {
+      const seconds = Number(argv[argv.indexOf('timeout') + 1]) || 2;
+      await new Promise((r) => setTimeout(r, seconds * 1000));
+    }
+    return result;
+  }
+}
+
+describe('no race with enforcement that lags behind apply (real clusters)', () => {
+  const gradeRightAfterApply = async (file: string, lagMs: number) => {
+    const applied = await scenarioCluster();
+    await applied.apply(await readManifestFile(file));
+    const before = await scenarioCluster();
+    const cluster = new EnforcementLagCluster(applied, before, lagMs);
+    const started = Date.now();
+    const r = await gradeLab({ lab, scenario, cluster, settleMs: 15_000, retryIntervalMs: 250, concurrency: 48 });
+    return { r, ms: Date.now() - started };
+  };
+
+  it('fails wrong/14 (deny-all egress) graded the moment it is applied, although its open probes connect at first', async () => {
+    const { r } = await gradeRightAfterApply(join(lab.dir, 'wrong/14-deny-all-egress.yaml'), 1500);
+    expect(r.status).toBe('failed');
+    expect(check(r, 'backend-reaches-databases').status).toBe('fail');
+    // The open probes were re-run until the deny-all took effect, not accepted on the first try.
+    expect(check(r, 'backend-reaches-databases').probes.every((p) => p.attempts > 1)).toBe(true);
+  }, 30_000);
+
+  it('passes the solution graded the moment it is applied', async () => {
+    const { r } = await gradeRightAfterApply(lab.files.solution, 1500);
+    expect(r.status).toBe('passed');
+  }, 30_000);
+
+  it('grades an enforced solution in about one probe timeout plus round trips (probes run together)', async () => {
+    const { r, ms } = await gradeRightAfterApply(lab.files.solution, 0);
+    expect(r.status).toBe('passed');
+    const probes = r.checks.flatMap((c) => c.probes);
+    expect(probes.every((p) => p.attempts === 1)).toBe(true);
+    // One 2 s timeout for every blocked probe at once; one after another would take over a minute.
+    expect(ms).toBeGreaterThanOrEqual(2000);
+    expect(ms).toBeLessThan(4500);
+  }, 30_000);
 });
