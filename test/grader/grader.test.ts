@@ -328,3 +328,54 @@ describe('no race with enforcement that lags behind apply (real clusters)', () =
     expect(ms).toBeLessThan(4500);
   }, 30_000);
 });
+
+describe('the scenario as shipped (a real cluster, changed with kubectl)', () => {
+  const monitoring = async () => {
+    const l = await loadLab('np-allow-monitoring');
+    const s = await loadScenario(l.scenario);
+    const c = new SimulatedCluster({ externalHosts: s.externalHosts });
+    await c.apply(await readScenarioObjects(s));
+    await c.apply(await readManifestFile(l.files.solution));
+    return { l, s, c };
+  };
+
+  it('fails scenario-intact, naming the policy, when a scenario policy was edited', async () => {
+    const { l, s, c } = await monitoring();
+    const policies = await c.list('NetworkPolicy', 'mon-app');
+    const same = policies.find((p) => p.metadata.name === 'allow-same-namespace')!;
+    await c.apply([{ ...same, spec: { podSelector: {}, policyTypes: ['Ingress'], ingress: [{}] } }]);
+    const r = await gradeLab({ lab: l, scenario: s, cluster: c });
+    expect(r.passed).toBe(false);
+    expect(check(r, 'scenario-intact').status).toBe('fail');
+    expect(check(r, 'scenario-intact').messages.join(' ')).toMatch(/NetworkPolicy mon-app\/allow-same-namespace was changed/);
+  });
+
+  it('fails scenario-intact when a scenario policy was deleted or a namespace relabelled', async () => {
+    const { l, s, c } = await monitoring();
+    await c.delete('NetworkPolicy', 'allow-same-namespace', 'mon-app');
+    const ns = (await c.list('Namespace')).find((n) => n.metadata.name === 'mon-sandbox')!;
+    await c.apply([{ ...ns, metadata: { ...ns.metadata, labels: { ...ns.metadata.labels, purpose: 'monitoring' } } }]);
+    const r = await gradeLab({ lab: l, scenario: s, cluster: c });
+    const text = check(r, 'scenario-intact').messages.join(' ');
+    expect(text).toMatch(/allow-same-namespace was deleted/);
+    expect(text).toMatch(/labels of namespace mon-sandbox were changed/);
+  });
+
+  it('passes scenario-intact for the solution as applied', async () => {
+    const { l, s, c } = await monitoring();
+    const r = await gradeLab({ lab: l, scenario: s, cluster: c });
+    expect(check(r, 'scenario-intact').status).toBe('pass');
+    expect(r.passed).toBe(true);
+  });
+
+  it('refuses to grade a submission that replaces a scenario object, on the command line path too', async () => {
+    const l = await loadLab('np-allow-monitoring');
+    const mine = {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: { name: 'allow-same-namespace', namespace: 'mon-app' },
+      spec: { podSelector: {}, ingress: [{}] },
+    };
+    await expect(gradeOnSimulated(l, [mine])).rejects.toThrow(/NetworkPolicy mon-app\/allow-same-namespace belongs to the scenario/);
+  });
+});
