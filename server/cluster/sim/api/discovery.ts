@@ -136,3 +136,52 @@ export function versionInfo(): unknown {
     platform: 'linux/amd64',
   };
 }
+
+/**
+ * OpenAPI v3, only as far as kubectl reads it before a write: the PATCH operation of each kind,
+ * tagged with its group/version/kind, listing the query parameters the simulation honours
+ * (`fieldValidation`, `dryRun`, `fieldManager`). kubectl then lets the server validate
+ * (fieldValidation=Strict) and asks for server dry runs. No schemas are published, and the PATCH
+ * operations do not offer strategic merge patch here, so kubectl builds its client-side apply
+ * patches from its own compiled-in types, the most faithful source for built-in kinds.
+ */
+export function openApiV3Root(): unknown {
+  const paths: Record<string, { serverRelativeURL: string }> = {};
+  for (const gv of groupVersions().keys()) {
+    const p = gv === 'v1' ? 'api/v1' : `apis/${gv}`;
+    paths[p] = { serverRelativeURL: `/openapi/v3/${p}?hash=kubelab-sim` };
+  }
+  return { paths };
+}
+
+export function openApiV3Doc(gvPath: string): unknown | undefined {
+  const gv = gvPath === 'api/v1' ? 'v1' : gvPath.startsWith('apis/') ? gvPath.slice(5) : undefined;
+  const kinds = gv ? groupVersions().get(gv) : undefined;
+  if (!gv || !kinds) return undefined;
+  const [group, version] = gv.includes('/') ? (gv.split('/') as [string, string]) : ['', gv];
+  const paths: Record<string, unknown> = {};
+  for (const info of kinds) {
+    const base = `/${gvPath}${info.namespaced ? '/namespaces/{namespace}' : ''}/${info.resource}/{name}`;
+    paths[base] = {
+      patch: {
+        operationId: `patch${info.kind}`,
+        'x-kubernetes-action': 'patch',
+        'x-kubernetes-group-version-kind': { group, version, kind: info.kind },
+        parameters: ['dryRun', 'fieldManager', 'fieldValidation', 'force'].map((name) => ({
+          name,
+          in: 'query',
+          schema: { type: name === 'force' ? 'boolean' : 'string', uniqueItems: true },
+        })),
+        requestBody: {
+          content: {
+            'application/apply-patch+yaml': { schema: { type: 'object' } },
+            'application/json-patch+json': { schema: { type: 'object' } },
+            'application/merge-patch+json': { schema: { type: 'object' } },
+          },
+        },
+        responses: { '200': { description: 'OK' } },
+      },
+    };
+  }
+  return { openapi: '3.0.0', info: { title: 'Kubernetes (kubelab simulated cluster)', version: SIM_VERSION.gitVersion }, paths };
+}

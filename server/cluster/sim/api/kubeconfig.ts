@@ -9,7 +9,8 @@ export function simKubeconfig(opts: { server: string; token: string; name?: stri
   return stringify({
     apiVersion: 'v1',
     kind: 'Config',
-    clusters: [{ name, cluster: { server: opts.server } }],
+    // client-node refuses plain HTTP unless TLS verification is declared off; there is no TLS to verify.
+    clusters: [{ name, cluster: { server: opts.server, 'insecure-skip-tls-verify': true } }],
     users: [{ name, user: { token: opts.token } }],
     contexts: [
       { name, context: { cluster: name, user: name, ...(opts.namespace ? { namespace: opts.namespace } : {}) } },

@@ -13,7 +13,16 @@ import type { Duplex } from 'node:stream';
 import type { SimulatedCluster } from '../cluster.js';
 import { allKinds, type KindInfo } from '../kinds.js';
 import type { KubeObject } from '../../types.js';
-import { apiGroup, apiGroupList, apiResourceList, apiVersions, SUBRESOURCES, versionInfo } from './discovery.js';
+import {
+  apiGroup,
+  apiGroupList,
+  apiResourceList,
+  apiVersions,
+  openApiV3Doc,
+  openApiV3Root,
+  SUBRESOURCES,
+  versionInfo,
+} from './discovery.js';
 import { ExecStreams } from './exec-stream.js';
 import { parseBody, Resources } from './resources.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
@@ -329,6 +338,8 @@ function includeOf(q: URLSearchParams): 'Metadata' | 'Object' | 'None' {
 
 function discovery(path: string, host: string): unknown {
   if (path === '/version') return versionInfo();
+  if (path === '/openapi/v3') return openApiV3Root();
+  if (path.startsWith('/openapi/v3/')) return openApiV3Doc(path.slice('/openapi/v3/'.length));
   if (path === '/api') return apiVersions(host);
   if (path === '/apis') return apiGroupList();
   if (path === '/api/v1') return apiResourceList('v1');
