@@ -238,7 +238,15 @@ export class SimApi {
         return send(res, created ? 201 : 200, object);
       }
       case 'DELETE': {
-        const obj = await resources.delete(info, namespace, name, { dryRun });
+        // kubectl puts dryRun in the DeleteOptions body rather than in the query.
+        const raw = await readBody(req, this.opts.maxBodyBytes ?? MAX_BODY);
+        const options = raw.trim() === '' ? {} : parseBody(raw, 'json');
+        const bodyDryRun =
+          typeof options === 'object' && options !== null && Array.isArray((options as { dryRun?: unknown }).dryRun)
+            ? ((options as { dryRun: unknown[] }).dryRun.includes('All'))
+            : false;
+        const obj = await resources.delete(info, namespace, name, { dryRun: dryRun || bodyDryRun });
+        if (bodyDryRun) return send(res, 200, obj);
         changed();
         return send(res, 200, obj);
       }
