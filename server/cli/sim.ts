@@ -35,20 +35,33 @@ export async function simUp(opts: { lab: string; port?: number; dir: string }): 
     });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE')
-      throw badInput(`port ${opts.port} on 127.0.0.1 is already in use`, [], 'Pick another port with --port (or leave it out for any free port).');
+      throw badInput(
+        `port ${opts.port} on 127.0.0.1 is already in use`,
+        [],
+        'Pick another port with --port (or leave it out for any free port).',
+      );
     throw e;
   }
   mkdirSync(opts.dir, { recursive: true });
   const kubeconfigPath = resolve(join(opts.dir, `sim-${api.port}.kubeconfig`));
   writeFileSync(
     kubeconfigPath,
-    simKubeconfig({ server: simServerUrl(api.url, token), token, name: `kubelab-sim-${lab.id}`, namespace: lab.namespace }),
+    simKubeconfig({
+      server: simServerUrl(api.url, token),
+      token,
+      name: `kubelab-sim-${lab.id}`,
+      namespace: lab.namespace,
+    }),
     { mode: 0o600 },
   );
   return { api, cluster, kubeconfigPath, token };
 }
 
-export function registerSim(program: Command, io: CliIO, waitForStop: () => Promise<void> = untilSignal): void {
+export function registerSim(
+  program: Command,
+  io: CliIO,
+  waitForStop: () => Promise<void> = untilSignal,
+): void {
   const sim = program.command('sim').description('The simulated cluster, served to kubectl');
   sim
     .command('up')
@@ -62,7 +75,11 @@ export function registerSim(program: Command, io: CliIO, waitForStop: () => Prom
         if (!Number.isInteger(port) || port < 1 || port > 65535)
           throw badInput(`--port: "${opts.port}" is not a port number (1-65535)`);
       }
-      const up = await simUp({ lab: opts.lab, ...(port !== undefined ? { port } : {}), dir: join(io.cwd, '.kubelab') });
+      const up = await simUp({
+        lab: opts.lab,
+        ...(port !== undefined ? { port } : {}),
+        dir: join(io.cwd, '.kubelab'),
+      });
       io.stderr(`Simulated cluster for lab ${opts.lab} serving the Kubernetes API on ${up.api.url}\n`);
       io.stdout(`export KUBECONFIG=${up.kubeconfigPath}\n`);
       io.stderr('Then: kubectl get pods  (Ctrl-C stops the cluster; its state is not kept)\n');

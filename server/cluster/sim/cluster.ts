@@ -309,7 +309,8 @@ export class SimulatedCluster implements Cluster {
       const before =
         asRecord(asRecord(JSON.parse(this.state.lastApplied.get(keyOf(existing)) ?? '{}'))?.spec) ?? {};
       // Through the API a client sends back the stored spec (defaults filled in) or what it applied.
-      const unchanged = (basis: Json) => stableStringify(withoutImages(basis)) === stableStringify(withoutImages(spec));
+      const unchanged = (basis: Json) =>
+        stableStringify(withoutImages(basis)) === stableStringify(withoutImages(spec));
       if (!unchanged(before) && !unchanged(specOf(existing))) {
         add(
           ['spec'],

@@ -140,7 +140,8 @@ function curl(ctx: Ctx, args: string[]): CommandRun {
   let toNull = false;
   let head = false;
   const urls: string[] = [];
-  const number = (v: string | undefined) => (v !== undefined && /^\d+(\.\d+)?$/.test(v) ? Number(v) : undefined);
+  const number = (v: string | undefined) =>
+    v !== undefined && /^\d+(\.\d+)?$/.test(v) ? Number(v) : undefined;
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     const value = () => args[++i];
@@ -166,7 +167,13 @@ function curl(ctx: Ctx, args: string[]): CommandRun {
   }
   if (urls.length !== 1) {
     return urls.length === 0
-      ? out(2, '', "curl: no URL specified\ncurl: try 'curl --help' or 'curl --manual' for more information\n", 0, [])
+      ? out(
+          2,
+          '',
+          "curl: no URL specified\ncurl: try 'curl --help' or 'curl --manual' for more information\n",
+          0,
+          [],
+        )
       : notSimulated('curl with more than one URL');
   }
   const url = parseUrl(urls[0]!);
@@ -186,11 +193,18 @@ function curl(ctx: Ctx, args: string[]): CommandRun {
     case 'connected': {
       if (e.speaks === 'dns') {
         const t = maxTime ?? 300;
-        return say(28, `Operation timed out after ${t * 1000 + 1} milliseconds with 0 bytes received`, t, trace);
+        return say(
+          28,
+          `Operation timed out after ${t * 1000 + 1} milliseconds with 0 bytes received`,
+          t,
+          trace,
+        );
       }
       const body = httpBody(ctx, e, url.port);
       if (body === undefined)
-        return notSimulated(`the answer of ${host}:${url.port} (the simulation knows it accepts connections, not what it replies)`);
+        return notSimulated(
+          `the answer of ${host}:${url.port} (the simulation knows it accepts connections, not what it replies)`,
+        );
       if (head) {
         const headers = `HTTP/1.1 200 OK\r\nDate: ${ctx.now.toUTCString()}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n`;
         return out(0, toNull ? '' : headers, '', 0.01, trace);
@@ -198,11 +212,26 @@ function curl(ctx: Ctx, args: string[]): CommandRun {
       return out(0, toNull ? '' : body, '', 0.01, trace);
     }
     case 'refused':
-      return say(7, `Failed to connect to ${host} port ${url.port} after 0 ms: Couldn't connect to server`, 0.01, trace);
+      return say(
+        7,
+        `Failed to connect to ${host} port ${url.port} after 0 ms: Couldn't connect to server`,
+        0.01,
+        trace,
+      );
     case 'dropped':
       if (connectLimit === Infinity)
-        return say(28, `Failed to connect to ${host} port ${url.port} after 130012 ms: Couldn't connect to server`, 130, trace);
-      return say(28, `Connection timed out after ${connectLimit * 1000 + 1} milliseconds`, connectLimit, trace);
+        return say(
+          28,
+          `Failed to connect to ${host} port ${url.port} after 130012 ms: Couldn't connect to server`,
+          130,
+          trace,
+        );
+      return say(
+        28,
+        `Connection timed out after ${connectLimit * 1000 + 1} milliseconds`,
+        connectLimit,
+        trace,
+      );
     case 'dns-timeout': {
       const t = connectLimit === Infinity ? 10 : connectLimit;
       return connectLimit === Infinity
@@ -239,7 +268,8 @@ function wget(ctx: Ctx, args: string[]): CommandRun {
     else urls.push(a);
   }
   if (!Number.isFinite(timeout)) return notSimulated('wget -T without a number of seconds');
-  if (urls.length !== 1) return notSimulated(urls.length === 0 ? 'wget without a URL' : 'wget with several URLs');
+  if (urls.length !== 1)
+    return notSimulated(urls.length === 0 ? 'wget without a URL' : 'wget with several URLs');
   const url = parseUrl(urls[0]!);
   if (!url) return out(1, '', `wget: bad address '${urls[0]}'\n`, 0, []);
   if (url.scheme === 'https') return notSimulated('wget https:// (TLS)');
@@ -252,7 +282,8 @@ function wget(ctx: Ctx, args: string[]): CommandRun {
     case 'connected': {
       const body = e.speaks === 'dns' ? undefined : httpBody(ctx, e, url.port);
       if (body === undefined) return notSimulated(`the answer of ${hostPort}`);
-      if (output !== undefined && !toStdout) return notSimulated(`writing files in the pod (wget -O ${file})`);
+      if (output !== undefined && !toStdout)
+        return notSimulated(`writing files in the pod (wget -O ${file})`);
       if (!spider && !toStdout) return notSimulated(`writing files in the pod (wget saves ${file})`);
       const progress = quiet
         ? ''
@@ -260,9 +291,21 @@ function wget(ctx: Ctx, args: string[]): CommandRun {
       return out(0, spider ? '' : body, progress, 0.01, trace);
     }
     case 'refused':
-      return out(1, '', `${quiet ? '' : `Connecting to ${hostPort} (${e.ip}:${url.port})\n`}wget: can't connect to remote host (${e.ip}): Connection refused\n`, 0.01, trace);
+      return out(
+        1,
+        '',
+        `${quiet ? '' : `Connecting to ${hostPort} (${e.ip}:${url.port})\n`}wget: can't connect to remote host (${e.ip}): Connection refused\n`,
+        0.01,
+        trace,
+      );
     case 'dropped':
-      return out(1, '', `${quiet ? '' : `Connecting to ${hostPort} (${e.ip}:${url.port})\n`}wget: download timed out\n`, timeout, trace);
+      return out(
+        1,
+        '',
+        `${quiet ? '' : `Connecting to ${hostPort} (${e.ip}:${url.port})\n`}wget: download timed out\n`,
+        timeout,
+        trace,
+      );
     case 'dns-timeout':
     case 'dns-refused':
     case 'nxdomain':
@@ -291,7 +334,8 @@ function nc(ctx: Ctx, args: string[]): CommandRun {
   }
   if (udp) return notSimulated('nc -u (UDP cannot tell a drop from a silent server)');
   if (!scan) return notSimulated('nc without -z (an interactive connection)');
-  if (rest.length !== 2 || !/^\d{1,5}$/.test(rest[1]!)) return notSimulated('nc with other than one host and one port');
+  if (rest.length !== 2 || !/^\d{1,5}$/.test(rest[1]!))
+    return notSimulated('nc with other than one host and one port');
   const port = Number(rest[1]);
   const host = rest[0]!;
   const trace: string[] = [];
@@ -299,7 +343,14 @@ function nc(ctx: Ctx, args: string[]): CommandRun {
   // Without -w, OpenBSD nc waits for the kernel to give up on the handshake.
   const run = ncRun(host, port, wait ?? 130, e, trace);
   if (verbose || !('result' in run)) return run;
-  return { ...run, result: { ...run.result, stdout: '', stderr: e.kind === 'nxdomain' || e.kind.startsWith('dns') ? run.result.stderr : '' } };
+  return {
+    ...run,
+    result: {
+      ...run.result,
+      stdout: '',
+      stderr: e.kind === 'nxdomain' || e.kind.startsWith('dns') ? run.result.stderr : '',
+    },
+  };
 }
 
 function nslookup(ctx: Ctx, args: string[]): CommandRun {
@@ -326,7 +377,13 @@ function nslookup(ctx: Ctx, args: string[]): CommandRun {
     case 'dns-timeout':
       return out(1, `;; connection timed out; no servers could be reached\n\n`, '', 15, trace);
     case 'dns-refused':
-      return out(1, `;; communications error to ${nameserver}#53: connection refused\n;; no servers could be reached\n\n`, '', 0.01, trace);
+      return out(
+        1,
+        `;; communications error to ${nameserver}#53: connection refused\n;; no servers could be reached\n\n`,
+        '',
+        0.01,
+        trace,
+      );
     case 'inconsistent':
       return inconsistentRun(r.message, trace);
   }
@@ -359,8 +416,12 @@ function dig(ctx: Ctx, args: string[]): CommandRun {
   if (r.kind === 'inconsistent') return inconsistentRun(r.message, trace);
   if (r.kind === 'dns-timeout' || r.kind === 'dns-refused') {
     const why = r.kind === 'dns-timeout' ? 'timed out' : 'connection refused';
-    const text = `;; communications error to ${nameserver}#53: ${why}\n`.repeat(r.kind === 'dns-timeout' ? tries : 1);
-    const body = short ? `${text};; no servers could be reached\n` : `\n; <<>> DiG 9.18.27 <<>> ${args.join(' ')}\n;; global options: +cmd\n${text};; no servers could be reached\n`;
+    const text = `;; communications error to ${nameserver}#53: ${why}\n`.repeat(
+      r.kind === 'dns-timeout' ? tries : 1,
+    );
+    const body = short
+      ? `${text};; no servers could be reached\n`
+      : `\n; <<>> DiG 9.18.27 <<>> ${args.join(' ')}\n;; global options: +cmd\n${text};; no servers could be reached\n`;
     return out(9, body, '', r.kind === 'dns-timeout' ? time * tries : 0.01, trace);
   }
   const answer = r.kind === 'ok' ? ctx.plane.dns.resolve(query, ctx.source.namespace) : undefined;
@@ -368,8 +429,16 @@ function dig(ctx: Ctx, args: string[]): CommandRun {
   const records =
     r.kind === 'ok'
       ? [
-          ...r.cnames.map((c, i) => ({ name: i === 0 ? fqdn : `${r.cnames[i - 1]}.`, type: 'CNAME', value: `${c}.` })),
-          ...r.ips.map((ip) => ({ name: r.cnames.length > 0 ? `${r.cnames[r.cnames.length - 1]}.` : fqdn, type: type, value: ip })),
+          ...r.cnames.map((c, i) => ({
+            name: i === 0 ? fqdn : `${r.cnames[i - 1]}.`,
+            type: 'CNAME',
+            value: `${c}.`,
+          })),
+          ...r.ips.map((ip) => ({
+            name: r.cnames.length > 0 ? `${r.cnames[r.cnames.length - 1]}.` : fqdn,
+            type: type,
+            value: ip,
+          })),
         ]
       : [];
   if (short) return out(0, records.map((x) => `${x.value}\n`).join(''), '', 0.01, trace);

@@ -51,7 +51,13 @@ export type Resolution =
   | { kind: 'nxdomain' }
   | { kind: 'inconsistent'; message: string };
 
-export function out(exitCode: number, stdout: string, stderr: string, seconds: number, trace: string[]): ProbeRun {
+export function out(
+  exitCode: number,
+  stdout: string,
+  stderr: string,
+  seconds: number,
+  trace: string[],
+): ProbeRun {
   return { result: { exitCode, stdout, stderr }, seconds, trace };
 }
 

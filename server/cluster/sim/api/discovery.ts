@@ -183,5 +183,9 @@ export function openApiV3Doc(gvPath: string): unknown | undefined {
       },
     };
   }
-  return { openapi: '3.0.0', info: { title: 'Kubernetes (kubelab simulated cluster)', version: SIM_VERSION.gitVersion }, paths };
+  return {
+    openapi: '3.0.0',
+    info: { title: 'Kubernetes (kubelab simulated cluster)', version: SIM_VERSION.gitVersion },
+    paths,
+  };
 }

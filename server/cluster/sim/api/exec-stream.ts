@@ -34,7 +34,10 @@ export class ExecStreams {
     const offered = String(req.headers['sec-websocket-protocol'] ?? '')
       .split(',')
       .map((s) => s.trim());
-    return String(req.headers.upgrade ?? '').toLowerCase() === 'websocket' && EXEC_PROTOCOLS.some((p) => offered.includes(p));
+    return (
+      String(req.headers.upgrade ?? '').toLowerCase() === 'websocket' &&
+      EXEC_PROTOCOLS.some((p) => offered.includes(p))
+    );
   }
 
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, exec: ExecRequest): void {
@@ -51,18 +54,26 @@ export class ExecStreams {
     };
     const argv = exec.command.join(' ');
     if (exec.tty || exec.stdin) {
-      finish(failureStatus(
-        `the simulated cluster (kubelab) does not run interactive sessions (-i/-t): run one command at a time, e.g. kubectl exec ${exec.pod} -- curl -sS --max-time 2 http://SERVICE:PORT`,
-      ));
+      finish(
+        failureStatus(
+          `the simulated cluster (kubelab) does not run interactive sessions (-i/-t): run one command at a time, e.g. kubectl exec ${exec.pod} -- curl -sS --max-time 2 http://SERVICE:PORT`,
+        ),
+      );
       return;
     }
     try {
       const run = exec.cluster.execTyped(
-        { namespace: exec.namespace, name: exec.pod, ...(exec.container ? { container: exec.container } : {}) },
+        {
+          namespace: exec.namespace,
+          name: exec.pod,
+          ...(exec.container ? { container: exec.container } : {}),
+        },
         exec.command,
       );
       if ('notSimulated' in run) {
-        finish(failureStatus(`the simulated cluster (kubelab) does not run \`${argv}\`: ${run.notSimulated}`));
+        finish(
+          failureStatus(`the simulated cluster (kubelab) does not run \`${argv}\`: ${run.notSimulated}`),
+        );
         return;
       }
       send(1, run.result.stdout);

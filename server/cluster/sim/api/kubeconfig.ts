@@ -4,7 +4,12 @@
  */
 import { stringify } from 'yaml';
 
-export function simKubeconfig(opts: { server: string; token: string; name?: string; namespace?: string }): string {
+export function simKubeconfig(opts: {
+  server: string;
+  token: string;
+  name?: string;
+  namespace?: string;
+}): string {
   const name = opts.name ?? 'kubelab-sim';
   return stringify({
     apiVersion: 'v1',
@@ -13,7 +18,10 @@ export function simKubeconfig(opts: { server: string; token: string; name?: stri
     clusters: [{ name, cluster: { server: opts.server, 'insecure-skip-tls-verify': true } }],
     users: [{ name, user: { token: opts.token } }],
     contexts: [
-      { name, context: { cluster: name, user: name, ...(opts.namespace ? { namespace: opts.namespace } : {}) } },
+      {
+        name,
+        context: { cluster: name, user: name, ...(opts.namespace ? { namespace: opts.namespace } : {}) },
+      },
     ],
     'current-context': name,
     preferences: {},

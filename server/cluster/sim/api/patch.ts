@@ -71,7 +71,8 @@ export function strategicMergePatch(target: unknown, patch: unknown, kind: strin
 }
 
 function smpMap(target: Json, patch: unknown, path: string[], kind: string): Json {
-  if (!isMap(patch)) throw badRequest(`strategic merge patch: ${path.join('.') || 'the patch'} must be an object`);
+  if (!isMap(patch))
+    throw badRequest(`strategic merge patch: ${path.join('.') || 'the patch'} must be an object`);
   const directive = patch.$patch;
   if (directive === 'replace') {
     const { $patch: _drop, ...rest } = patch;
@@ -85,7 +86,8 @@ function smpMap(target: Json, patch: unknown, path: string[], kind: string): Jso
     if (k.startsWith('$deleteFromPrimitiveList/')) {
       const field = k.slice('$deleteFromPrimitiveList/'.length);
       const drop = new Set((Array.isArray(v) ? v : []).map((x) => JSON.stringify(x)));
-      if (Array.isArray(out[field])) out[field] = (out[field] as unknown[]).filter((x) => !drop.has(JSON.stringify(x)));
+      if (Array.isArray(out[field]))
+        out[field] = (out[field] as unknown[]).filter((x) => !drop.has(JSON.stringify(x)));
       continue;
     }
     if (v === null) {
@@ -104,7 +106,8 @@ function smpMap(target: Json, patch: unknown, path: string[], kind: string): Jso
   for (const [k, v] of Object.entries(patch)) {
     if (!k.startsWith('$setElementOrder/')) continue;
     const field = k.slice('$setElementOrder/'.length);
-    if (Array.isArray(out[field]) && Array.isArray(v)) out[field] = reorder(out[field] as unknown[], v, [...path, field], kind);
+    if (Array.isArray(out[field]) && Array.isArray(v))
+      out[field] = reorder(out[field] as unknown[], v, [...path, field], kind);
   }
   return out;
 }
@@ -157,7 +160,12 @@ function stripDirectives(v: unknown): unknown {
 function pointer(path: unknown): string[] {
   if (typeof path !== 'string' || (path !== '' && !path.startsWith('/')))
     throw badRequest(`json patch: "${String(path)}" is not a JSON pointer`);
-  return path === '' ? [] : path.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  return path === ''
+    ? []
+    : path
+        .slice(1)
+        .split('/')
+        .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 
 function parentOf(doc: unknown, parts: string[]): { parent: unknown; last: string } {

@@ -23,7 +23,14 @@ import {
 
 type Json = Record<string, unknown>;
 
-const SERVER_METADATA = ['uid', 'resourceVersion', 'creationTimestamp', 'generation', 'managedFields', 'selfLink'];
+const SERVER_METADATA = [
+  'uid',
+  'resourceVersion',
+  'creationTimestamp',
+  'generation',
+  'managedFields',
+  'selfLink',
+];
 
 export interface WriteOptions {
   dryRun: boolean;
@@ -82,17 +89,33 @@ export class Resources {
     return this.cluster.listNow(info.kind, ns);
   }
 
-  async create(info: KindInfo, ns: string | undefined, body: unknown, opts: WriteOptions): Promise<KubeObject> {
+  async create(
+    info: KindInfo,
+    ns: string | undefined,
+    body: unknown,
+    opts: WriteOptions,
+  ): Promise<KubeObject> {
     const obj = this.checkBody(info, ns, body);
     const meta = obj.metadata as Json;
     if (typeof meta.name !== 'string' || meta.name === '') {
       if (typeof meta.generateName === 'string' && meta.generateName !== '')
         meta.name = `${meta.generateName}${randomSuffixFor(this.cluster, info, ns, meta.generateName)}`;
       else
-        throw failure(422, 'Invalid', `${info.kind} "" is invalid: metadata.name: Required value: name or generateName is required`, {
-          kind: info.kind,
-          causes: [{ reason: 'FieldValueRequired', message: 'Required value: name or generateName is required', field: 'metadata.name' }],
-        });
+        throw failure(
+          422,
+          'Invalid',
+          `${info.kind} "" is invalid: metadata.name: Required value: name or generateName is required`,
+          {
+            kind: info.kind,
+            causes: [
+              {
+                reason: 'FieldValueRequired',
+                message: 'Required value: name or generateName is required',
+                field: 'metadata.name',
+              },
+            ],
+          },
+        );
     }
     const name = String(meta.name);
     if (this.cluster.get(info.kind, name, ns)) throw alreadyExists(info, name);
@@ -133,7 +156,8 @@ export class Resources {
     const existing = this.get(info, ns, name);
     let result: unknown;
     if (type === 'application/merge-patch+json') result = mergePatch(existing, patch);
-    else if (type === 'application/strategic-merge-patch+json') result = strategicMergePatch(existing, patch, info.kind);
+    else if (type === 'application/strategic-merge-patch+json')
+      result = strategicMergePatch(existing, patch, info.kind);
     else if (type === 'application/json-patch+json') result = jsonPatch(existing, patch);
     else throw unsupported(415, `the patch type ${type || '(none)'}`);
     const obj = this.checkBody(info, ns, result, name);
@@ -150,14 +174,19 @@ export class Resources {
     raw: string,
     opts: WriteOptions,
   ): Promise<{ object: KubeObject; created: boolean }> {
-    if (!opts.fieldManager) throw badRequest('PATCH, application/apply-patch+yaml requires a non-empty fieldManager query parameter');
+    if (!opts.fieldManager)
+      throw badRequest(
+        'PATCH, application/apply-patch+yaml requires a non-empty fieldManager query parameter',
+      );
     const applied = this.checkBody(info, ns, parseBody(raw, 'yaml'), name);
     const existing = this.cluster.get(info.kind, name, ns);
     if (!existing) return { object: await this.create(info, ns, applied, opts), created: true };
     const key = appliedKey(info, ns, name, opts.fieldManager);
     const before = appliedBy.get(this.cluster)?.get(key);
     // Fields this manager applied last time and no longer applies are removed, as SSA does.
-    const base = before ? removeAbsent(existing as unknown as Json, before, applied) : (existing as unknown as Json);
+    const base = before
+      ? removeAbsent(existing as unknown as Json, before, applied)
+      : (existing as unknown as Json);
     const merged = strategicMergePatch(base, applied, info.kind) as Json;
     if (sameIntent(existing, merged)) {
       if (!opts.dryRun) this.remember(info, ns, name, opts.fieldManager, applied);
@@ -168,7 +197,12 @@ export class Resources {
     return { object, created: false };
   }
 
-  async delete(info: KindInfo, ns: string | undefined, name: string, opts: { dryRun: boolean }): Promise<KubeObject> {
+  async delete(
+    info: KindInfo,
+    ns: string | undefined,
+    name: string,
+    opts: { dryRun: boolean },
+  ): Promise<KubeObject> {
     const existing = this.get(info, ns, name);
     if (opts.dryRun) return existing;
     try {
@@ -178,7 +212,10 @@ export class Resources {
       throw fromKubelabError(e, info, name);
     }
     const meta = existing.metadata as Json;
-    meta.deletionTimestamp = this.cluster.clock().toISOString().replace(/\.\d+Z$/, 'Z');
+    meta.deletionTimestamp = this.cluster
+      .clock()
+      .toISOString()
+      .replace(/\.\d+Z$/, 'Z');
     if (info.kind === 'Namespace') existing.status = { phase: 'Terminating' };
     return existing;
   }
@@ -187,7 +224,8 @@ export class Resources {
     const obj = this.get(info, ns, name);
     const spec = isMap(obj.spec) ? obj.spec : {};
     const status = isMap(obj.status) ? obj.status : {};
-    const selector = isMap(spec.selector) && isMap(spec.selector.matchLabels) ? spec.selector.matchLabels : {};
+    const selector =
+      isMap(spec.selector) && isMap(spec.selector.matchLabels) ? spec.selector.matchLabels : {};
     return {
       kind: 'Scale',
       apiVersion: 'autoscaling/v1',
@@ -217,12 +255,23 @@ export class Resources {
   ): Promise<Json> {
     const replicas = isMap(scale) && isMap(scale.spec) ? scale.spec.replicas : undefined;
     if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0)
-      throw failure(422, 'Invalid', `Scale.autoscaling "${name}" is invalid: spec.replicas: Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`, {
-        name,
-        kind: 'Scale',
-        group: 'autoscaling',
-        causes: [{ reason: 'FieldValueInvalid', message: 'must be greater than or equal to 0', field: 'spec.replicas' }],
-      });
+      throw failure(
+        422,
+        'Invalid',
+        `Scale.autoscaling "${name}" is invalid: spec.replicas: Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`,
+        {
+          name,
+          kind: 'Scale',
+          group: 'autoscaling',
+          causes: [
+            {
+              reason: 'FieldValueInvalid',
+              message: 'must be greater than or equal to 0',
+              field: 'spec.replicas',
+            },
+          ],
+        },
+      );
     const rv = isMap(scale) && isMap(scale.metadata) ? scale.metadata.resourceVersion : undefined;
     const obj = this.get(info, ns, name);
     if (rv !== undefined && rv !== '' && rv !== obj.metadata.resourceVersion) throw conflict(info, name);
@@ -246,11 +295,18 @@ export class Resources {
       throw fromKubelabError(e, info, name);
     }
     const stored = target.get(info.kind, name, ns);
-    if (!stored) throw failure(500, 'InternalError', `Internal error occurred: ${info.kind} "${name}" was not stored`);
+    if (!stored)
+      throw failure(500, 'InternalError', `Internal error occurred: ${info.kind} "${name}" was not stored`);
     return stored;
   }
 
-  private remember(info: KindInfo, ns: string | undefined, name: string, manager: string, applied: Json): void {
+  private remember(
+    info: KindInfo,
+    ns: string | undefined,
+    name: string,
+    manager: string,
+    applied: Json,
+  ): void {
     let map = appliedBy.get(this.cluster);
     if (!map) appliedBy.set(this.cluster, (map = new Map()));
     map.set(appliedKey(info, ns, name, manager), intentOf(applied));
@@ -263,7 +319,9 @@ export class Resources {
     obj.apiVersion ??= info.apiVersion;
     obj.kind ??= info.kind;
     if (obj.kind !== info.kind)
-      throw badRequest(`the kind in the data (${String(obj.kind)}) does not match the expected kind (${info.kind})`);
+      throw badRequest(
+        `the kind in the data (${String(obj.kind)}) does not match the expected kind (${info.kind})`,
+      );
     if (obj.apiVersion !== info.apiVersion)
       throw badRequest(
         `the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${info.apiVersion})`,
@@ -271,12 +329,20 @@ export class Resources {
     const meta = isMap(obj.metadata) ? obj.metadata : (obj.metadata = {});
     if (info.namespaced) {
       if (meta.namespace !== undefined && meta.namespace !== '' && meta.namespace !== ns)
-        throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+        throw badRequest(
+          'the namespace of the provided object does not match the namespace sent on the request',
+        );
       meta.namespace = ns;
     }
     if (name !== undefined) {
       if (meta.name !== undefined && meta.name !== name)
-        throw badRequest('the name of the object (' + String(meta.name) + ') does not match the name on the URL (' + name + ')');
+        throw badRequest(
+          'the name of the object (' +
+            String(meta.name) +
+            ') does not match the name on the URL (' +
+            name +
+            ')',
+        );
       meta.name = name;
     }
     return obj;
@@ -289,7 +355,8 @@ function removeAbsent(live: Json, before: Json, now: Json): Json {
   for (const [k, v] of Object.entries(before)) {
     if (k === 'apiVersion' || k === 'kind') continue;
     if (!(k in now)) delete out[k];
-    else if (isMap(v) && isMap(now[k]) && isMap(out[k])) out[k] = removeAbsent(out[k] as Json, v, now[k] as Json);
+    else if (isMap(v) && isMap(now[k]) && isMap(out[k]))
+      out[k] = removeAbsent(out[k] as Json, v, now[k] as Json);
   }
   return out;
 }

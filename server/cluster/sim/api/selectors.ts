@@ -59,16 +59,22 @@ function fieldValue(obj: KubeObject, path: string): string | undefined {
   return cur === undefined ? '' : String(cur);
 }
 
-const FIELDS = new Set(['metadata.name', 'metadata.namespace', 'status.phase', 'spec.nodeName', 'spec.restartPolicy']);
+const FIELDS = new Set([
+  'metadata.name',
+  'metadata.namespace',
+  'status.phase',
+  'spec.nodeName',
+  'spec.restartPolicy',
+]);
 
 export function parseFieldSelector(text: string | null): (obj: KubeObject) => boolean {
   if (!text) return () => true;
   const reqs = splitTopLevel(text).map((part) => {
     const m = /^([\w.]+)\s*(==|=|!=)\s*(.*)$/.exec(part);
-    if (!m || !FIELDS.has(m[1]!))
-      throw badRequest(`field label not supported: ${m?.[1] ?? part}`);
+    if (!m || !FIELDS.has(m[1]!)) throw badRequest(`field label not supported: ${m?.[1] ?? part}`);
     const [, path, op, value] = m as unknown as [string, string, string, string];
-    return (obj: KubeObject) => (op === '!=' ? fieldValue(obj, path) !== value : fieldValue(obj, path) === value);
+    return (obj: KubeObject) =>
+      op === '!=' ? fieldValue(obj, path) !== value : fieldValue(obj, path) === value;
   });
   return (obj) => reqs.every((r) => r(obj));
 }

@@ -64,14 +64,18 @@ function sendError(res: ServerResponse, e: unknown): void {
  * kubeconfig puts the learner's token in the server URL instead (`http://127.0.0.1:P/sim/TOKEN`);
  * an Authorization header is honoured too. Returns the token and the API path after the prefix.
  */
-export function credentialsOf(req: IncomingMessage): { token: string | undefined; path: string; query: URLSearchParams } {
+export function credentialsOf(req: IncomingMessage): {
+  token: string | undefined;
+  path: string;
+  query: URLSearchParams;
+} {
   const url = new URL(req.url ?? '/', 'http://sim');
   const prefixed = /^\/sim\/([A-Za-z0-9_-]+)(\/.*)?$/.exec(url.pathname);
   const auth = req.headers.authorization;
   const bearer = typeof auth === 'string' ? /^Bearer\s+(\S+)$/i.exec(auth)?.[1] : undefined;
   return {
     token: prefixed ? prefixed[1] : bearer,
-    path: prefixed ? prefixed[2] ?? '/' : url.pathname,
+    path: prefixed ? (prefixed[2] ?? '/') : url.pathname,
     query: url.searchParams,
   };
 }
@@ -86,7 +90,8 @@ async function readBody(req: IncomingMessage, limit: number): Promise<string> {
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > limit) throw failure(413, 'RequestEntityTooLarge', 'Request entity too large: limit is 3145728');
+    if (size > limit)
+      throw failure(413, 'RequestEntityTooLarge', 'Request entity too large: limit is 3145728');
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks).toString('utf8');
@@ -98,7 +103,10 @@ function wantsTable(req: IncomingMessage): boolean {
 
 /** Splits `/api/v1/...` and `/apis/G/V/...` into the kind and object they address. */
 function route(path: string): Route | 'discovery' | undefined {
-  const parts = path.split('/').filter((p) => p !== '').map(decodeURIComponent);
+  const parts = path
+    .split('/')
+    .filter((p) => p !== '')
+    .map(decodeURIComponent);
   let gv: string;
   let rest: string[];
   if (parts[0] === 'api' && parts[1] === 'v1') {
@@ -185,7 +193,15 @@ export class SimApi {
       }
     };
 
-    if (sub !== undefined) return this.subresource(req, res, resources, r as Route & { name: string; sub: string }, cluster, changed);
+    if (sub !== undefined)
+      return this.subresource(
+        req,
+        res,
+        resources,
+        r as Route & { name: string; sub: string },
+        cluster,
+        changed,
+      );
 
     if (name === undefined) {
       if (method === 'GET') {
@@ -193,12 +209,27 @@ export class SimApi {
         const fieldMatch = parseFieldSelector(q.get('fieldSelector'));
         const filter = (o: KubeObject) => labelMatch(o.metadata.labels ?? {}) && fieldMatch(o);
         if (q.get('watch') === 'true' || q.get('watch') === '1') {
-          this.watches.open(req, res, { cluster, info, namespace, filter, table: wantsTable(req), since: q.get('resourceVersion') ?? undefined });
+          this.watches.open(req, res, {
+            cluster,
+            info,
+            namespace,
+            filter,
+            table: wantsTable(req),
+            since: q.get('resourceVersion') ?? undefined,
+          });
           return;
         }
         const items = resources.list(info, namespace).filter(filter);
         if (wantsTable(req)) {
-          return send(res, 200, table(info.kind, items, { now: cluster.clock(), resourceVersion: cluster.resourceVersion, includeObject: includeOf(q) }));
+          return send(
+            res,
+            200,
+            table(info.kind, items, {
+              now: cluster.clock(),
+              resourceVersion: cluster.resourceVersion,
+              includeObject: includeOf(q),
+            }),
+          );
         }
         return send(res, 200, {
           kind: `${info.kind}List`,
@@ -222,7 +253,15 @@ export class SimApi {
       case 'GET': {
         const obj = resources.get(info, namespace, name);
         if (wantsTable(req))
-          return send(res, 200, table(info.kind, [obj], { now: cluster.clock(), resourceVersion: cluster.resourceVersion, includeObject: includeOf(q) }));
+          return send(
+            res,
+            200,
+            table(info.kind, [obj], {
+              now: cluster.clock(),
+              resourceVersion: cluster.resourceVersion,
+              includeObject: includeOf(q),
+            }),
+          );
         return send(res, 200, obj);
       }
       case 'PUT': {
@@ -233,7 +272,14 @@ export class SimApi {
       }
       case 'PATCH': {
         const raw = await readBody(req, this.opts.maxBodyBytes ?? MAX_BODY);
-        const { object, created } = await resources.patch(info, namespace, name, String(req.headers['content-type'] ?? ''), raw, writeOpts);
+        const { object, created } = await resources.patch(
+          info,
+          namespace,
+          name,
+          String(req.headers['content-type'] ?? ''),
+          raw,
+          writeOpts,
+        );
         changed();
         return send(res, created ? 201 : 200, object);
       }
@@ -242,8 +288,10 @@ export class SimApi {
         const raw = await readBody(req, this.opts.maxBodyBytes ?? MAX_BODY);
         const options = raw.trim() === '' ? {} : parseBody(raw, 'json');
         const bodyDryRun =
-          typeof options === 'object' && options !== null && Array.isArray((options as { dryRun?: unknown }).dryRun)
-            ? ((options as { dryRun: unknown[] }).dryRun.includes('All'))
+          typeof options === 'object' &&
+          options !== null &&
+          Array.isArray((options as { dryRun?: unknown }).dryRun)
+            ? (options as { dryRun: unknown[] }).dryRun.includes('All')
             : false;
         const obj = await resources.delete(info, namespace, name, { dryRun: dryRun || bodyDryRun });
         if (bodyDryRun) return send(res, 200, obj);
@@ -292,7 +340,10 @@ export class SimApi {
       const { mergePatch, jsonPatch } = await import('./patch.js');
       const type = String(req.headers['content-type'] ?? '').split(';')[0];
       const current = resources.scale(info, namespace, name);
-      scale = type === 'application/json-patch+json' ? jsonPatch(current, parseBody(raw, 'json')) : mergePatch(current, parseBody(raw, 'json'));
+      scale =
+        type === 'application/json-patch+json'
+          ? jsonPatch(current, parseBody(raw, 'json'))
+          : mergePatch(current, parseBody(raw, 'json'));
     } else throw unsupported(405, `${method} on ${info.resource}/scale`);
     const dryRun = credentialsOf(req).query.getAll('dryRun').includes('All');
     const out = await resources.setScale(info, namespace, name, scale, { dryRun });
@@ -304,7 +355,14 @@ export class SimApi {
   /** WebSocket upgrades: exec only. Anything else is refused with a Status. */
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const refuse = (code: number, message: string) => {
-      const body = JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, code });
+      const body = JSON.stringify({
+        kind: 'Status',
+        apiVersion: 'v1',
+        metadata: {},
+        status: 'Failure',
+        message,
+        code,
+      });
       socket.end(
         `HTTP/1.1 ${code} ${code === 401 ? 'Unauthorized' : code === 404 ? 'Not Found' : 'Bad Request'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
       );
@@ -316,7 +374,10 @@ export class SimApi {
     if (!r || r === 'discovery' || r.info.kind !== 'Pod' || r.sub !== 'exec' || !r.name || !r.namespace)
       return refuse(404, 'the simulated cluster (kubelab) upgrades only pods/exec connections');
     if (!ExecStreams.speaks(req))
-      return refuse(400, 'the simulated cluster (kubelab) speaks exec over WebSocket with v5.channel.k8s.io or v4.channel.k8s.io only: use kubectl 1.30 or newer');
+      return refuse(
+        400,
+        'the simulated cluster (kubelab) speaks exec over WebSocket with v5.channel.k8s.io or v4.channel.k8s.io only: use kubectl 1.30 or newer',
+      );
     if (!cluster.get('Pod', r.name, r.namespace)) return refuse(404, `pods "${r.name}" not found`);
     const q = creds.query;
     const command = q.getAll('command');
@@ -367,7 +428,9 @@ export interface RunningSimApi {
 }
 
 /** Serves the API on its own HTTP server (loopback unless told otherwise). */
-export async function listenSimApi(opts: SimApiOptions & { host?: string; port?: number }): Promise<RunningSimApi> {
+export async function listenSimApi(
+  opts: SimApiOptions & { host?: string; port?: number },
+): Promise<RunningSimApi> {
   const api = new SimApi(opts);
   const server = createServer((req, res) => api.handle(req, res));
   server.on('upgrade', (req, socket, head) => api.upgrade(req, socket, head));

@@ -80,9 +80,12 @@ export function badRequest(message: string): ApiError {
 
 /** What the simulation does not do: said plainly, never answered with something that looks right. */
 export function unsupported(code: 404 | 405 | 415 | 406, what: string): ApiError {
-  const reason = { 404: 'NotFound', 405: 'MethodNotAllowed', 415: 'UnsupportedMediaType', 406: 'NotAcceptable' }[
-    code
-  ];
+  const reason = {
+    404: 'NotFound',
+    405: 'MethodNotAllowed',
+    415: 'UnsupportedMediaType',
+    406: 'NotAcceptable',
+  }[code];
   return failure(code, reason, `the simulated cluster (kubelab) does not support ${what}`);
 }
 
@@ -120,7 +123,8 @@ export function fromKubelabError(e: unknown, info?: KindInfo, name?: string): Ap
       name: missingNamespace[1]!,
       kind: 'namespaces',
     });
-  const code = e.code === 'NOT_FOUND' ? 404 : e.code === 'FORBIDDEN' ? 403 : e.code === 'BAD_INPUT' ? 400 : 500;
+  const code =
+    e.code === 'NOT_FOUND' ? 404 : e.code === 'FORBIDDEN' ? 403 : e.code === 'BAD_INPUT' ? 400 : 500;
   const reason = { 404: 'NotFound', 403: 'Forbidden', 400: 'BadRequest', 500: 'InternalError' }[code]!;
   const detail = e.problems.map((p) => (p.path ? `${p.path}: ${p.message}` : p.message));
   return failure(code, reason, [e.message, ...detail].join(': '));

@@ -32,7 +32,8 @@ export function humanDuration(ms: number): string {
   const hours = Math.floor(minutes / 60);
   if (hours < 8) return minutes % 60 === 0 ? `${hours}h` : `${hours}h${minutes % 60}m`;
   if (hours < 48) return `${hours}h`;
-  if (hours < 24 * 8) return hours % 24 === 0 ? `${Math.floor(hours / 24)}d` : `${Math.floor(hours / 24)}d${hours % 24}h`;
+  if (hours < 24 * 8)
+    return hours % 24 === 0 ? `${Math.floor(hours / 24)}d` : `${Math.floor(hours / 24)}d${hours % 24}h`;
   const days = Math.floor(hours / 24);
   if (days < 365 * 2) return `${days}d`;
   if (days < 365 * 8) return `${Math.floor(days / 365)}y${days % 365}d`;
@@ -45,7 +46,10 @@ export function age(obj: KubeObject, now: Date): string {
 }
 
 const NAME: Column = { name: 'Name', format: 'name', description: 'Name must be unique within a namespace.' };
-const AGE: Column = { name: 'Age', description: 'CreationTimestamp is a timestamp of when the object was created.' };
+const AGE: Column = {
+  name: 'Age',
+  description: 'CreationTimestamp is a timestamp of when the object was created.',
+};
 
 function str(v: unknown, fallback = '<none>'): string {
   return typeof v === 'string' && v !== '' ? v : fallback;
@@ -137,7 +141,10 @@ const PRINTERS: Record<string, Printer> = {
       NAME,
       { name: 'Ready', description: 'The aggregate readiness state of this pod for accepting traffic.' },
       { name: 'Status', description: 'The aggregate status of the containers in this pod.' },
-      { name: 'Restarts', description: 'The number of times the containers in this pod have been restarted.' },
+      {
+        name: 'Restarts',
+        description: 'The number of times the containers in this pod have been restarted.',
+      },
       AGE,
       { name: 'IP', priority: 1, description: 'IP address assigned to the pod' },
       { name: 'Node', priority: 1, description: 'Name of the node assigned' },
@@ -148,7 +155,10 @@ const PRINTERS: Record<string, Printer> = {
       const statuses = asArray(statusOf(pod).containerStatuses).map((s) => asRecord(s) ?? {});
       const total = containersOf(specOf(pod)).length;
       const ready = statuses.filter((s) => s.ready === true).length;
-      const restarts = statuses.reduce((n, s) => n + (typeof s.restartCount === 'number' ? s.restartCount : 0), 0);
+      const restarts = statuses.reduce(
+        (n, s) => n + (typeof s.restartCount === 'number' ? s.restartCount : 0),
+        0,
+      );
       return [
         pod.metadata.name,
         `${ready}/${total}`,
@@ -196,8 +206,18 @@ const PRINTERS: Record<string, Printer> = {
     columns: [
       NAME,
       { name: 'Ready', description: 'Number of the pod with ready state.' },
-      { name: 'Up-to-date', type: 'integer', description: 'Total number of non-terminated pods targeted by this deployment that have the desired template spec.' },
-      { name: 'Available', type: 'integer', description: 'Total number of available pods (ready for at least minReadySeconds) targeted by this deployment.' },
+      {
+        name: 'Up-to-date',
+        type: 'integer',
+        description:
+          'Total number of non-terminated pods targeted by this deployment that have the desired template spec.',
+      },
+      {
+        name: 'Available',
+        type: 'integer',
+        description:
+          'Total number of available pods (ready for at least minReadySeconds) targeted by this deployment.',
+      },
       AGE,
       ...WORKLOAD_WIDE,
     ],
@@ -269,7 +289,11 @@ const PRINTERS: Record<string, Printer> = {
         Number(s.numberReady ?? 0),
         Number(s.updatedNumberScheduled ?? 0),
         Number(s.numberAvailable ?? 0),
-        nodeSelector ? Object.entries(nodeSelector).map(([k, v]) => `${k}=${String(v)}`).join(',') : '<none>',
+        nodeSelector
+          ? Object.entries(nodeSelector)
+              .map(([k, v]) => `${k}=${String(v)}`)
+              .join(',')
+          : '<none>',
         age(ds, now),
         ...workloadWide(ds),
       ];
@@ -298,7 +322,9 @@ const PRINTERS: Record<string, Printer> = {
     ],
     cells(node, now) {
       const s = statusOf(node);
-      const ready = asArray(s.conditions).some((c) => asRecord(c)?.type === 'Ready' && asRecord(c)?.status === 'True');
+      const ready = asArray(s.conditions).some(
+        (c) => asRecord(c)?.type === 'Ready' && asRecord(c)?.status === 'True',
+      );
       const roles = Object.keys(node.metadata.labels ?? {})
         .filter((k) => k.startsWith('node-role.kubernetes.io/'))
         .map((k) => k.slice('node-role.kubernetes.io/'.length));
@@ -330,7 +356,12 @@ const PRINTERS: Record<string, Printer> = {
   },
   Secret: {
     columns: [NAME, { name: 'Type' }, { name: 'Data', type: 'integer' }, AGE],
-    cells: (s, now) => [s.metadata.name, str(s.type, 'Opaque'), Object.keys(asRecord(s.data) ?? {}).length, age(s, now)],
+    cells: (s, now) => [
+      s.metadata.name,
+      str(s.type, 'Opaque'),
+      Object.keys(asRecord(s.data) ?? {}).length,
+      age(s, now),
+    ],
   },
   ServiceAccount: {
     columns: [NAME, { name: 'Secrets', type: 'integer' }, AGE],

@@ -58,7 +58,8 @@ export class Watches {
       for (const [key, obj] of now) {
         const before = w.seen.get(key);
         if (!before) this.emit(w, 'ADDED', obj);
-        else if (before.metadata.resourceVersion !== obj.metadata.resourceVersion) this.emit(w, 'MODIFIED', obj);
+        else if (before.metadata.resourceVersion !== obj.metadata.resourceVersion)
+          this.emit(w, 'MODIFIED', obj);
       }
       for (const [key, obj] of w.seen) if (!now.has(key)) this.emit(w, 'DELETED', obj);
       w.seen = now;

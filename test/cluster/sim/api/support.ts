@@ -32,7 +32,8 @@ export const kubectlSkipReason =
       ? `kubectl 1.${minor} is older than 1.30 (exec over WebSocket needs 1.30+)`
       : undefined;
 
-if (kubectlSkipReason) console.warn(`SKIPPED: kubectl suites against the simulated cluster: ${kubectlSkipReason}`);
+if (kubectlSkipReason)
+  console.warn(`SKIPPED: kubectl suites against the simulated cluster: ${kubectlSkipReason}`);
 
 export async function startSim(lab = 'np-backend'): Promise<SimUp> {
   return simUp({ lab, dir: mkdtempSync(join(tmpdir(), 'kubelab-sim-')) });
