@@ -246,10 +246,20 @@ class RegionJudge {
     return !sets || sets.some((set) => this.membership(set).dst[d] === 1);
   }
 
-  /** The atoms of `region` for the pair (s, d): all zero when the pair is outside the region. */
+  private readonly masks = new Map<TrafficRegion, Map<number, Uint8Array>>();
+
+  /** The atoms of `region` for the pair (s, d), or undefined when the pair is outside the region. */
   atoms(region: TrafficRegion, s: number, d: number): Uint8Array | undefined {
     if (!this.fromHolds(region.from, s) || !this.toHolds(region.to, d)) return undefined;
-    return this.space.portMask(region.ports as PortSpec[] | undefined, this.space.destinations[d]!);
+    // Ports depend on the destination only (named ports resolve there), so compute once per pair of those.
+    let perDestination = this.masks.get(region);
+    if (!perDestination) this.masks.set(region, (perDestination = new Map()));
+    let mask = perDestination.get(d);
+    if (!mask) {
+      mask = this.space.portMask(region.ports as PortSpec[] | undefined, this.space.destinations[d]!);
+      perDestination.set(d, mask);
+    }
+    return mask;
   }
 }
 
