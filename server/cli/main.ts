@@ -10,6 +10,7 @@ import { registerCluster } from './cluster.js';
 import { registerServe } from './serve.js';
 import { registerDoctor } from './doctor.js';
 import { registerPodSecurity } from './podsecurity.js';
+import { registerRbac } from './rbac.js';
 import type { CliIO } from './io.js';
 import { processIO } from './io.js';
 
@@ -33,6 +34,7 @@ export function buildProgram(io: CliIO): Command {
   registerServe(program, io);
   registerDoctor(program, io);
   registerPodSecurity(program, io);
+  registerRbac(program, io);
   return program;
 }
 
