@@ -9,13 +9,7 @@
 import { relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { badInput, KubelabError, type Problem } from '../errors.js';
-import {
-  loadManifestInputs,
-  objectsOf,
-  problemAt,
-  isRecord,
-  type LoadedObject,
-} from '../manifests/load.js';
+import { loadManifestInputs, objectsOf, problemAt, isRecord, type LoadedObject } from '../manifests/load.js';
 import {
   admit,
   CONFIG_KIND,
@@ -51,8 +45,14 @@ export function registerPodSecurity(program: Command, io: CliIO): void {
   ps.command('check')
     .description('Check every Pod and workload pod template against Pod Security (baseline / restricted)')
     .argument('<inputs...>', 'YAML/JSON files, directories (read recursively) or - for stdin')
-    .option('--level <level>', 'evaluate at this level (privileged, baseline, restricted) instead of namespace labels')
-    .option('--version <version>', `policy version with --level: latest (default) or v1.0 ... v1.${NEWEST_MINOR}`)
+    .option(
+      '--level <level>',
+      'evaluate at this level (privileged, baseline, restricted) instead of namespace labels',
+    )
+    .option(
+      '--version <version>',
+      `policy version with --level: latest (default) or v1.0 ... v1.${NEWEST_MINOR}`,
+    )
     .option('--user <name>', 'the requesting user (for username exemptions of a PodSecurityConfiguration)')
     .option('--json', 'print {"allowed": bool, "results": [...]} as JSON')
     .action(async (inputs: string[], opts: CheckOptions) => {
@@ -85,7 +85,11 @@ async function checkInputs(inputs: string[], opts: CheckOptions, io: CliIO): Pro
   }
   const version = opts.version === undefined ? undefined : parseVersion(opts.version);
   if (opts.version !== undefined && version === undefined) {
-    throw badInput(`--version ${opts.version}: must be "latest" or "v1.x"`, [], `For example --version v1.${NEWEST_MINOR}.`);
+    throw badInput(
+      `--version ${opts.version}: must be "latest" or "v1.x"`,
+      [],
+      `For example --version v1.${NEWEST_MINOR}.`,
+    );
   }
 
   const paths = inputs.map((p) => (p === '-' ? p : relative(io.cwd, resolve(io.cwd, p)) || '.'));
@@ -114,19 +118,29 @@ async function checkInputs(inputs: string[], opts: CheckOptions, io: CliIO): Pro
       // The API server refuses a namespace whose Pod Security labels it cannot parse.
       for (const e of policyFromLabels(labels).errors) {
         problems.push(
-          problemAt(obj, ['metadata', 'labels', e.label], `Invalid value: ${JSON.stringify(e.value)}: ${e.message}`),
+          problemAt(
+            obj,
+            ['metadata', 'labels', e.label],
+            `Invalid value: ${JSON.stringify(e.value)}: ${e.message}`,
+          ),
         );
       }
       namespaceLabels.set(meta.name, labels);
     }
   }
 
-  const pods: Array<{ obj: LoadedObject; kind: string; name: string; namespace: string; pod: PodSpecModel }> = [];
+  const pods: Array<{ obj: LoadedObject; kind: string; name: string; namespace: string; pod: PodSpecModel }> =
+    [];
   for (const obj of objects) {
     const o = obj.object;
     if (typeof o.kind !== 'string' || !hasPodSpec(o.kind)) continue;
     const meta = isRecord(o.metadata) ? o.metadata : {};
-    const name = typeof meta.name === 'string' ? meta.name : typeof meta.generateName === 'string' ? meta.generateName : undefined;
+    const name =
+      typeof meta.name === 'string'
+        ? meta.name
+        : typeof meta.generateName === 'string'
+          ? meta.generateName
+          : undefined;
     if (name === undefined) {
       problems.push(problemAt(obj, ['metadata', 'name'], `a ${o.kind} needs metadata.name`));
       continue;
@@ -138,7 +152,13 @@ async function checkInputs(inputs: string[], opts: CheckOptions, io: CliIO): Pro
     const where = POD_SPEC_LOCATIONS[o.kind]!;
     const read = readPodSpec(o, where.metadata, where.spec);
     for (const p of read.problems) problems.push(problemAt(obj, p.fieldPath, p.message));
-    pods.push({ obj, kind: o.kind, name, namespace: (meta.namespace as string | undefined) ?? 'default', pod: read.pod });
+    pods.push({
+      obj,
+      kind: o.kind,
+      name,
+      namespace: (meta.namespace as string | undefined) ?? 'default',
+      pod: read.pod,
+    });
   }
   if (problems.length > 0) {
     throw badInput(
@@ -227,7 +247,9 @@ function formatVerdicts(list: Located[]): string {
       out.push(`  - ${x.reason}: ${x.detail}`);
       // A long list of fields says nothing more after the first few.
       const shown = x.fieldPaths.length > 4 ? 3 : x.fieldPaths.length;
-      x.fieldPaths.slice(0, shown).forEach((p, i) => out.push(`      ${l.file}:${locate(l, p)}: ${x.paths[i]}`));
+      x.fieldPaths
+        .slice(0, shown)
+        .forEach((p, i) => out.push(`      ${l.file}:${locate(l, p)}: ${x.paths[i]}`));
       if (shown < x.fieldPaths.length) out.push(`      (and ${x.fieldPaths.length - shown} more fields)`);
     }
     if (v.error) out.push(`  Error from server (Forbidden): ${v.error}`);

@@ -48,7 +48,12 @@ export function registerRbac(program: Command, io: CliIO): void {
     .description('May SUBJECT do VERB on RESOURCE? Says which binding and rule allow it, or why none does')
     .argument('<args...>', 'FILE|DIR|- ... VERB RESOURCE[/SUB] [NAME] (RESOURCE may be a /non-resource/url)')
     .requiredOption('--as <subject>', 'the user: a name, or system:serviceaccount:NAMESPACE:NAME')
-    .option('--as-group <group>', 'a group of the user (repeatable; replaces the implicit ServiceAccount groups)', collect, [])
+    .option(
+      '--as-group <group>',
+      'a group of the user (repeatable; replaces the implicit ServiceAccount groups)',
+      collect,
+      [],
+    )
     .option('-n, --namespace <ns>', 'the namespace of the request', 'default')
     .option('--json', 'print {"allowed": bool, "reasons": [...]} as JSON')
     .action(async (args: string[], opts: CommonOptions & { as: string; asGroup: string[] }) => {
@@ -114,7 +119,8 @@ export function registerRbac(program: Command, io: CliIO): void {
       const rows = result.entries.map((e) => [e.subjectText, e.binding, `${e.role} rule ${e.rule}`]);
       const header = ['SUBJECT', 'BINDING', 'ROLE'];
       const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
-      const line = (r: string[]) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ');
+      const line = (r: string[]) =>
+        r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ');
       const table = rows.length > 0 ? `${[line(header), ...rows.map(line)].join('\n')}\n` : '';
       io.stdout(`${table}${reasons.map((r) => `${r}\n`).join('')}`);
     });
@@ -126,12 +132,16 @@ function splitArgs(args: string[], io: CliIO): { inputs: string[]; question: str
   const inputs = args.slice(0, i);
   const question = args.slice(i);
   if (inputs.length === 0) {
-    throw new KubelabError('USAGE', `no manifests given: "${args[0] ?? ''}" is not a file or directory`, { hint: QUESTION_HELP });
+    throw new KubelabError('USAGE', `no manifests given: "${args[0] ?? ''}" is not a file or directory`, {
+      hint: QUESTION_HELP,
+    });
   }
   if (question.length < 2 || question.length > 3) {
     throw new KubelabError(
       'USAGE',
-      question.length < 2 ? 'missing VERB and RESOURCE after the manifests' : `too many arguments: ${question.join(' ')}`,
+      question.length < 2
+        ? 'missing VERB and RESOURCE after the manifests'
+        : `too many arguments: ${question.join(' ')}`,
       { hint: `${QUESTION_HELP} An argument that is not an existing path ends the list of manifests.` },
     );
   }
@@ -162,7 +172,9 @@ async function loadRbac(inputs: string[], io: CliIO): Promise<CompiledRbac> {
     );
   }
   if (!objects.some((o) => isRbacKind(o.object.kind))) {
-    io.stderr('kubelab: note: the inputs hold no Role, ClusterRole or binding; only the default ones apply\n');
+    io.stderr(
+      'kubelab: note: the inputs hold no Role, ClusterRole or binding; only the default ones apply\n',
+    );
   }
   return compileRbac(model);
 }

@@ -20,7 +20,9 @@ import { formatLevelVersion, sameLevelVersion } from './version.js';
 import { DEFAULT_CONFIG } from './policy.js';
 
 /** Where the pod's metadata and spec sit in each kind Pod Security looks at. */
-export const POD_SPEC_LOCATIONS: Readonly<Record<string, { metadata: FieldPath; spec: FieldPath; resource: string }>> = {
+export const POD_SPEC_LOCATIONS: Readonly<
+  Record<string, { metadata: FieldPath; spec: FieldPath; resource: string }>
+> = {
   Pod: { metadata: ['metadata'], spec: ['spec'], resource: 'pods' },
   PodTemplate: { metadata: ['template', 'metadata'], spec: ['template', 'spec'], resource: 'podtemplates' },
   ReplicationController: {
@@ -28,9 +30,21 @@ export const POD_SPEC_LOCATIONS: Readonly<Record<string, { metadata: FieldPath; 
     spec: ['spec', 'template', 'spec'],
     resource: 'replicationcontrollers',
   },
-  ReplicaSet: { metadata: ['spec', 'template', 'metadata'], spec: ['spec', 'template', 'spec'], resource: 'replicasets' },
-  Deployment: { metadata: ['spec', 'template', 'metadata'], spec: ['spec', 'template', 'spec'], resource: 'deployments' },
-  DaemonSet: { metadata: ['spec', 'template', 'metadata'], spec: ['spec', 'template', 'spec'], resource: 'daemonsets' },
+  ReplicaSet: {
+    metadata: ['spec', 'template', 'metadata'],
+    spec: ['spec', 'template', 'spec'],
+    resource: 'replicasets',
+  },
+  Deployment: {
+    metadata: ['spec', 'template', 'metadata'],
+    spec: ['spec', 'template', 'spec'],
+    resource: 'deployments',
+  },
+  DaemonSet: {
+    metadata: ['spec', 'template', 'metadata'],
+    spec: ['spec', 'template', 'spec'],
+    resource: 'daemonsets',
+  },
   StatefulSet: {
     metadata: ['spec', 'template', 'metadata'],
     spec: ['spec', 'template', 'spec'],

@@ -184,7 +184,9 @@ function seLinuxCheck(allowedTypes: readonly string[]): CheckFn {
     };
     const setters: string[] = [];
     if (pod.securityContext?.seLinuxOptions && !valid(pod.securityContext)) setters.push('pod');
-    const badContainers = pod.containers.filter((c) => c.securityContext?.seLinuxOptions && !valid(c.securityContext));
+    const badContainers = pod.containers.filter(
+      (c) => c.securityContext?.seLinuxOptions && !valid(c.securityContext),
+    );
     if (badContainers.length > 0) setters.push(containersText(badContainers.map((c) => c.name)));
     if (setters.length === 0) return ALLOWED;
     const data: string[] = [];
@@ -220,7 +222,8 @@ const SECCOMP_CONTAINER_ANNOTATION_PREFIX = 'container.seccomp.security.alpha.ku
 
 /** Before v1.19 seccomp was set with annotations. */
 const seccompBaselineAnnotations: CheckFn = (pod) => {
-  const valid = (v: string) => v === 'runtime/default' || v === 'docker/default' || v.startsWith('localhost/');
+  const valid = (v: string) =>
+    v === 'runtime/default' || v === 'docker/default' || v.startsWith('localhost/');
   const forbidden: string[] = [];
   const paths: FieldPath[] = [];
   const consider = (key: string) => {

@@ -291,7 +291,11 @@ export const RESTRICTED_CHECKS: CheckDefinition[] = [
     summary: 'containers must drop ALL capabilities and may add back only NET_BIND_SERVICE',
     versions: [
       { minimumMinor: 22, check: capabilitiesRestricted, overrides: ['capabilities_baseline'] },
-      { minimumMinor: 25, check: exceptWindows(capabilitiesRestricted), overrides: ['capabilities_baseline'] },
+      {
+        minimumMinor: 25,
+        check: exceptWindows(capabilitiesRestricted),
+        overrides: ['capabilities_baseline'],
+      },
     ],
   },
   {

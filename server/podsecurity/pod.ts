@@ -204,7 +204,9 @@ export function readPodSpec(
     const path = [...specPath, 'volumes', i];
     if (!isRecord(item)) return r.add(path, 'must be an object (a volume)');
     const name = r.str(item, 'name', path) ?? '';
-    const sources = Object.keys(item).filter((k) => k !== 'name' && item[k] !== null && item[k] !== undefined);
+    const sources = Object.keys(item).filter(
+      (k) => k !== 'name' && item[k] !== null && item[k] !== undefined,
+    );
     // The API server defaults a volume without a source to an emptyDir before admission sees it.
     pod.volumes.push({ name, path, sources: sources.length > 0 ? sources : ['emptyDir'] });
   });
@@ -219,7 +221,11 @@ export function readPodSpec(
   return { pod, problems: r.problems };
 }
 
-function recordAt(r: Reader, root: Record<string, unknown>, path: FieldPath): Record<string, unknown> | undefined {
+function recordAt(
+  r: Reader,
+  root: Record<string, unknown>,
+  path: FieldPath,
+): Record<string, unknown> | undefined {
   let cur: unknown = root;
   for (let i = 0; i < path.length; i++) {
     if (!isRecord(cur)) return undefined;
@@ -292,7 +298,8 @@ function readContainer(r: Reader, c: Record<string, unknown>, path: FieldPath): 
     const portPath = [...path, 'ports', i];
     if (!isRecord(item)) return r.add(portPath, 'must be an object (a container port)');
     const hostPort = r.int(item, 'hostPort', portPath);
-    if (hostPort !== undefined && hostPort !== 0) container.hostPorts.push({ port: hostPort, path: [...portPath, 'hostPort'] });
+    if (hostPort !== undefined && hostPort !== 0)
+      container.hostPorts.push({ port: hostPort, path: [...portPath, 'hostPort'] });
   });
   const handlerHosts = (handler: Record<string, unknown>, handlerPath: FieldPath) => {
     for (const kind of ['httpGet', 'tcpSocket']) {

@@ -43,7 +43,13 @@ export function checksFor(level: Level, minor: number): ActiveCheck[] {
   for (const def of ORDERED) {
     if (level === 'baseline' && def.level === 'restricted') continue;
     const v = versionAt(def, minor);
-    if (v) active.push({ definition: def, check: v.check, sinceMinor: v.minimumMinor, overrides: v.overrides ?? [] });
+    if (v)
+      active.push({
+        definition: def,
+        check: v.check,
+        sinceMinor: v.minimumMinor,
+        overrides: v.overrides ?? [],
+      });
   }
   const overridden = new Set(active.flatMap((a) => a.overrides));
   const result = active

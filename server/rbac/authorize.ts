@@ -28,7 +28,10 @@ export function describeRequest(req: AccessRequest): string {
 export function bindingsInScope(rbac: CompiledRbac, req: AccessRequest): BindingModel[] {
   const cluster = rbac.bindings.filter((b) => b.kind === 'ClusterRoleBinding');
   if (req.kind === 'nonResource' || !req.namespace) return cluster;
-  return [...cluster, ...rbac.bindings.filter((b) => b.kind === 'RoleBinding' && b.namespace === req.namespace)];
+  return [
+    ...cluster,
+    ...rbac.bindings.filter((b) => b.kind === 'RoleBinding' && b.namespace === req.namespace),
+  ];
 }
 
 function grantsOf(
@@ -66,7 +69,9 @@ export function authorize(rbac: CompiledRbac, user: UserInfo, req: AccessRequest
     const subjectText = describeSubject(subject, binding.namespace);
     const { key, rules } = rbac.roleOfBinding(binding);
     if (!rules) {
-      missingRoles.push(`${bindingKey(binding)} refers to ${key}, which does not exist, so it grants nothing`);
+      missingRoles.push(
+        `${bindingKey(binding)} refers to ${key}, which does not exist, so it grants nothing`,
+      );
       continue;
     }
     const found = grantsOf(binding, rules, req, subjectText, key);
@@ -100,7 +105,9 @@ export function authorize(rbac: CompiledRbac, user: UserInfo, req: AccessRequest
     req.kind === 'resource' && req.namespace
       ? `no ClusterRoleBinding, and no RoleBinding in namespace ${req.namespace},`
       : 'no ClusterRoleBinding';
-  const reasons = [`${what} is denied: ${scope} grants it to user "${user.name}" or its groups ${JSON.stringify(user.groups)}`];
+  const reasons = [
+    `${what} is denied: ${scope} grants it to user "${user.name}" or its groups ${JSON.stringify(user.groups)}`,
+  ];
   reasons.push(...misses, ...missingRoles);
   if (req.kind === 'resource' && req.namespace) {
     const elsewhere = rbac.bindings.filter(
@@ -110,7 +117,8 @@ export function authorize(rbac: CompiledRbac, user: UserInfo, req: AccessRequest
         b.subjects.some((s) => subjectAppliesTo(s, user, b.namespace)) &&
         (rbac.roleOfBinding(b).rules ?? []).some((r) => ruleAllows(r, req)),
     );
-    for (const b of elsewhere) reasons.push(`${bindingKey(b)} would allow it, but only in namespace ${b.namespace}`);
+    for (const b of elsewhere)
+      reasons.push(`${bindingKey(b)} would allow it, but only in namespace ${b.namespace}`);
   }
   return { allowed: false, grants: [], reasons };
 }

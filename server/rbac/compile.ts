@@ -89,7 +89,10 @@ export class CompiledRbac {
   /** The role a binding refers to: a RoleBinding's Role lives in the binding's namespace. */
   roleOfBinding(b: BindingModel): { key: string; rules: PolicyRule[] | undefined } {
     const ns = b.roleRef.kind === 'Role' ? b.namespace : undefined;
-    return { key: roleKey(b.roleRef.kind, b.roleRef.name, ns), rules: this.rulesOf(b.roleRef.kind, b.roleRef.name, ns) };
+    return {
+      key: roleKey(b.roleRef.kind, b.roleRef.name, ns),
+      rules: this.rulesOf(b.roleRef.kind, b.roleRef.name, ns),
+    };
   }
 }
 

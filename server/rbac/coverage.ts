@@ -18,13 +18,16 @@ export function breakdownRule(r: PolicyRule): PolicyRule[] {
       for (const verb of r.verbs) {
         if (r.resourceNames.length > 0) {
           for (const name of r.resourceNames) {
-            out.push(makeRule({ verbs: [verb], apiGroups: [group], resources: [resource], resourceNames: [name] }));
+            out.push(
+              makeRule({ verbs: [verb], apiGroups: [group], resources: [resource], resourceNames: [name] }),
+            );
           }
         } else out.push(makeRule({ verbs: [verb], apiGroups: [group], resources: [resource] }));
       }
     }
   }
-  for (const url of r.nonResourceURLs) for (const verb of r.verbs) out.push(makeRule({ verbs: [verb], nonResourceURLs: [url] }));
+  for (const url of r.nonResourceURLs)
+    for (const verb of r.verbs) out.push(makeRule({ verbs: [verb], nonResourceURLs: [url] }));
   return out;
 }
 

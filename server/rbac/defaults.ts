@@ -22,9 +22,23 @@ const WRITE = ['create', 'delete', 'deletecollection', 'patch', 'update'];
 const AGGREGATE = 'rbac.authorization.k8s.io/aggregate-to-';
 const BOOTSTRAP = { 'kubernetes.io/bootstrapping': 'rbac-defaults' };
 
-function clusterRole(name: string, rules: PolicyRule[], labels: Record<string, string> = {}, aggregateFrom?: string): RoleModel {
-  const role: RoleModel = { kind: 'ClusterRole', name, labels: { ...BOOTSTRAP, ...labels }, rules, builtIn: true };
-  if (aggregateFrom) role.aggregationRule = { clusterRoleSelectors: [{ matchLabels: { [AGGREGATE + aggregateFrom]: 'true' } }] };
+function clusterRole(
+  name: string,
+  rules: PolicyRule[],
+  labels: Record<string, string> = {},
+  aggregateFrom?: string,
+): RoleModel {
+  const role: RoleModel = {
+    kind: 'ClusterRole',
+    name,
+    labels: { ...BOOTSTRAP, ...labels },
+    rules,
+    builtIn: true,
+  };
+  if (aggregateFrom)
+    role.aggregationRule = {
+      clusterRoleSelectors: [{ matchLabels: { [AGGREGATE + aggregateFrom]: 'true' } }],
+    };
   return role;
 }
 
@@ -80,8 +94,16 @@ const aggregateToView: PolicyRule[] = [
       'statefulsets/status',
     ],
   }),
-  rule({ verbs: READ, apiGroups: ['autoscaling'], resources: ['horizontalpodautoscalers', 'horizontalpodautoscalers/status'] }),
-  rule({ verbs: READ, apiGroups: ['batch'], resources: ['cronjobs', 'cronjobs/status', 'jobs', 'jobs/status'] }),
+  rule({
+    verbs: READ,
+    apiGroups: ['autoscaling'],
+    resources: ['horizontalpodautoscalers', 'horizontalpodautoscalers/status'],
+  }),
+  rule({
+    verbs: READ,
+    apiGroups: ['batch'],
+    resources: ['cronjobs', 'cronjobs/status', 'jobs', 'jobs/status'],
+  }),
   rule({
     verbs: READ,
     apiGroups: ['extensions'],
@@ -100,8 +122,16 @@ const aggregateToView: PolicyRule[] = [
       'replicationcontrollers/scale',
     ],
   }),
-  rule({ verbs: READ, apiGroups: ['policy'], resources: ['poddisruptionbudgets', 'poddisruptionbudgets/status'] }),
-  rule({ verbs: READ, apiGroups: ['networking.k8s.io'], resources: ['ingresses', 'ingresses/status', 'networkpolicies'] }),
+  rule({
+    verbs: READ,
+    apiGroups: ['policy'],
+    resources: ['poddisruptionbudgets', 'poddisruptionbudgets/status'],
+  }),
+  rule({
+    verbs: READ,
+    apiGroups: ['networking.k8s.io'],
+    resources: ['ingresses', 'ingresses/status', 'networkpolicies'],
+  }),
 ];
 
 const aggregateToEdit: PolicyRule[] = [
@@ -111,7 +141,11 @@ const aggregateToEdit: PolicyRule[] = [
     resources: ['pods/attach', 'pods/exec', 'pods/portforward', 'pods/proxy', 'secrets', 'services/proxy'],
   }),
   rule({ verbs: ['impersonate'], apiGroups: [''], resources: ['serviceaccounts'] }),
-  rule({ verbs: WRITE, apiGroups: [''], resources: ['pods', 'pods/attach', 'pods/exec', 'pods/portforward', 'pods/proxy'] }),
+  rule({
+    verbs: WRITE,
+    apiGroups: [''],
+    resources: ['pods', 'pods/attach', 'pods/exec', 'pods/portforward', 'pods/proxy'],
+  }),
   rule({ verbs: ['create'], apiGroups: [''], resources: ['pods/eviction'] }),
   rule({
     verbs: WRITE,
@@ -167,7 +201,11 @@ const aggregateToEdit: PolicyRule[] = [
 
 const aggregateToAdmin: PolicyRule[] = [
   rule({ verbs: ['create'], apiGroups: ['authorization.k8s.io'], resources: ['localsubjectaccessreviews'] }),
-  rule({ verbs: [...WRITE, ...READ].sort(), apiGroups: ['rbac.authorization.k8s.io'], resources: ['rolebindings', 'roles'] }),
+  rule({
+    verbs: [...WRITE, ...READ].sort(),
+    apiGroups: ['rbac.authorization.k8s.io'],
+    resources: ['rolebindings', 'roles'],
+  }),
 ];
 
 export const DEFAULT_CLUSTER_ROLES: readonly RoleModel[] = [
@@ -184,11 +222,27 @@ export const DEFAULT_CLUSTER_ROLES: readonly RoleModel[] = [
   clusterRole('system:discovery', [
     rule({
       verbs: ['get'],
-      nonResourceURLs: ['/api', '/api/*', '/apis', '/apis/*', '/healthz', '/livez', '/openapi', '/openapi/*', '/readyz', '/version', '/version/'],
+      nonResourceURLs: [
+        '/api',
+        '/api/*',
+        '/apis',
+        '/apis/*',
+        '/healthz',
+        '/livez',
+        '/openapi',
+        '/openapi/*',
+        '/readyz',
+        '/version',
+        '/version/',
+      ],
     }),
   ]),
   clusterRole('system:basic-user', [
-    rule({ verbs: ['create'], apiGroups: ['authorization.k8s.io'], resources: ['selfsubjectaccessreviews', 'selfsubjectrulesreviews'] }),
+    rule({
+      verbs: ['create'],
+      apiGroups: ['authorization.k8s.io'],
+      resources: ['selfsubjectaccessreviews', 'selfsubjectrulesreviews'],
+    }),
     rule({ verbs: ['create'], apiGroups: ['authentication.k8s.io'], resources: ['selfsubjectreviews'] }),
   ]),
   clusterRole('system:public-info-viewer', [

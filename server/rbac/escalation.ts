@@ -22,7 +22,11 @@ import { describeUser, MASTERS, subjectAppliesTo } from './subjects.js';
 import type { BindingModel, PolicyRule, RoleModel, UserInfo } from './types.js';
 
 /** Every rule granted to the user in a namespace ('' or undefined: cluster-wide grants only). */
-export function rulesFor(rbac: CompiledRbac, user: UserInfo, namespace?: string): { rules: PolicyRule[]; errors: string[] } {
+export function rulesFor(
+  rbac: CompiledRbac,
+  user: UserInfo,
+  namespace?: string,
+): { rules: PolicyRule[]; errors: string[] } {
   const rules: PolicyRule[] = [];
   const errors: string[] = [];
   for (const b of rbac.bindings) {
@@ -44,7 +48,10 @@ export interface WriteVerdict {
   error?: string;
 }
 
-const FULL_AUTHORITY = [rule({ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }), rule({ verbs: ['*'], nonResourceURLs: ['*'] })];
+const FULL_AUTHORITY = [
+  rule({ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }),
+  rule({ verbs: ['*'], nonResourceURLs: ['*'] }),
+];
 
 const resourceOf = (kind: string) => `${kind.toLowerCase()}s`;
 
@@ -70,11 +77,19 @@ export function canWriteRole(rbac: CompiledRbac, user: UserInfo, role: RoleModel
     return {
       allowed: false,
       missing: [],
-      reasons: [`${what} cannot be created: the user may not create ${resourceOf(role.kind)}`, ...create.reasons],
+      reasons: [
+        `${what} cannot be created: the user may not create ${resourceOf(role.kind)}`,
+        ...create.reasons,
+      ],
       error: `${resourceOf(role.kind)}.${RBAC_GROUP} is forbidden: User "${user.name}" cannot create resource "${resourceOf(role.kind)}" in API group "${RBAC_GROUP}"${role.namespace ? ` in the namespace "${role.namespace}"` : ' at the cluster scope'}`,
     };
   }
-  if (user.groups.includes(MASTERS)) return { allowed: true, missing: [], reasons: [`${what} may be written: members of ${MASTERS} bypass escalation checks`] };
+  if (user.groups.includes(MASTERS))
+    return {
+      allowed: true,
+      missing: [],
+      reasons: [`${what} may be written: members of ${MASTERS} bypass escalation checks`],
+    };
   const escalate = authorize(rbac, user, {
     kind: 'resource',
     verb: 'escalate',
@@ -83,7 +98,15 @@ export function canWriteRole(rbac: CompiledRbac, user: UserInfo, role: RoleModel
     name: role.name,
     ...(role.namespace ? { namespace: role.namespace } : {}),
   });
-  if (escalate.allowed) return { allowed: true, missing: [], reasons: [`${what} may be written: the user may escalate ${resourceOf(role.kind)}`, escalate.reasons[0]!] };
+  if (escalate.allowed)
+    return {
+      allowed: true,
+      missing: [],
+      reasons: [
+        `${what} may be written: the user may escalate ${resourceOf(role.kind)}`,
+        escalate.reasons[0]!,
+      ],
+    };
   const held = rulesFor(rbac, user, role.namespace).rules;
   if (role.aggregationRule) {
     const missing = uncovered(held, FULL_AUTHORITY);
@@ -91,7 +114,9 @@ export function canWriteRole(rbac: CompiledRbac, user: UserInfo, role: RoleModel
       return {
         allowed: false,
         missing,
-        reasons: [`${what} uses an aggregationRule, which only a user with cluster-admin's permissions (or escalate) may write`],
+        reasons: [
+          `${what} uses an aggregationRule, which only a user with cluster-admin's permissions (or escalate) may write`,
+        ],
         error: `clusterroles.${RBAC_GROUP} "${role.name}" is forbidden: must have cluster-admin privileges to use the aggregationRule`,
       };
     }
@@ -107,7 +132,11 @@ export function canWriteRole(rbac: CompiledRbac, user: UserInfo, role: RoleModel
       error: notHeld(role.kind, role.name, user, missing),
     };
   }
-  return { allowed: true, missing: [], reasons: [`${what} may be written: the user already holds every permission it grants`] };
+  return {
+    allowed: true,
+    missing: [],
+    reasons: [`${what} may be written: the user already holds every permission it grants`],
+  };
 }
 
 export function canWriteBinding(rbac: CompiledRbac, user: UserInfo, binding: BindingModel): WriteVerdict {
@@ -117,11 +146,19 @@ export function canWriteBinding(rbac: CompiledRbac, user: UserInfo, binding: Bin
     return {
       allowed: false,
       missing: [],
-      reasons: [`${what} cannot be created: the user may not create ${resourceOf(binding.kind)}`, ...create.reasons],
+      reasons: [
+        `${what} cannot be created: the user may not create ${resourceOf(binding.kind)}`,
+        ...create.reasons,
+      ],
       error: `${resourceOf(binding.kind)}.${RBAC_GROUP} is forbidden: User "${user.name}" cannot create resource "${resourceOf(binding.kind)}" in API group "${RBAC_GROUP}"${binding.namespace ? ` in the namespace "${binding.namespace}"` : ' at the cluster scope'}`,
     };
   }
-  if (user.groups.includes(MASTERS)) return { allowed: true, missing: [], reasons: [`${what} may be written: members of ${MASTERS} bypass escalation checks`] };
+  if (user.groups.includes(MASTERS))
+    return {
+      allowed: true,
+      missing: [],
+      reasons: [`${what} may be written: members of ${MASTERS} bypass escalation checks`],
+    };
   const bind = authorize(rbac, user, {
     kind: 'resource',
     verb: 'bind',
@@ -131,7 +168,14 @@ export function canWriteBinding(rbac: CompiledRbac, user: UserInfo, binding: Bin
     ...(binding.namespace ? { namespace: binding.namespace } : {}),
   });
   if (bind.allowed) {
-    return { allowed: true, missing: [], reasons: [`${what} may be written: the user may bind ${binding.roleRef.kind} ${binding.roleRef.name}`, bind.reasons[0]!] };
+    return {
+      allowed: true,
+      missing: [],
+      reasons: [
+        `${what} may be written: the user may bind ${binding.roleRef.kind} ${binding.roleRef.name}`,
+        bind.reasons[0]!,
+      ],
+    };
   }
   const { key, rules } = rbac.roleOfBinding(binding);
   if (!rules) {
@@ -153,5 +197,9 @@ export function canWriteBinding(rbac: CompiledRbac, user: UserInfo, binding: Bin
       error: notHeld(binding.kind, binding.name, user, missing),
     };
   }
-  return { allowed: true, missing: [], reasons: [`${what} may be written: the user already holds every permission of ${key}`] };
+  return {
+    allowed: true,
+    missing: [],
+    reasons: [`${what} may be written: the user already holds every permission of ${key}`],
+  };
 }

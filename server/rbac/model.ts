@@ -5,7 +5,15 @@
  * subject without apiGroup gets rbac.authorization.k8s.io. Other kinds are ignored.
  */
 import { formatPath, isRecord } from '../manifests/load.js';
-import type { BindingModel, FieldProblem, LabelSelector, PolicyRule, RbacModel, RoleModel, Subject } from './types.js';
+import type {
+  BindingModel,
+  FieldProblem,
+  LabelSelector,
+  PolicyRule,
+  RbacModel,
+  RoleModel,
+  Subject,
+} from './types.js';
 
 export const RBAC_GROUP = 'rbac.authorization.k8s.io';
 const RBAC_KINDS = new Set(['Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding']);
@@ -39,7 +47,10 @@ export function isRbacKind(kind: unknown): boolean {
   return typeof kind === 'string' && RBAC_KINDS.has(kind);
 }
 
-export function buildRbacModel(objects: unknown[], opts: { defaultNamespace?: string } = {}): {
+export function buildRbacModel(
+  objects: unknown[],
+  opts: { defaultNamespace?: string } = {},
+): {
   model: RbacModel;
   problems: IndexedProblem[];
 } {
@@ -50,15 +61,18 @@ export function buildRbacModel(objects: unknown[], opts: { defaultNamespace?: st
     if (!isRecord(raw) || !isRbacKind(raw.kind)) return;
     const c = new Collector();
     const kind = raw.kind as string;
-    if (raw.apiVersion !== `${RBAC_GROUP}/v1`) c.add(['apiVersion'], `must be ${RBAC_GROUP}/v1 for a ${kind}`);
+    if (raw.apiVersion !== `${RBAC_GROUP}/v1`)
+      c.add(['apiVersion'], `must be ${RBAC_GROUP}/v1 for a ${kind}`);
     const meta = isRecord(raw.metadata) ? raw.metadata : {};
     const name = typeof meta.name === 'string' && meta.name.length > 0 ? meta.name : undefined;
     if (!name) c.add(['metadata', 'name'], 'Required value: name is required');
     const namespaced = kind === 'Role' || kind === 'RoleBinding';
     let namespace: string | undefined;
-    if (namespaced) namespace = typeof meta.namespace === 'string' && meta.namespace ? meta.namespace : defaultNamespace;
+    if (namespaced)
+      namespace = typeof meta.namespace === 'string' && meta.namespace ? meta.namespace : defaultNamespace;
     const labels: Record<string, string> = {};
-    if (isRecord(meta.labels)) for (const [k, v] of Object.entries(meta.labels)) if (typeof v === 'string') labels[k] = v;
+    if (isRecord(meta.labels))
+      for (const [k, v] of Object.entries(meta.labels)) if (typeof v === 'string') labels[k] = v;
 
     if (kind === 'Role' || kind === 'ClusterRole') {
       c.unknown(raw, [], ['apiVersion', 'kind', 'metadata', 'rules', 'aggregationRule']);
@@ -66,7 +80,8 @@ export function buildRbacModel(objects: unknown[], opts: { defaultNamespace?: st
       const role: RoleModel = { kind, name: name ?? '', labels, rules };
       if (namespace !== undefined) role.namespace = namespace;
       if (raw.aggregationRule !== undefined && raw.aggregationRule !== null) {
-        if (kind === 'Role') c.add(['aggregationRule'], 'unknown field "aggregationRule" (only a ClusterRole aggregates)');
+        if (kind === 'Role')
+          c.add(['aggregationRule'], 'unknown field "aggregationRule" (only a ClusterRole aggregates)');
         else {
           const selectors = readAggregation(c, raw.aggregationRule);
           if (selectors) role.aggregationRule = { clusterRoleSelectors: selectors };
@@ -78,7 +93,12 @@ export function buildRbacModel(objects: unknown[], opts: { defaultNamespace?: st
       const roleRef = readRoleRef(c, raw.roleRef, kind === 'ClusterRoleBinding');
       const subjects = readSubjects(c, raw.subjects, namespaced);
       if (c.problems.length === 0 && roleRef) {
-        const binding: BindingModel = { kind: kind as BindingModel['kind'], name: name ?? '', roleRef, subjects };
+        const binding: BindingModel = {
+          kind: kind as BindingModel['kind'],
+          name: name ?? '',
+          roleRef,
+          subjects,
+        };
         if (namespace !== undefined) binding.namespace = namespace;
         model.bindings.push(binding);
       }
@@ -106,15 +126,28 @@ function readRules(c: Collector, value: unknown, namespaced: boolean): PolicyRul
       resourceNames: c.strings(raw.resourceNames, [...path, 'resourceNames']),
       nonResourceURLs: c.strings(raw.nonResourceURLs, [...path, 'nonResourceURLs']),
     };
-    if (r.verbs.length === 0) c.add([...path, 'verbs'], 'Required value: verbs must contain at least one value');
+    if (r.verbs.length === 0)
+      c.add([...path, 'verbs'], 'Required value: verbs must contain at least one value');
     if (r.nonResourceURLs.length > 0) {
-      if (namespaced) c.add([...path, 'nonResourceURLs'], 'Invalid value: namespaced rules cannot apply to non-resource URLs');
+      if (namespaced)
+        c.add(
+          [...path, 'nonResourceURLs'],
+          'Invalid value: namespaced rules cannot apply to non-resource URLs',
+        );
       if (r.apiGroups.length > 0 || r.resources.length > 0 || r.resourceNames.length > 0) {
-        c.add([...path, 'nonResourceURLs'], 'Invalid value: rules cannot apply to both regular resources and non-resource URLs');
+        c.add(
+          [...path, 'nonResourceURLs'],
+          'Invalid value: rules cannot apply to both regular resources and non-resource URLs',
+        );
       }
     } else {
-      if (r.apiGroups.length === 0) c.add([...path, 'apiGroups'], 'Required value: resource rules must supply at least one api group (use "" for the core group: pods, services, secrets...)');
-      if (r.resources.length === 0) c.add([...path, 'resources'], 'Required value: resource rules must supply at least one resource');
+      if (r.apiGroups.length === 0)
+        c.add(
+          [...path, 'apiGroups'],
+          'Required value: resource rules must supply at least one api group (use "" for the core group: pods, services, secrets...)',
+        );
+      if (r.resources.length === 0)
+        c.add([...path, 'resources'], 'Required value: resource rules must supply at least one resource');
     }
     out.push(r);
   });
@@ -159,8 +192,10 @@ function readAggregation(c: Collector, value: unknown): LabelSelector[] | undefi
             return c.add([...ep, 'operator'], 'must be In, NotIn, Exists or DoesNotExist');
           }
           const values = c.strings(e.values, [...ep, 'values']);
-          if ((op === 'In' || op === 'NotIn') && values.length === 0) c.add([...ep, 'values'], `must be non-empty for ${op}`);
-          if ((op === 'Exists' || op === 'DoesNotExist') && values.length > 0) c.add([...ep, 'values'], `must be empty for ${op}`);
+          if ((op === 'In' || op === 'NotIn') && values.length === 0)
+            c.add([...ep, 'values'], `must be non-empty for ${op}`);
+          if ((op === 'Exists' || op === 'DoesNotExist') && values.length > 0)
+            c.add([...ep, 'values'], `must be empty for ${op}`);
           sel.matchExpressions!.push({ key: e.key, operator: op, values });
         });
       }
@@ -170,20 +205,28 @@ function readAggregation(c: Collector, value: unknown): LabelSelector[] | undefi
   return out;
 }
 
-function readRoleRef(c: Collector, value: unknown, clusterBinding: boolean): BindingModel['roleRef'] | undefined {
+function readRoleRef(
+  c: Collector,
+  value: unknown,
+  clusterBinding: boolean,
+): BindingModel['roleRef'] | undefined {
   if (!isRecord(value)) {
     c.add(['roleRef'], 'Required value: roleRef {apiGroup, kind, name} is required');
     return undefined;
   }
   c.unknown(value, ['roleRef'], ['apiGroup', 'kind', 'name']);
-  if (value.apiGroup !== RBAC_GROUP) c.add(['roleRef', 'apiGroup'], `Unsupported value: must be "${RBAC_GROUP}"`);
+  if (value.apiGroup !== RBAC_GROUP)
+    c.add(['roleRef', 'apiGroup'], `Unsupported value: must be "${RBAC_GROUP}"`);
   const kind = value.kind;
   if (kind !== 'Role' && kind !== 'ClusterRole') {
     c.add(['roleRef', 'kind'], 'Unsupported value: must be "Role" or "ClusterRole"');
     return undefined;
   }
   if (clusterBinding && kind !== 'ClusterRole') {
-    c.add(['roleRef', 'kind'], 'Unsupported value: "Role": a ClusterRoleBinding can only refer to a ClusterRole');
+    c.add(
+      ['roleRef', 'kind'],
+      'Unsupported value: "Role": a ClusterRoleBinding can only refer to a ClusterRole',
+    );
     return undefined;
   }
   if (typeof value.name !== 'string' || value.name.length === 0) {
@@ -208,10 +251,13 @@ function readSubjects(c: Collector, value: unknown, namespaced: boolean): Subjec
     if (kind !== 'User' && kind !== 'Group' && kind !== 'ServiceAccount') {
       return c.add([...path, 'kind'], 'Unsupported value: must be "User", "Group" or "ServiceAccount"');
     }
-    if (typeof raw.name !== 'string' || raw.name.length === 0) return c.add([...path, 'name'], 'Required value');
+    if (typeof raw.name !== 'string' || raw.name.length === 0)
+      return c.add([...path, 'name'], 'Required value');
     const apiGroup = raw.apiGroup ?? (kind === 'ServiceAccount' ? '' : RBAC_GROUP);
-    if (kind === 'ServiceAccount' && apiGroup !== '') c.add([...path, 'apiGroup'], 'Unsupported value: must be "" for a ServiceAccount');
-    if (kind !== 'ServiceAccount' && apiGroup !== RBAC_GROUP) c.add([...path, 'apiGroup'], `Unsupported value: must be "${RBAC_GROUP}"`);
+    if (kind === 'ServiceAccount' && apiGroup !== '')
+      c.add([...path, 'apiGroup'], 'Unsupported value: must be "" for a ServiceAccount');
+    if (kind !== 'ServiceAccount' && apiGroup !== RBAC_GROUP)
+      c.add([...path, 'apiGroup'], `Unsupported value: must be "${RBAC_GROUP}"`);
     const subject: Subject = { kind, name: raw.name };
     if (raw.namespace !== undefined && raw.namespace !== null && raw.namespace !== '') {
       if (typeof raw.namespace !== 'string') c.add([...path, 'namespace'], 'must be a string');
@@ -219,9 +265,13 @@ function readSubjects(c: Collector, value: unknown, namespaced: boolean): Subjec
     }
     if (kind === 'ServiceAccount') {
       if (kind === 'ServiceAccount' && raw.name.includes(':')) {
-        c.add([...path, 'name'], 'Invalid value: a ServiceAccount subject takes the account name (not system:serviceaccount:NS:NAME)');
+        c.add(
+          [...path, 'name'],
+          'Invalid value: a ServiceAccount subject takes the account name (not system:serviceaccount:NS:NAME)',
+        );
       }
-      if (!subject.namespace && !namespaced) c.add([...path, 'namespace'], 'Required value: a ServiceAccount subject needs its namespace');
+      if (!subject.namespace && !namespaced)
+        c.add([...path, 'namespace'], 'Required value: a ServiceAccount subject needs its namespace');
     }
     out.push(subject);
   });

@@ -90,7 +90,9 @@ export function parseResourceRequest(
   const bare = (dot < 0 ? resourcePart : resourcePart.slice(0, dot)).toLowerCase();
   const explicitGroup = dot < 0 ? undefined : resourcePart.slice(dot + 1);
   const info = KNOWN_RESOURCES.find(
-    (r) => (r.resource === bare || r.aliases.includes(bare)) && (explicitGroup === undefined || r.group === explicitGroup),
+    (r) =>
+      (r.resource === bare || r.aliases.includes(bare)) &&
+      (explicitGroup === undefined || r.group === explicitGroup),
   );
   let resource = bare;
   let group = explicitGroup ?? '';
@@ -100,7 +102,9 @@ export function parseResourceRequest(
     group = info.group;
     namespaced = info.namespaced;
   } else if (explicitGroup === undefined) {
-    warnings.push(`the server doesn't have a resource type '${bare}' known to kubelab; asking about it in the core API group`);
+    warnings.push(
+      `the server doesn't have a resource type '${bare}' known to kubelab; asking about it in the core API group`,
+    );
   }
   const request: AccessRequest = { kind: 'resource', verb, apiGroup: group, resource };
   if (subresource) request.subresource = subresource;

@@ -21,10 +21,17 @@ export function apiGroupMatches(rule: PolicyRule, group: string): boolean {
   return rule.apiGroups.some((g) => g === '*' || g === group);
 }
 
-export function resourceMatches(rule: PolicyRule, resource: string, subresource: string | undefined): boolean {
+export function resourceMatches(
+  rule: PolicyRule,
+  resource: string,
+  subresource: string | undefined,
+): boolean {
   const combined = subresource ? `${resource}/${subresource}` : resource;
   return rule.resources.some(
-    (r) => r === '*' || r === combined || (subresource !== undefined && subresource !== '' && r === `*/${subresource}`),
+    (r) =>
+      r === '*' ||
+      r === combined ||
+      (subresource !== undefined && subresource !== '' && r === `*/${subresource}`),
   );
 }
 
@@ -40,7 +47,8 @@ export function nonResourceURLMatches(rule: PolicyRule, path: string): boolean {
 }
 
 export function ruleAllows(rule: PolicyRule, request: AccessRequest): boolean {
-  if (request.kind === 'nonResource') return verbMatches(rule, request.verb) && nonResourceURLMatches(rule, request.path);
+  if (request.kind === 'nonResource')
+    return verbMatches(rule, request.verb) && nonResourceURLMatches(rule, request.path);
   return (
     verbMatches(rule, request.verb) &&
     apiGroupMatches(rule, request.apiGroup) &&
@@ -51,14 +59,17 @@ export function ruleAllows(rule: PolicyRule, request: AccessRequest): boolean {
 
 /** Which part of a rule fails the request first: for explanations of a denial. */
 export function ruleMismatch(rule: PolicyRule, request: AccessRequest): string | undefined {
-  if (!verbMatches(rule, request.verb)) return `verbs ${JSON.stringify(rule.verbs)} do not include "${request.verb}"`;
+  if (!verbMatches(rule, request.verb))
+    return `verbs ${JSON.stringify(rule.verbs)} do not include "${request.verb}"`;
   if (request.kind === 'nonResource') {
     if (rule.nonResourceURLs.length === 0) return 'it is about resources, not URLs';
-    if (!nonResourceURLMatches(rule, request.path)) return `nonResourceURLs ${JSON.stringify(rule.nonResourceURLs)} do not match "${request.path}"`;
+    if (!nonResourceURLMatches(rule, request.path))
+      return `nonResourceURLs ${JSON.stringify(rule.nonResourceURLs)} do not match "${request.path}"`;
     return undefined;
   }
   if (rule.nonResourceURLs.length > 0 && rule.resources.length === 0) return 'it is about non-resource URLs';
-  if (!apiGroupMatches(rule, request.apiGroup)) return `apiGroups ${JSON.stringify(rule.apiGroups)} do not include "${request.apiGroup}"`;
+  if (!apiGroupMatches(rule, request.apiGroup))
+    return `apiGroups ${JSON.stringify(rule.apiGroups)} do not include "${request.apiGroup}"`;
   if (!resourceMatches(rule, request.resource, request.subresource)) {
     const combined = request.subresource ? `${request.resource}/${request.subresource}` : request.resource;
     const hint =

@@ -42,7 +42,11 @@ export function impersonatedUser(name: string, groups: readonly string[] = []): 
   return { name, groups: out };
 }
 
-export function subjectAppliesTo(subject: Subject, user: UserInfo, bindingNamespace: string | undefined): boolean {
+export function subjectAppliesTo(
+  subject: Subject,
+  user: UserInfo,
+  bindingNamespace: string | undefined,
+): boolean {
   switch (subject.kind) {
     case 'User':
       return user.name === subject.name;

@@ -36,9 +36,12 @@ export function whoCan(rbac: CompiledRbac, req: AccessRequest): WhoCanResult {
     const ruleIndex = rules.findIndex((r) => ruleAllows(r, req));
     if (ruleIndex < 0) continue;
     for (const s of binding.subjects) {
-      const subject: Subject = s.kind === 'ServiceAccount' ? { ...s, namespace: s.namespace || binding.namespace! } : s;
+      const subject: Subject =
+        s.kind === 'ServiceAccount' ? { ...s, namespace: s.namespace || binding.namespace! } : s;
       const subjectText =
-        subject.kind === 'ServiceAccount' ? `ServiceAccount "${subject.name}/${subject.namespace}"` : `${subject.kind} "${subject.name}"`;
+        subject.kind === 'ServiceAccount'
+          ? `ServiceAccount "${subject.name}/${subject.namespace}"`
+          : `${subject.kind} "${subject.name}"`;
       entries.push({ subject, subjectText, binding: bindingKey(binding), role: key, rule: ruleIndex });
     }
   }

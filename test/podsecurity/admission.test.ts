@@ -15,7 +15,10 @@ import { podModel } from './helpers.js';
 
 const bare = podModel({
   metadata: { name: 'web' },
-  spec: { containers: [{ name: 'app', image: 'nginx' }], initContainers: [{ name: 'init', image: 'busybox' }] },
+  spec: {
+    containers: [{ name: 'app', image: 'nginx' }],
+    initContainers: [{ name: 'init', image: 'busybox' }],
+  },
 });
 
 describe('messages', () => {
@@ -38,7 +41,16 @@ describe('messages', () => {
       metadata: { name: 'p' },
       spec: {
         hostNetwork: true,
-        containers: [{ name: 'a', ports: [{ containerPort: 1, hostPort: 9090 }, { containerPort: 2, hostPort: 10 }], securityContext: { privileged: true } }],
+        containers: [
+          {
+            name: 'a',
+            ports: [
+              { containerPort: 1, hostPort: 9090 },
+              { containerPort: 2, hostPort: 10 },
+            ],
+            securityContext: { privileged: true },
+          },
+        ],
       },
     });
     const r = evaluatePod({ level: 'baseline', version: LATEST }, pod);
@@ -53,7 +65,12 @@ describe('messages', () => {
 
   it('reads pod templates of workloads at their own paths', () => {
     const deployment = {
-      spec: { template: { metadata: {}, spec: { containers: [{ name: 'c', securityContext: { privileged: true } }] } } },
+      spec: {
+        template: {
+          metadata: {},
+          spec: { containers: [{ name: 'c', securityContext: { privileged: true } }] },
+        },
+      },
     };
     const { pod } = readPodSpec(deployment, ['spec', 'template', 'metadata'], ['spec', 'template', 'spec']);
     const r = evaluatePod({ level: 'baseline', version: LATEST }, pod);
@@ -66,7 +83,10 @@ describe('messages', () => {
       ['metadata'],
       ['spec'],
     );
-    expect(problems.map((p) => p.path)).toEqual(['spec.hostNetwork', 'spec.containers[0].securityContext.runAsUser']);
+    expect(problems.map((p) => p.path)).toEqual([
+      'spec.hostNetwork',
+      'spec.containers[0].securityContext.runAsUser',
+    ]);
   });
 });
 
@@ -110,17 +130,25 @@ describe('admit', () => {
   const ns = (labels: Record<string, string>): NamespacePolicy => policyFromLabels(labels).policy;
 
   it('rejects a Pod under enforce with the API server message', () => {
-    const v = admit({ kind: 'Pod', name: 'web', namespace: 'prod', pod: bare }, ns({ 'pod-security.kubernetes.io/enforce': 'restricted' }));
+    const v = admit(
+      { kind: 'Pod', name: 'web', namespace: 'prod', pod: bare },
+      ns({ 'pod-security.kubernetes.io/enforce': 'restricted' }),
+    );
     expect(v.admitted).toBe(false);
     expect(v.allowed).toBe(false);
-    expect(v.error).toMatch(/^pods "web" is forbidden: violates PodSecurity "restricted:latest": allowPrivilegeEscalation != false/);
+    expect(v.error).toMatch(
+      /^pods "web" is forbidden: violates PodSecurity "restricted:latest": allowPrivilegeEscalation != false/,
+    );
     expect(v.warnings).toEqual([]);
   });
 
   it('admits a Pod with a warning when only warn is violated', () => {
     const v = admit(
       { kind: 'Pod', name: 'web', namespace: 'dev', pod: bare },
-      ns({ 'pod-security.kubernetes.io/enforce': 'baseline', 'pod-security.kubernetes.io/warn': 'restricted' }),
+      ns({
+        'pod-security.kubernetes.io/enforce': 'baseline',
+        'pod-security.kubernetes.io/warn': 'restricted',
+      }),
     );
     expect(v.admitted).toBe(true);
     expect(v.warnings).toHaveLength(1);
@@ -128,7 +156,10 @@ describe('admit', () => {
   });
 
   it('admits a workload but says its pods would be rejected', () => {
-    const v = admit({ kind: 'Deployment', name: 'web', namespace: 'prod', pod: bare }, ns({ 'pod-security.kubernetes.io/enforce': 'restricted' }));
+    const v = admit(
+      { kind: 'Deployment', name: 'web', namespace: 'prod', pod: bare },
+      ns({ 'pod-security.kubernetes.io/enforce': 'restricted' }),
+    );
     expect(v.admitted).toBe(true);
     expect(v.allowed).toBe(false);
     expect(v.error).toBeUndefined();
@@ -136,7 +167,10 @@ describe('admit', () => {
   });
 
   it('records audit violations as an audit annotation', () => {
-    const v = admit({ kind: 'Pod', name: 'web', namespace: 'x', pod: bare }, ns({ 'pod-security.kubernetes.io/audit': 'restricted' }));
+    const v = admit(
+      { kind: 'Pod', name: 'web', namespace: 'x', pod: bare },
+      ns({ 'pod-security.kubernetes.io/audit': 'restricted' }),
+    );
     expect(v.admitted).toBe(true);
     expect(v.auditAnnotations['audit-violations']).toMatch(/^would violate PodSecurity "restricted:latest"/);
   });
@@ -150,11 +184,22 @@ describe('admit', () => {
     });
     expect(problems).toEqual([]);
     const policy = config.defaults;
-    expect(admit({ kind: 'Pod', name: 'a', namespace: 'kube-system', pod: bare }, policy, config).exempt).toBe('namespace');
-    expect(admit({ kind: 'Pod', name: 'a', namespace: 'x', pod: bare, username: 'ci-bot' }, policy, config).exempt).toBe('user');
-    const kata = podModel({ metadata: { name: 'k' }, spec: { runtimeClassName: 'kata', containers: [{ name: 'c' }] } });
-    expect(admit({ kind: 'Pod', name: 'k', namespace: 'x', pod: kata }, policy, config).exempt).toBe('runtimeClass');
+    expect(
+      admit({ kind: 'Pod', name: 'a', namespace: 'kube-system', pod: bare }, policy, config).exempt,
+    ).toBe('namespace');
+    expect(
+      admit({ kind: 'Pod', name: 'a', namespace: 'x', pod: bare, username: 'ci-bot' }, policy, config).exempt,
+    ).toBe('user');
+    const kata = podModel({
+      metadata: { name: 'k' },
+      spec: { runtimeClassName: 'kata', containers: [{ name: 'c' }] },
+    });
+    expect(admit({ kind: 'Pod', name: 'k', namespace: 'x', pod: kata }, policy, config).exempt).toBe(
+      'runtimeClass',
+    );
     expect(admit({ kind: 'Pod', name: 'a', namespace: 'x', pod: bare }, policy, config).admitted).toBe(false);
-    expect(admit({ kind: 'Pod', name: 'a', namespace: 'x', pod: bare }, DEFAULT_CONFIG.defaults).admitted).toBe(true);
+    expect(
+      admit({ kind: 'Pod', name: 'a', namespace: 'x', pod: bare }, DEFAULT_CONFIG.defaults).admitted,
+    ).toBe(true);
   });
 });

@@ -12,10 +12,25 @@ describe('Pod Security cases (ported from upstream fixtures)', () => {
   it('has cases for every check', () => {
     const named = new Set(cases.flatMap((c) => c.denied));
     for (const id of [
-      'hostNamespaces', 'privileged', 'capabilities_baseline', 'hostPathVolumes', 'hostPorts', 'appArmorProfile',
-      'seLinuxOptions', 'procMount', 'seccompProfile_baseline', 'sysctls', 'windowsHostProcess',
-      'hostProbesAndHostLifecycle', 'restrictedVolumes', 'runAsNonRoot', 'runAsUser', 'allowPrivilegeEscalation',
-      'seccompProfile_restricted', 'capabilities_restricted', 'procMount_restricted',
+      'hostNamespaces',
+      'privileged',
+      'capabilities_baseline',
+      'hostPathVolumes',
+      'hostPorts',
+      'appArmorProfile',
+      'seLinuxOptions',
+      'procMount',
+      'seccompProfile_baseline',
+      'sysctls',
+      'windowsHostProcess',
+      'hostProbesAndHostLifecycle',
+      'restrictedVolumes',
+      'runAsNonRoot',
+      'runAsUser',
+      'allowPrivilegeEscalation',
+      'seccompProfile_restricted',
+      'capabilities_restricted',
+      'procMount_restricted',
     ]) {
       expect(named.has(id), id).toBe(true);
     }

@@ -34,7 +34,11 @@ describe('kubelab podsecurity check', () => {
     expect(byName.loose!.allowed).toBe(false);
     expect(byName.loose!.policy).toBe('restricted:v1.35');
     expect(byName.loose!.violations).toEqual([
-      expect.objectContaining({ check: 'privileged', paths: ['spec.containers[0].securityContext.privileged'], lines: [31] }),
+      expect.objectContaining({
+        check: 'privileged',
+        paths: ['spec.containers[0].securityContext.privileged'],
+        lines: [31],
+      }),
     ]);
     expect(byName.loose!.error).toBe(
       'pods "loose" is forbidden: violates PodSecurity "restricted:v1.35": privileged (container "app" must not set securityContext.privileged=true)',
@@ -42,15 +46,26 @@ describe('kubelab podsecurity check', () => {
     // A Deployment is admitted with a warning; its pods would not be.
     expect(byName.web!.admitted).toBe(true);
     expect(byName.web!.allowed).toBe(false);
-    expect(byName.web!.warnings[0]).toMatch(/^would violate PodSecurity "restricted:v1.35": allowPrivilegeEscalation != false/);
+    expect(byName.web!.warnings[0]).toMatch(
+      /^would violate PodSecurity "restricted:v1.35": allowPrivilegeEscalation != false/,
+    );
   });
 
   it('evaluates at --level/--version instead of labels, and exits 0 when all pass', async () => {
-    const { code, out } = await run(['podsecurity', 'check', join(CLI, 'prod.yaml'), '--level', 'baseline', '--version', 'v1.0']);
+    const { code, out } = await run([
+      'podsecurity',
+      'check',
+      join(CLI, 'prod.yaml'),
+      '--level',
+      'baseline',
+      '--version',
+      'v1.0',
+    ]);
     expect(code).toBe(1); // the privileged pod fails baseline too
     expect(out).toContain('Pod prod/loose');
     expect(out).toContain('REJECTED under baseline:v1.0');
-    const pod = 'apiVersion: v1\nkind: Pod\nmetadata: {name: ok}\nspec:\n  containers: [{name: c, image: nginx}]\n';
+    const pod =
+      'apiVersion: v1\nkind: Pod\nmetadata: {name: ok}\nspec:\n  containers: [{name: c, image: nginx}]\n';
     const ok = await run(['podsecurity', 'check', '-', '--level', 'baseline'], pod);
     expect(ok.code).toBe(0);
     expect(ok.out).toContain('admitted under baseline:latest');
@@ -59,11 +74,25 @@ describe('kubelab podsecurity check', () => {
   it('exits 2 with file:line and field path for bad input', async () => {
     const { code, err } = await run(['podsecurity', 'check', join(CLI, 'bad.yaml')]);
     expect(code).toBe(2);
-    expect(err).toMatch(/bad\.yaml:6:\d+: metadata\.labels\.pod-security\.kubernetes\.io\/enforce: Invalid value: "restrictd": must be one of privileged, baseline, restricted/);
+    expect(err).toMatch(
+      /bad\.yaml:6:\d+: metadata\.labels\.pod-security\.kubernetes\.io\/enforce: Invalid value: "restrictd": must be one of privileged, baseline, restricted/,
+    );
     expect(err).toMatch(/bad\.yaml:12:\d+: spec\.hostNetwork: must be true or false/);
     expect(err).not.toMatch(/at .*\.ts:/);
     expect((await run(['podsecurity', 'check', join(CLI, 'prod.yaml'), '--level', 'strict'])).code).toBe(2);
-    expect((await run(['podsecurity', 'check', join(CLI, 'prod.yaml'), '--level', 'baseline', '--version', '1.30'])).code).toBe(2);
+    expect(
+      (
+        await run([
+          'podsecurity',
+          'check',
+          join(CLI, 'prod.yaml'),
+          '--level',
+          'baseline',
+          '--version',
+          '1.30',
+        ])
+      ).code,
+    ).toBe(2);
     expect((await run(['podsecurity', 'check', join(CLI, 'nope.yaml')])).code).toBe(2);
   });
 });

@@ -46,7 +46,15 @@ export interface PsaCase {
 export function loadCases(): PsaCase[] {
   const raw = parse(readFileSync(join(FIXTURES, 'cases.yaml'), 'utf8')) as {
     bases: Record<string, Json>;
-    cases: Array<{ name: string; level: 'baseline' | 'restricted'; versions: string[]; denied: string[]; base?: string; spec?: Json; metadata?: Json }>;
+    cases: Array<{
+      name: string;
+      level: 'baseline' | 'restricted';
+      versions: string[];
+      denied: string[];
+      base?: string;
+      spec?: Json;
+      metadata?: Json;
+    }>;
   };
   return raw.cases.map((c) => ({
     name: c.name,

@@ -13,7 +13,10 @@ const securityContext = fc.record({
   runAsUser: maybe(fc.constantFrom(0, 1000)),
   procMount: maybe(fc.constantFrom('Default', 'Unmasked')),
   capabilities: maybe(
-    fc.record({ add: fc.subarray(['NET_RAW', 'CHOWN', 'NET_BIND_SERVICE', 'SYS_ADMIN']), drop: fc.subarray(['ALL', 'NET_RAW']) }),
+    fc.record({
+      add: fc.subarray(['NET_RAW', 'CHOWN', 'NET_BIND_SERVICE', 'SYS_ADMIN']),
+      drop: fc.subarray(['ALL', 'NET_RAW']),
+    }),
   ),
   seccompProfile: maybe(fc.record({ type: fc.constantFrom('RuntimeDefault', 'Localhost', 'Unconfined') })),
   seLinuxOptions: maybe(fc.record({ type: fc.constantFrom('container_t', 'spc_t', 'container_engine_t') })),
@@ -23,7 +26,11 @@ const container = (name: string) =>
   fc.record({
     name: fc.constant(name),
     securityContext: maybe(securityContext),
-    ports: maybe(fc.array(fc.record({ containerPort: fc.constant(80), hostPort: fc.constantFrom(0, 8080) }), { maxLength: 1 })),
+    ports: maybe(
+      fc.array(fc.record({ containerPort: fc.constant(80), hostPort: fc.constantFrom(0, 8080) }), {
+        maxLength: 1,
+      }),
+    ),
   });
 
 const pod = fc.record({
@@ -37,16 +44,31 @@ const pod = fc.record({
         runAsNonRoot: maybe(fc.boolean()),
         runAsUser: maybe(fc.constantFrom(0, 1000)),
         seccompProfile: maybe(fc.record({ type: fc.constantFrom('RuntimeDefault', 'Unconfined') })),
-        sysctls: maybe(fc.subarray([{ name: 'kernel.shm_rmid_forced', value: '0' }, { name: 'kernel.msgmax', value: '1' }, { name: 'net.ipv4.tcp_rmem', value: '1' }])),
+        sysctls: maybe(
+          fc.subarray([
+            { name: 'kernel.shm_rmid_forced', value: '0' },
+            { name: 'kernel.msgmax', value: '1' },
+            { name: 'net.ipv4.tcp_rmem', value: '1' },
+          ]),
+        ),
       }),
     ),
-    volumes: maybe(fc.subarray([{ name: 'h', hostPath: { path: '/' } }, { name: 'e', emptyDir: {} }, { name: 'n', nfs: { server: 's', path: '/' } }])),
+    volumes: maybe(
+      fc.subarray([
+        { name: 'h', hostPath: { path: '/' } },
+        { name: 'e', emptyDir: {} },
+        { name: 'n', nfs: { server: 's', path: '/' } },
+      ]),
+    ),
     containers: fc.tuple(container('app')),
     initContainers: maybe(fc.tuple(container('init'))),
   }),
 });
 
-const version = fc.oneof(fc.constant(LATEST), fc.integer({ min: 0, max: NEWEST_MINOR + 2 }).map((minor) => ({ latest: false as const, minor })));
+const version = fc.oneof(
+  fc.constant(LATEST),
+  fc.integer({ min: 0, max: NEWEST_MINOR + 2 }).map((minor) => ({ latest: false as const, minor })),
+);
 
 describe('Pod Security invariants', () => {
   // Upstream exempts Windows pods (spec.os.name: windows, from v1.25) from the restricted
@@ -79,7 +101,9 @@ describe('Pod Security invariants', () => {
     fc.assert(
       fc.property(linuxPod, version, (raw, v) => {
         const { pod: model } = readPodSpec(strip(raw), ['metadata'], ['spec']);
-        const restricted = new Set(evaluatePod({ level: 'restricted', version: v }, model).violations.map((x) => x.check));
+        const restricted = new Set(
+          evaluatePod({ level: 'restricted', version: v }, model).violations.map((x) => x.check),
+        );
         for (const x of evaluatePod({ level: 'baseline', version: v }, model).violations) {
           const stand = replaced[x.check];
           // A replacing check may only be active from a later version; then the baseline one still runs.
@@ -104,10 +128,12 @@ describe('Pod Security invariants', () => {
       ['spec'],
     );
     expect(evaluatePod({ level: 'restricted', version: LATEST }, model).allowed).toBe(true);
-    expect(evaluatePod({ level: 'baseline', version: LATEST }, model).violations.map((v) => v.check)).toEqual([
-      'capabilities_baseline',
-    ]);
-    expect(evaluatePod({ level: 'restricted', version: { latest: false, minor: 24 } }, model).allowed).toBe(false);
+    expect(evaluatePod({ level: 'baseline', version: LATEST }, model).violations.map((v) => v.check)).toEqual(
+      ['capabilities_baseline'],
+    );
+    expect(evaluatePod({ level: 'restricted', version: { latest: false, minor: 24 } }, model).allowed).toBe(
+      false,
+    );
   });
 
   it('latest and any future version judge like the newest known version', () => {
@@ -116,7 +142,9 @@ describe('Pod Security invariants', () => {
         const { pod: model } = readPodSpec(strip(raw), ['metadata'], ['spec']);
         const newest = evaluatePod({ level, version: { latest: false, minor: NEWEST_MINOR } }, model);
         expect(evaluatePod({ level, version: LATEST }, model)).toEqual(newest);
-        expect(evaluatePod({ level, version: { latest: false, minor: NEWEST_MINOR + 5 } }, model)).toEqual(newest);
+        expect(evaluatePod({ level, version: { latest: false, minor: NEWEST_MINOR + 5 } }, model)).toEqual(
+          newest,
+        );
       }),
       { numRuns: 200 },
     );
