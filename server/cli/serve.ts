@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { KubelabError, badInput } from '../errors.js';
-import { createApp } from '../web/app.js';
+import { createApp, upgradeHandler } from '../web/app.js';
 import { createDefaultWebDeps, type DefaultWebDepsOptions } from '../web/wiring.js';
 import type { CliIO } from './io.js';
 
@@ -39,6 +39,8 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
   });
   const app = createApp(deps);
   const server = app.listen(port, host);
+  // exec's WebSocket to a learner's simulated cluster (kubectl exec).
+  server.on('upgrade', upgradeHandler(app));
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('listening', resolve);

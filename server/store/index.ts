@@ -80,6 +80,20 @@ CREATE TABLE IF NOT EXISTS events (
   detail TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS events_by_learner_lab ON events (learner_id, lab_id, id);
+CREATE TABLE IF NOT EXISTS api_tokens (
+  token TEXT PRIMARY KEY,
+  learner_id TEXT NOT NULL REFERENCES learners(id),
+  lab_id TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  UNIQUE (learner_id, lab_id)
+);
+CREATE TABLE IF NOT EXISTS sim_clusters (
+  learner_id TEXT NOT NULL,
+  lab_id TEXT NOT NULL,
+  state BLOB NOT NULL,
+  saved_at TEXT NOT NULL,
+  PRIMARY KEY (learner_id, lab_id)
+);
 `;
 
 const LEARNER_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -221,6 +235,60 @@ export class ProgressStore {
         .run(learnerId, labId);
       this.addEvent(learnerId, labId, 'reset', at.toISOString(), '');
     })();
+  }
+
+  /**
+   * The token that opens this learner's simulated cluster of this lab to kubectl (created on first
+   * use, then the same one every time, so a downloaded kubeconfig keeps working across restarts).
+   */
+  apiToken(learnerId: string, labId: string, at: Date): string {
+    return this.db.transaction(() => {
+      const found = this.db
+        .prepare('SELECT token FROM api_tokens WHERE learner_id = ? AND lab_id = ?')
+        .get(learnerId, labId) as { token: string } | undefined;
+      if (found) return found.token;
+      this.ensureRow(learnerId, labId, at);
+      const token = randomBytes(24).toString('base64url');
+      this.db
+        .prepare('INSERT INTO api_tokens (token, learner_id, lab_id, created_at) VALUES (?, ?, ?, ?)')
+        .run(token, learnerId, labId, at.toISOString());
+      return token;
+    })();
+  }
+
+  /** Whose cluster a token opens (undefined for a token this server never issued). */
+  apiTokenOwner(token: string): { learnerId: string; labId: string } | undefined {
+    const row = this.db.prepare('SELECT learner_id, lab_id FROM api_tokens WHERE token = ?').get(token) as
+      { learner_id: string; lab_id: string } | undefined;
+    return row ? { learnerId: row.learner_id, labId: row.lab_id } : undefined;
+  }
+
+  /** The learner who did something most recently (the one person at a local install's browser). */
+  latestLearner(): string | undefined {
+    const row = this.db.prepare('SELECT learner_id FROM events ORDER BY id DESC LIMIT 1').get() as
+      { learner_id: string } | undefined;
+    return row?.learner_id;
+  }
+
+  /** A learner's simulated cluster as last saved (opaque bytes of server/cluster/sim). */
+  loadSimCluster(learnerId: string, labId: string): Uint8Array | undefined {
+    const row = this.db
+      .prepare('SELECT state FROM sim_clusters WHERE learner_id = ? AND lab_id = ?')
+      .get(learnerId, labId) as { state: Buffer } | undefined;
+    return row?.state;
+  }
+
+  saveSimCluster(learnerId: string, labId: string, state: Uint8Array, at: Date): void {
+    this.db
+      .prepare(
+        `INSERT INTO sim_clusters (learner_id, lab_id, state, saved_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (learner_id, lab_id) DO UPDATE SET state = excluded.state, saved_at = excluded.saved_at`,
+      )
+      .run(learnerId, labId, Buffer.from(state.buffer, state.byteOffset, state.byteLength), at.toISOString());
+  }
+
+  dropSimCluster(learnerId: string, labId: string): void {
+    this.db.prepare('DELETE FROM sim_clusters WHERE learner_id = ? AND lab_id = ?').run(learnerId, labId);
   }
 
   events(learnerId: string, labId: string): ProgressEvent[] {

@@ -5,9 +5,12 @@
 import type { KubeObject } from '../cluster/types.js';
 import { badInput, notFound } from '../errors.js';
 import type { GradeReport } from '../grader/report.js';
+import { simKubeconfig } from '../cluster/sim/api/kubeconfig.js';
+import { simServerUrl } from '../cluster/sim/api/server.js';
 import type { Lab } from '../labs/model.js';
 import type { LabProgress } from '../store/index.js';
 import type { ActiveCluster, WebDeps, WebLimits } from './deps.js';
+import { editorUntouched } from './editor.js';
 import { parseLearnerManifests } from './manifests.js';
 import type { ConnectivityMatrix } from './matrix.js';
 
@@ -43,13 +46,14 @@ export class LabActions {
   }
 
   /**
-   * Grades the learner's work. In simulated mode `manifests` (YAML text) replaces the policies they
-   * applied before; in kube mode the cluster is what it is and the text is ignored.
+   * Grades the learner's live cluster. In simulated mode `manifests` (the editor's YAML text)
+   * first replaces what the editor applied before, unless the learner never touched the editor
+   * (then their kubectl work is graded as it is); in kube mode the text is ignored.
    */
   async check(lab: Lab, learnerId: string, manifests: unknown): Promise<GradeReport> {
     const simulated = this.state.active.info.mode === 'simulated';
     let text: string | undefined;
-    let objects: KubeObject[] = [];
+    let objects: KubeObject[] | undefined;
     if (simulated) {
       if (typeof manifests !== 'string') {
         throw badInput(
@@ -59,12 +63,17 @@ export class LabActions {
         );
       }
       text = manifests;
-      objects = parseLearnerManifests(text, lab, {
+      const parsed = parseLearnerManifests(text, lab, {
         maxBytes: this.limits.maxManifestBytes,
         maxAliasCount: this.limits.maxAliasCount,
       });
+      if (!editorUntouched(lab, this.progress(lab, learnerId), text)) objects = parsed;
     }
-    const report = await this.state.active.checker.check({ lab, learnerId, manifests: objects });
+    const report = await this.state.active.checker.check({
+      lab,
+      learnerId,
+      ...(objects !== undefined ? { manifests: objects } : {}),
+    });
     this.deps.store.recordCheck(learnerId, lab.id, this.deps.clock(), {
       ...(text !== undefined ? { manifests: text } : {}),
       report,
@@ -108,6 +117,25 @@ export class LabActions {
   /** The solution, only if this learner already chose to see it. */
   async shownSolution(lab: Lab, progress: LabProgress): Promise<string | undefined> {
     return progress.solutionViewed ? this.deps.labs.solution(lab) : undefined;
+  }
+
+  /**
+   * A kubeconfig that opens this learner's simulated cluster of this lab to kubectl, naming the
+   * server as the learner reached it (`origin`, e.g. http://127.0.0.1:3000).
+   */
+  kubeconfig(lab: Lab, learnerId: string, origin: string): string {
+    if (!this.state.active.kubectl)
+      throw notFound(
+        "this kubelab server grades a real cluster: kubectl uses that cluster's own kubeconfig",
+        'Use the kubeconfig of the cluster (kind: kubectl config use-context kind-kubelab).',
+      );
+    const token = this.deps.store.apiToken(learnerId, lab.id, this.deps.clock());
+    return simKubeconfig({
+      server: simServerUrl(origin, token),
+      token,
+      name: `kubelab-${lab.id}`,
+      namespace: lab.namespace,
+    });
   }
 
   async reset(lab: Lab, learnerId: string): Promise<void> {

@@ -14,7 +14,10 @@ import { learnerIdentity } from './learner.js';
 import { ProvisionJob } from './provision.js';
 import { apiRoutes } from './routes/api.js';
 import { pageRoutes } from './routes/pages.js';
-import { allowedHostsOnly, sameOriginOnly, securityHeaders } from './security.js';
+import { allowedHostsOnly, hostAllowed, sameOriginOnly, securityHeaders } from './security.js';
+import { isKubectlPath } from './kubectl.js';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { commonLocals, wantsJson } from './view-model.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -26,6 +29,16 @@ export interface AppContext {
   actions: LabActions;
   provisioning: ProvisionJob;
   limits: WebLimits;
+}
+
+const upgrades = new WeakMap<Express, (req: IncomingMessage, socket: Duplex, head: Buffer) => void>();
+
+/**
+ * What the server does with an HTTP upgrade (exec's WebSocket to a learner's simulated cluster);
+ * the entry that listens wires it (`server.on('upgrade', upgradeHandler(app))`).
+ */
+export function upgradeHandler(app: Express): (req: IncomingMessage, socket: Duplex, head: Buffer) => void {
+  return upgrades.get(app) ?? ((_req, socket) => socket.destroy());
 }
 
 export function createApp(deps: WebDeps): Express {
@@ -46,6 +59,19 @@ export function createApp(deps: WebDeps): Express {
   app.set('view engine', 'ejs');
 
   if (deps.allowedHostnames) app.use(allowedHostsOnly(deps.allowedHostnames));
+  // kubectl's requests are the Kubernetes API's, not the app's: no cookies, bodies or pages.
+  app.use((req, res, next) => {
+    if (!isKubectlPath(req.url)) return next();
+    const endpoint = state.active.kubectl;
+    if (endpoint) return endpoint.handle(req, res);
+    res.status(404).json(noKubectlStatus);
+  });
+  upgrades.set(app, (req, socket, head) => {
+    const endpoint = state.active.kubectl;
+    if (!isKubectlPath(req.url) || !endpoint || !hostAllowed(deps.allowedHostnames, req.headers.host))
+      return void socket.destroy();
+    endpoint.upgrade(req, socket, head);
+  });
   app.use(securityHeaders());
   app.use('/static', express.static(join(here, 'public'), { index: false, maxAge: '1h' }));
   // Only the parts of CodeMirror the page uses: nothing else from node_modules is reachable.
@@ -73,6 +99,17 @@ export function createApp(deps: WebDeps): Express {
   app.use(errorHandler(ctx, log));
   return app;
 }
+
+const noKubectlStatus = {
+  kind: 'Status',
+  apiVersion: 'v1',
+  metadata: {},
+  status: 'Failure',
+  message:
+    "this kubelab server grades a real cluster: use that cluster's own kubeconfig (kubectl reaches kubelab only for simulated clusters)",
+  reason: 'NotFound',
+  code: 404,
+};
 
 const notFoundHandler: RequestHandler = (req, _res, next) => {
   next(

@@ -3,6 +3,8 @@
  * these, so tests run it with fakes and server/web/wiring.ts plugs in the real labs, grader and
  * clusters.
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Lab } from '../labs/model.js';
 import type { GradeReport } from '../grader/report.js';
 import type { KubeObject, ProgressFn } from '../cluster/types.js';
@@ -34,21 +36,36 @@ export interface ModeInfo {
 }
 
 /**
- * Grades a learner's work in one mode. Simulated: every learner has their own in-memory cluster
- * per lab, and `manifests` replaces the NetworkPolicies they applied before. Kube: the learner
- * changes the cluster with kubectl and `manifests` is ignored.
+ * Grades a learner's work in one mode, always on the live cluster. Simulated: every learner has
+ * their own simulated cluster per lab (which kubectl reaches too), and `manifests`, when given,
+ * first replaces what the editor applied before. Kube: the learner changes the cluster with
+ * kubectl and `manifests` is ignored.
  */
 export interface Checker {
-  check(req: { lab: Lab; learnerId: string; manifests: KubeObject[] }): Promise<GradeReport>;
+  check(req: { lab: Lab; learnerId: string; manifests?: KubeObject[] }): Promise<GradeReport>;
   /** What the policies in the learner's cluster predict right now for the lab's connectivity checks. */
   matrix(req: { lab: Lab; learnerId: string }): Promise<ConnectivityMatrix>;
   /** Back to the scenario as shipped (the learner's policies removed). */
   reset(req: { lab: Lab; learnerId: string }): Promise<void>;
 }
 
+/**
+ * The Kubernetes API of learners' simulated clusters, for kubectl: one endpoint under `/sim/TOKEN/`
+ * on the web app's own port, the token naming one learner's cluster of one lab.
+ */
+export interface KubectlEndpoint {
+  /** Answers a request whose path starts with `/sim/` (never throws). */
+  handle(req: IncomingMessage, res: ServerResponse): void;
+  /** Answers a WebSocket upgrade under `/sim/` (exec). */
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  close?(): Promise<void>;
+}
+
 export interface ActiveCluster {
   info: ModeInfo;
   checker: Checker;
+  /** Present where kubectl can reach learners' clusters (the simulated mode). */
+  kubectl?: KubectlEndpoint;
 }
 
 export interface WebLimits {

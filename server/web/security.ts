@@ -71,12 +71,18 @@ function forbiddenCrossSite(what: string): KubelabError {
 }
 
 /** Accepts only the listed host names (ports ignored); others get 403 before any route runs. */
+/** Does a Host header name one of these host names (all of them when there is no list)? */
+export function hostAllowed(hostnames: string[] | undefined, hostHeader: string | undefined): boolean {
+  if (!hostnames) return true;
+  const host = (hostHeader ?? '').toLowerCase();
+  const name = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : (host.split(':')[0] ?? '');
+  return hostnames.some((h) => h.toLowerCase() === name);
+}
+
 export function allowedHostsOnly(hostnames: string[]): RequestHandler {
-  const allowed = new Set(hostnames.map((h) => h.toLowerCase()));
   return (req, _res, next) => {
     const host = (req.get('host') ?? '').toLowerCase();
-    const name = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : (host.split(':')[0] ?? '');
-    if (allowed.has(name)) return next();
+    if (hostAllowed(hostnames, host)) return next();
     next(
       new KubelabError('FORBIDDEN', `this kubelab server does not answer to host ${JSON.stringify(host)}`, {
         hint: 'Open it through the address printed by `kubelab serve`, or start it with --host to expose it.',

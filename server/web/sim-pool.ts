@@ -16,15 +16,23 @@ import type { ConnectivityMatrix } from './matrix.js';
 export interface WorkerOptions {
   labsRoot?: RootArg;
   maxSessions?: number;
+  /** The SQLite file learners' clusters are kept in (none: they live only in memory). */
+  dbPath?: string;
+  /** Serve the Kubernetes API for forwarded requests that carry this secret (./kubectl.ts). */
+  apiSecret?: string;
 }
 
-export type PoolRequestBody = { labId: string; learnerId: string } & (
-  { op: 'check'; manifests: KubeObject[] } | { op: 'matrix' } | { op: 'reset' }
-);
+export type PoolRequestBody =
+  | ({ labId: string; learnerId: string } & (
+      { op: 'check'; manifests?: KubeObject[] } | { op: 'matrix' } | { op: 'reset' }
+    ))
+  | { op: 'flush' };
 
 export type PoolRequest = PoolRequestBody & { id: number };
 
 export type PoolReply =
+  /** Sent once by a worker that serves the Kubernetes API: the loopback port it listens on. */
+  | { apiPort: number }
   | { id: number; ok: true; value: unknown }
   | {
       id: number;
@@ -42,6 +50,8 @@ interface Pending {
 interface Slot {
   worker: Worker;
   pending: Map<number, Pending>;
+  /** Where this worker serves the Kubernetes API (when the pool was asked to serve it). */
+  apiPort: Promise<number>;
 }
 
 const ENTRY = new URL('./sim-worker-entry.js', import.meta.url);
@@ -57,6 +67,10 @@ export class SimulatedWorkerPool implements Checker {
       labsRoot?: RootArg;
       /** Most learner sessions kept in memory, shared out between the workers. */
       maxSessions?: number;
+      /** The SQLite file learners' clusters are kept in across restarts. */
+      dbPath?: string;
+      /** Workers serve learners' clusters to kubectl for requests carrying this secret. */
+      apiSecret?: string;
       log?: (message: string) => void;
     },
   ) {
@@ -69,13 +83,21 @@ export class SimulatedWorkerPool implements Checker {
     return this.slots.length;
   }
 
-  check(req: { lab: Lab; learnerId: string; manifests: KubeObject[] }): Promise<GradeReport> {
+  check(req: { lab: Lab; learnerId: string; manifests?: KubeObject[] }): Promise<GradeReport> {
     return this.call(req.learnerId, {
       op: 'check',
       labId: req.lab.id,
       learnerId: req.learnerId,
-      manifests: req.manifests,
+      ...(req.manifests !== undefined ? { manifests: req.manifests } : {}),
     }) as Promise<GradeReport>;
+  }
+
+  /** The loopback port where the worker owning this learner's clusters serves them to kubectl. */
+  workerPort(learnerId: string): Promise<number> {
+    if (this.closed) return Promise.reject(new Error('the grading workers are shut down'));
+    if (this.opts.apiSecret === undefined)
+      return Promise.reject(new Error('this pool does not serve the Kubernetes API'));
+    return this.slot(this.workerIndex(learnerId)).apiPort;
   }
 
   matrix(req: { lab: Lab; learnerId: string }): Promise<ConnectivityMatrix> {
@@ -104,14 +126,29 @@ export class SimulatedWorkerPool implements Checker {
   }
 
   async close(): Promise<void> {
+    // Learners' clusters changed in the last moments are saved before the workers go.
+    await Promise.all(
+      this.slots.map((s, i) =>
+        s
+          ? Promise.race([
+              this.callSlot(i, { op: 'flush' }).catch(() => undefined),
+              new Promise((r) => setTimeout(r, 2000).unref()),
+            ])
+          : undefined,
+      ),
+    );
     this.closed = true;
     await Promise.all(this.slots.map((s) => s?.worker.terminate()));
     this.slots.fill(undefined);
   }
 
   private call(learnerId: string, body: PoolRequestBody): Promise<unknown> {
+    return this.callSlot(this.workerIndex(learnerId), body);
+  }
+
+  private callSlot(index: number, body: PoolRequestBody): Promise<unknown> {
     if (this.closed) return Promise.reject(new KubelabError('INTERNAL', 'the grading workers are shut down'));
-    const slot = this.slot(this.workerIndex(learnerId));
+    const slot = this.slot(index);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       slot.pending.set(id, { resolve, reject });
@@ -129,12 +166,22 @@ export class SimulatedWorkerPool implements Checker {
         ...(this.opts.maxSessions !== undefined
           ? { maxSessions: Math.max(1, Math.ceil(this.opts.maxSessions / this.slots.length)) }
           : {}),
+        ...(this.opts.dbPath !== undefined ? { dbPath: this.opts.dbPath } : {}),
+        ...(this.opts.apiSecret !== undefined ? { apiSecret: this.opts.apiSecret } : {}),
       } satisfies WorkerOptions,
     });
     // An idle pool must not keep the process alive; a worker is referenced while it has work.
     worker.unref();
-    const slot: Slot = { worker, pending: new Map() };
+    let portKnown: (port: number) => void = () => undefined;
+    let portLost: (e: Error) => void = () => undefined;
+    const apiPort = new Promise<number>((resolve, reject) => {
+      portKnown = resolve;
+      portLost = reject;
+    });
+    apiPort.catch(() => undefined);
+    const slot: Slot = { worker, pending: new Map(), apiPort };
     worker.on('message', (reply: PoolReply) => {
+      if ('apiPort' in reply) return portKnown(reply.apiPort);
       const pending = slot.pending.get(reply.id);
       if (!pending) return;
       slot.pending.delete(reply.id);
@@ -152,6 +199,7 @@ export class SimulatedWorkerPool implements Checker {
       // 'error' is followed by 'exit': handle the first only.
       if (this.slots[index] !== slot) return;
       this.slots[index] = undefined;
+      portLost(new Error(`the worker stopped (${why})`));
       if (!this.closed) this.opts.log?.(`grading worker ${index} stopped: ${why}`);
       for (const p of slot.pending.values()) {
         p.reject(

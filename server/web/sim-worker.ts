@@ -1,11 +1,16 @@
 /**
- * A grading worker: owns the simulated clusters of the learners routed to it and answers check,
- * matrix and reset requests from the pool (server/web/sim-pool.ts).
+ * A grading worker: owns the simulated clusters of the learners routed to it, answers check,
+ * matrix and reset requests from the pool (server/web/sim-pool.ts), and serves those same clusters
+ * to kubectl on a loopback port of its own (the HTTP thread forwards learners' requests here, see
+ * ./kubectl.ts), so what kubectl changes is what Check grades.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { listenSimApi } from '../cluster/sim/api/server.js';
 import { isKubelabError } from '../errors.js';
 import { catalogRoots, loadLab, type RootArg } from '../labs/index.js';
 import type { Lab } from '../labs/model.js';
+import { ProgressStore } from '../store/index.js';
+import { checkerBackedApi, forwardedOwner } from './kubectl.js';
 import type { PoolReply, PoolRequest, WorkerOptions } from './sim-pool.js';
 import { ScenarioCache, simulatedChecker } from './simulated.js';
 
@@ -13,7 +18,9 @@ const port = parentPort;
 if (!port) throw new Error('sim-worker must run in a worker thread');
 const options = workerData as WorkerOptions;
 const root: RootArg | undefined = options.labsRoot;
-const checker = simulatedChecker(new ScenarioCache(catalogRoots(root).scenarios), options.maxSessions);
+// Learners' clusters are kept in the same SQLite file as their progress (a second connection).
+const store = options.dbPath !== undefined ? ProgressStore.open(options.dbPath) : undefined;
+const checker = simulatedChecker(new ScenarioCache(catalogRoots(root).scenarios), options.maxSessions, store);
 const labs = new Map<string, Promise<Lab>>();
 
 function lab(id: string): Promise<Lab> {
@@ -27,10 +34,18 @@ function lab(id: string): Promise<Lab> {
 }
 
 async function answer(req: PoolRequest): Promise<unknown> {
+  if (req.op === 'flush') {
+    await checker.flush();
+    return true;
+  }
   const l = await lab(req.labId);
   switch (req.op) {
     case 'check':
-      return checker.check({ lab: l, learnerId: req.learnerId, manifests: req.manifests });
+      return checker.check({
+        lab: l,
+        learnerId: req.learnerId,
+        ...(req.manifests !== undefined ? { manifests: req.manifests } : {}),
+      });
     case 'matrix':
       return checker.matrix({ lab: l, learnerId: req.learnerId });
     case 'reset':
@@ -49,3 +64,11 @@ port.on('message', (req: PoolRequest) => {
     },
   );
 });
+
+const secret = options.apiSecret;
+if (secret !== undefined) {
+  const api = await listenSimApi(
+    checkerBackedApi(checker, lab, (_token, req) => forwardedOwner(secret, req)),
+  );
+  port.postMessage({ apiPort: api.port } satisfies PoolReply);
+}

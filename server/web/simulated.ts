@@ -11,7 +11,9 @@ import { takeSnapshot } from '../grader/snapshot.js';
 import { guardScenarioObjects, scenarioObjects } from '../grader/scenario-objects.js';
 import { loadScenario } from '../labs/index.js';
 import type { Lab, Scenario } from '../labs/model.js';
-import { SimulatedChecker, type Prediction } from './checker.js';
+import { deserialize, serialize } from 'node:v8';
+import { SimulatedCluster } from '../cluster/sim/index.js';
+import { SimulatedChecker, type AppliedRef, type Prediction, type SimulatedCheckerParts } from './checker.js';
 import type { MatrixProbe } from './matrix.js';
 
 /** Scenarios parsed once per server: every check needs one, and they do not change while serving. */
@@ -32,13 +34,61 @@ export class ScenarioCache {
   }
 }
 
+/** Where learners' simulated clusters are kept between server runs (server/store does it). */
+export interface SimClusterStore {
+  loadSimCluster(learnerId: string, labId: string): Uint8Array | undefined;
+  saveSimCluster(learnerId: string, labId: string, state: Uint8Array, at: Date): void;
+  dropSimCluster(learnerId: string, labId: string): void;
+}
+
+/** A learner's session as bytes: the cluster's own saved state and what the editor applied. */
+export function savedSessions(store: SimClusterStore): NonNullable<SimulatedCheckerParts['saved']> {
+  return {
+    load: async (lab, learnerId) => {
+      const bytes = store.loadSimCluster(learnerId, lab.id);
+      if (!bytes) return undefined;
+      let saved: { cluster?: unknown; applied?: unknown; appliedKey?: unknown };
+      try {
+        saved = deserialize(bytes) as typeof saved;
+      } catch {
+        return undefined;
+      }
+      // Kept by an older kubelab in a shape this one cannot read: start again from the scenario.
+      if (!(saved.cluster instanceof Uint8Array) || !Array.isArray(saved.applied)) return undefined;
+      const cluster = SimulatedCluster.restore(saved.cluster);
+      if (!cluster) return undefined;
+      return {
+        cluster,
+        applied: saved.applied as AppliedRef[],
+        ...(typeof saved.appliedKey === 'string' ? { appliedKey: saved.appliedKey } : {}),
+      };
+    },
+    save: (lab, learnerId, session) => {
+      if (!(session.cluster instanceof SimulatedCluster)) return;
+      store.saveSimCluster(
+        learnerId,
+        lab.id,
+        serialize({
+          cluster: session.cluster.saveState(),
+          applied: session.applied,
+          appliedKey: session.appliedKey,
+        }),
+        new Date(),
+      );
+    },
+    drop: (lab, learnerId) => store.dropSimCluster(learnerId, lab.id),
+  };
+}
+
 /** One simulated cluster per learner and lab, forked from the deployed scenario, graded in-process. */
 export function simulatedChecker(
   scenarios: ScenarioCache = new ScenarioCache(),
   maxSessions?: number,
+  store?: SimClusterStore,
 ): SimulatedChecker {
   const clusters = new ScenarioClusters();
   return new SimulatedChecker({
+    ...(store ? { saved: savedSessions(store) } : {}),
     freshCluster: async (lab) => clusters.fresh(await scenarios.get(lab.scenario)),
     grade: async (lab, cluster) =>
       gradeLab({

@@ -27,8 +27,10 @@ import {
 } from '../labs/index.js';
 import { availableParallelism } from 'node:os';
 import { DEFAULT_DB_PATH, ProgressStore } from '../store/index.js';
-import { ClusterChecker } from './checker.js';
-import type { ActiveCluster, Checker, LabCatalogue, ModeInfo, WebDeps } from './deps.js';
+import { randomBytes } from 'node:crypto';
+import { ClusterChecker, type SimulatedChecker } from './checker.js';
+import type { ActiveCluster, Checker, KubectlEndpoint, LabCatalogue, ModeInfo, WebDeps } from './deps.js';
+import { forwardingKubectl, inProcessKubectl } from './kubectl.js';
 import { SimulatedWorkerPool } from './sim-pool.js';
 import { predictConnectivity, ScenarioCache, simulatedChecker } from './simulated.js';
 
@@ -85,25 +87,39 @@ export function defaultWorkerCount(cores: number = availableParallelism()): numb
 export async function createDefaultWebDeps(opts: DefaultWebDepsOptions = {}): Promise<DefaultWebDeps> {
   const env = opts.env ?? process.env;
   const store = ProgressStore.open(opts.dbPath ?? DEFAULT_DB_PATH);
+
   const labs = labCatalogue(opts.labsRoot);
   const scenarios = new ScenarioCache(catalogRoots(opts.labsRoot).scenarios);
   const workers = opts.simulatedWorkers ?? defaultWorkerCount();
+  const dbPath = opts.dbPath ?? DEFAULT_DB_PATH;
+  const owner = (token: string) => store.apiTokenOwner(token);
   let pool: SimulatedWorkerPool | undefined;
+  let inProcess: SimulatedChecker | undefined;
   let simulatedGrader: Checker;
+  let kubectl: KubectlEndpoint;
   if (workers > 0) {
+    const secret = randomBytes(24).toString('base64url');
     pool = new SimulatedWorkerPool({
       size: workers,
       ...(opts.labsRoot !== undefined ? { labsRoot: opts.labsRoot } : {}),
       ...(opts.maxSessions !== undefined ? { maxSessions: opts.maxSessions } : {}),
+      // An in-memory database is private to its connection: the workers cannot share it.
+      ...(dbPath !== ':memory:' ? { dbPath } : {}),
+      apiSecret: secret,
       ...(opts.log ? { log: opts.log } : {}),
     });
+    const workerPool = pool;
     simulatedGrader = pool;
+    kubectl = forwardingKubectl({ owner, workerPort: (l) => workerPool.workerPort(l), secret });
   } else {
-    simulatedGrader = simulatedChecker(scenarios, opts.maxSessions);
+    inProcess = simulatedChecker(scenarios, opts.maxSessions, store);
+    simulatedGrader = inProcess;
+    kubectl = inProcessKubectl({ owner, lab: (id) => labs.get(id), checker: inProcess });
   }
   const simulated: ActiveCluster = {
     info: { mode: 'simulated', description: 'simulated cluster (in-process)' },
     checker: simulatedGrader,
+    kubectl,
   };
 
   const deps: DefaultWebDeps = {
@@ -115,6 +131,8 @@ export async function createDefaultWebDeps(opts: DefaultWebDepsOptions = {}): Pr
     ...(opts.log ? { log: opts.log } : {}),
     close: async () => {
       await pool?.close();
+      await inProcess?.flush();
+      await kubectl.close?.();
       store.close();
     },
   };

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { ApplyOutcome, Cluster, KubeObject, ListableKind } from '../../server/cluster/types.js';
 import type { GradeReport } from '../../server/grader/report.js';
-import { ClusterChecker, SimulatedChecker, type Prediction } from '../../server/web/checker.js';
+import {
+  ClusterChecker,
+  SimulatedChecker,
+  type Prediction,
+  type SavedSession,
+  type SimulatedCheckerParts,
+} from '../../server/web/checker.js';
 import { fakeLab } from './fakes.js';
 
 /** Objects in a map; enough of a Cluster for the checker's bookkeeping. */
@@ -62,7 +68,9 @@ function gradeByPolicies(lab: { id: string }, cluster: Cluster): Promise<GradeRe
   }));
 }
 
-function setup(opts: { maxSessions?: number; failFirst?: boolean } = {}) {
+function setup(
+  opts: { maxSessions?: number; failFirst?: boolean; saved?: SimulatedCheckerParts['saved'] } = {},
+) {
   const clusters: MapCluster[] = [];
   let fail = opts.failFirst ?? false;
   const checker = new SimulatedChecker({
@@ -93,6 +101,7 @@ function setup(opts: { maxSessions?: number; failFirst?: boolean } = {}) {
       };
     },
     ...(opts.maxSessions ? { maxSessions: opts.maxSessions } : {}),
+    ...(opts.saved ? { saved: opts.saved, saveDelayMs: 1 } : {}),
   });
   return { checker, clusters };
 }
@@ -100,6 +109,48 @@ function setup(opts: { maxSessions?: number; failFirst?: boolean } = {}) {
 const lab = fakeLab();
 
 describe('SimulatedChecker', () => {
+  it('grades the live cluster: kubectl changes count, the same editor text is not applied again', async () => {
+    const { checker } = setup();
+    const live = (await checker.live(lab, 'a')) as MapCluster;
+    // kubectl creates the policy; Check without editor manifests grades it as it is.
+    await live.apply([policy('np-backend')]);
+    checker.changed(lab, 'a');
+    expect((await checker.check({ lab, learnerId: 'a' })).passed).toBe(true);
+    // The editor applies its text once; kubectl then deletes that policy; the same text again
+    // leaves the cluster as kubectl left it.
+    await checker.check({ lab, learnerId: 'a', manifests: [policy('mine')] });
+    await live.delete('NetworkPolicy', 'mine', 'np-lab');
+    const again = await checker.check({ lab, learnerId: 'a', manifests: [policy('mine')] });
+    expect(again.cluster.description).toBe('np-backend,scenario-default');
+    // Different text replaces what the editor applied (and only that).
+    const other = await checker.check({ lab, learnerId: 'a', manifests: [policy('theirs')] });
+    expect(other.cluster.description).toBe('np-backend,scenario-default,theirs');
+    expect(await checker.live(lab, 'a')).toBe(live);
+  });
+
+  it('keeps changed sessions where it is told to, brings them back, and forgets them on reset', async () => {
+    const kept = new Map<string, SavedSession>();
+    const saved: NonNullable<SimulatedCheckerParts['saved']> = {
+      load: async (l, who) => kept.get(`${who}/${l.id}`),
+      save: (l, who, session) => void kept.set(`${who}/${l.id}`, session),
+      drop: (l, who) => void kept.delete(`${who}/${l.id}`),
+    };
+    const first = setup({ saved });
+    await first.checker.check({ lab, learnerId: 'a', manifests: [policy('np-backend')] });
+    await first.checker.flush();
+    expect(kept.get(`a/${lab.id}`)?.applied).toEqual([
+      { kind: 'NetworkPolicy', name: 'np-backend', namespace: 'np-lab' },
+    ]);
+    // A new checker (a restarted server) finds the learner's cluster as it was.
+    const second = setup({ saved });
+    expect((await second.checker.check({ lab, learnerId: 'a' })).passed).toBe(true);
+    expect(second.clusters).toHaveLength(0);
+    await second.checker.reset({ lab, learnerId: 'a' });
+    expect(kept.size).toBe(0);
+    expect((await second.checker.check({ lab, learnerId: 'a' })).passed).toBe(false);
+    expect(second.clusters).toHaveLength(1);
+  });
+
   it('gives each learner their own cluster and replaces their earlier policies on each check', async () => {
     const { checker, clusters } = setup();
     const first = await checker.check({ lab, learnerId: 'a', manifests: [policy('one'), policy('two')] });

@@ -26,6 +26,26 @@ afterEach(() => {
 });
 
 describe('ProgressStore', () => {
+  it('issues one kubectl token per learner and lab, and says whose a token is', () => {
+    const store = ProgressStore.open(':memory:');
+    const a = newLearnerId();
+    const b = newLearnerId();
+    const at = new Date('2026-01-01T00:00:00Z');
+    const token = store.apiToken(a, 'np-backend', at);
+    expect(token).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    expect(store.apiToken(a, 'np-backend', at)).toBe(token);
+    expect(store.apiToken(a, 'np-and-vs-or', at)).not.toBe(token);
+    expect(store.apiToken(b, 'np-backend', at)).not.toBe(token);
+    expect(store.apiTokenOwner(token)).toEqual({ learnerId: a, labId: 'np-backend' });
+    expect(store.apiTokenOwner('made-up')).toBeUndefined();
+    store.saveSimCluster(a, 'np-backend', new Uint8Array([1, 2, 3]), at);
+    expect([...(store.loadSimCluster(a, 'np-backend') ?? [])]).toEqual([1, 2, 3]);
+    expect(store.loadSimCluster(b, 'np-backend')).toBeUndefined();
+    store.dropSimCluster(a, 'np-backend');
+    expect(store.loadSimCluster(a, 'np-backend')).toBeUndefined();
+    store.close();
+  });
+
   it('starts every lab as not started', () => {
     const store = ProgressStore.open(':memory:');
     expect(store.progress(newLearnerId(), 'np-backend')).toEqual({

@@ -12,6 +12,7 @@
  * - exec runs only kubelab's probe commands, from images whose tools are known (agnhost, netshoot,
  *   curl, busybox, alpine). Anything else is an ENVIRONMENT error, never a guess.
  */
+import { deserialize, serialize } from 'node:v8';
 import { badInput, environmentError, KubelabError, type Problem } from '../../errors.js';
 import type { ExternalHost } from '../../labs/model.js';
 import type {
@@ -136,6 +137,16 @@ function asKubeObject(obj: Record<string, unknown>): KubeObject {
   return obj as unknown as KubeObject;
 }
 
+/** Bumped whenever SimState changes shape: older saved clusters are then rebuilt from the scenario. */
+const SAVED_FORMAT = 1;
+
+interface SavedCluster {
+  format: number;
+  state: SimState;
+  externalHosts?: ExternalHost[];
+  enforcePolicies?: false;
+}
+
 export class SimulatedCluster implements Cluster {
   readonly mode = 'simulated' as const;
   readonly description: string;
@@ -209,6 +220,44 @@ export class SimulatedCluster implements Cluster {
 
   clone(overrides: Partial<SimulatedClusterOptions> = {}): SimulatedCluster {
     return this.fork(overrides);
+  }
+
+  /**
+   * The cluster as bytes, to keep a learner's cluster across server restarts. Only the state and
+   * the plain options travel (a clock or injected faults do not).
+   */
+  saveState(): Uint8Array {
+    const saved: SavedCluster = {
+      format: SAVED_FORMAT,
+      state: this.state,
+      ...(this.options.externalHosts ? { externalHosts: this.options.externalHosts } : {}),
+      ...(this.options.enforcePolicies === false ? { enforcePolicies: false } : {}),
+    };
+    return serialize(saved);
+  }
+
+  /** A cluster from saveState()'s bytes; undefined when they are not a cluster this version can read. */
+  static restore(
+    bytes: Uint8Array,
+    options: Partial<SimulatedClusterOptions> = {},
+  ): SimulatedCluster | undefined {
+    let saved: unknown;
+    try {
+      saved = deserialize(bytes);
+    } catch {
+      return undefined;
+    }
+    const s = asRecord(saved);
+    if (!s || s.format !== SAVED_FORMAT || !(asRecord(s.state)?.objects instanceof Map)) return undefined;
+    const { state, externalHosts, enforcePolicies } = s as unknown as SavedCluster;
+    return new SimulatedCluster(
+      {
+        ...(externalHosts ? { externalHosts } : {}),
+        ...(enforcePolicies === false ? { enforcePolicies } : {}),
+        ...options,
+      },
+      state,
+    );
   }
 
   // ---- apply ---------------------------------------------------------------------------------------

@@ -50,6 +50,22 @@ export function apiRoutes(ctx: AppContext): Router {
     res.json(await actions.matrix(lab, learnerOf(req, res)));
   });
 
+  /** kubectl's way into this learner's simulated cluster of this lab (a download from the page). */
+  router.get('/labs/:id/kubeconfig', async (req, res) => {
+    const lab = await actions.lab(param(req, 'id'));
+    const text = actions.kubeconfig(
+      lab,
+      learnerOf(req, res),
+      `${req.protocol}://${req.get('host') ?? '127.0.0.1'}`,
+    );
+    res
+      .status(200)
+      .type('application/yaml')
+      .set('Content-Disposition', `attachment; filename="kubelab-${lab.id}.kubeconfig"`)
+      .set('Cache-Control', 'no-store')
+      .send(text);
+  });
+
   router.post('/labs/:id/hints/next', async (req, res) => {
     const lab = await actions.lab(param(req, 'id'));
     res.json(actions.nextHint(lab, learnerOf(req, res)));

@@ -9,6 +9,7 @@ import type { Lab } from '../../labs/model.js';
 import type { LabProgress } from '../../store/index.js';
 import type { AppContext } from '../app.js';
 import { isConfirmed } from '../actions.js';
+import { policyNameOf, starterManifest } from '../editor.js';
 import { learnerOf } from '../learner.js';
 import { renderMarkdown } from '../markdown.js';
 import { matrixFromReport, type ConnectivityMatrix } from '../matrix.js';
@@ -216,32 +217,11 @@ async function renderLabPage(
   });
 }
 
+export { starterManifest };
+
 /** The lab page already has the title as its heading; the task's own `# Title` would repeat it. */
 export function withoutLeadingTitle(markdown: string): string {
   return markdown.replace(/^\s*# [^\n]*\n/, '');
-}
-
-/** The NetworkPolicy the lab asks for by name, or a neutral one. */
-function policyNameOf(lab: Lab): string {
-  const policyCheck = lab.checks.find((c) => c.kind === 'policy');
-  return policyCheck?.kind === 'policy' ? policyCheck.name : 'my-policy';
-}
-
-/** What the editor holds before the first attempt: the frame of a policy, not the answer. */
-export function starterManifest(lab: Lab): string {
-  const name = policyNameOf(lab);
-  return [
-    '# Write your NetworkPolicy here, then press Check.',
-    'apiVersion: networking.k8s.io/v1',
-    'kind: NetworkPolicy',
-    'metadata:',
-    `  name: ${name}`,
-    `  namespace: ${lab.namespace}`,
-    'spec:',
-    '  podSelector:',
-    '    matchLabels: {}',
-    '',
-  ].join('\n');
 }
 
 function renderView(res: Response, view: string, locals: Record<string, unknown>): Promise<string> {

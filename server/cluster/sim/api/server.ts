@@ -31,10 +31,16 @@ import { table } from './table.js';
 import { Watches } from './watch.js';
 
 export interface SimApiOptions {
-  /** The cluster a bearer token opens (undefined for an unknown or missing token: 401). */
-  clusterFor(token: string | undefined): SimulatedCluster | undefined;
+  /**
+   * The cluster a token opens (undefined for an unknown or missing token: 401). The request is
+   * there for a server that forwards requests on behalf of another (the web app's worker threads).
+   */
+  clusterFor(
+    token: string | undefined,
+    req: IncomingMessage,
+  ): SimulatedCluster | undefined | Promise<SimulatedCluster | undefined>;
   /** Told after every change a request made (the web app saves the learner's cluster). */
-  onChange?(cluster: SimulatedCluster): void;
+  onChange?(cluster: SimulatedCluster, token: string | undefined, req: IncomingMessage): void;
   /** Largest request body accepted, in bytes (default 3 MiB, as the API server's limit). */
   maxBodyBytes?: number;
 }
@@ -149,7 +155,7 @@ export class SimApi {
 
   private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const creds = credentialsOf(req);
-    const cluster = this.opts.clusterFor(creds.token);
+    const cluster = await this.opts.clusterFor(creds.token, req);
     if (!cluster) {
       send(res, 401, {
         kind: 'Status',
@@ -189,7 +195,7 @@ export class SimApi {
     const changed = () => {
       if (!dryRun) {
         this.watches.poke(cluster);
-        this.opts.onChange?.(cluster);
+        this.opts.onChange?.(cluster, creds.token, req);
       }
     };
 
@@ -354,6 +360,10 @@ export class SimApi {
 
   /** WebSocket upgrades: exec only. Anything else is refused with a Status. */
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    this.upgradeAsync(req, socket, head).catch(() => socket.destroy());
+  }
+
+  private async upgradeAsync(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const refuse = (code: number, message: string) => {
       const body = JSON.stringify({
         kind: 'Status',
@@ -368,7 +378,7 @@ export class SimApi {
       );
     };
     const creds = credentialsOf(req);
-    const cluster = this.opts.clusterFor(creds.token);
+    const cluster = await this.opts.clusterFor(creds.token, req);
     if (!cluster) return refuse(401, 'Unauthorized');
     const r = route(creds.path);
     if (!r || r === 'discovery' || r.info.kind !== 'Pod' || r.sub !== 'exec' || !r.name || !r.namespace)

@@ -38,6 +38,8 @@ export class Watches {
     },
   ): void {
     res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
+    // A watch with nothing to send yet must still answer: clients wait for the headers.
+    res.flushHeaders();
     const w: Watcher = { ...opts, seen: new Map(), res, sentColumns: false };
     const now = this.current(w);
     if (opts.since === undefined || opts.since === '' || opts.since === '0') {

@@ -1,0 +1,39 @@
+/**
+ * The editor on the lab page (simulated clusters): what it holds before the first attempt, and
+ * whether a submitted text is a change the learner made or what the editor was already showing.
+ */
+import type { Lab } from '../labs/model.js';
+import type { LabProgress } from '../store/index.js';
+
+/** The NetworkPolicy the lab asks for by name, or a neutral one. */
+export function policyNameOf(lab: Lab): string {
+  const policyCheck = lab.checks.find((c) => c.kind === 'policy');
+  return policyCheck?.kind === 'policy' ? policyCheck.name : 'my-policy';
+}
+
+/** What the editor holds before the first attempt: the frame of a policy, not the answer. */
+export function starterManifest(lab: Lab): string {
+  const name = policyNameOf(lab);
+  return [
+    '# Write your NetworkPolicy here, then press Check.',
+    'apiVersion: networking.k8s.io/v1',
+    'kind: NetworkPolicy',
+    'metadata:',
+    `  name: ${name}`,
+    `  namespace: ${lab.namespace}`,
+    'spec:',
+    '  podSelector:',
+    '    matchLabels: {}',
+    '',
+  ].join('\n');
+}
+
+/**
+ * The learner has not touched the editor: it still holds the starter and nothing was ever applied
+ * from it. Check then grades the live cluster as kubectl left it instead of applying the starter
+ * over the learner's work.
+ */
+export function editorUntouched(lab: Lab, progress: LabProgress, submitted: string): boolean {
+  const norm = (t: string) => t.replace(/\r\n/g, '\n').trim();
+  return progress.lastManifests === undefined && norm(submitted) === norm(starterManifest(lab));
+}
