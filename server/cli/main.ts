@@ -10,6 +10,7 @@ import { registerCluster } from './cluster.js';
 import { registerServe } from './serve.js';
 import { registerDoctor } from './doctor.js';
 import { registerSim } from './sim.js';
+import { registerKubeconfig } from './kubeconfig.js';
 import { registerPodSecurity } from './podsecurity.js';
 import { registerRbac } from './rbac.js';
 import type { CliIO } from './io.js';
@@ -35,6 +36,7 @@ export function buildProgram(io: CliIO): Command {
   registerServe(program, io);
   registerDoctor(program, io);
   registerSim(program, io);
+  registerKubeconfig(program, io);
   registerPodSecurity(program, io);
   registerRbac(program, io);
   return program;

@@ -9,6 +9,9 @@ import { KubelabError, badInput } from '../errors.js';
 import { createApp, upgradeHandler } from '../web/app.js';
 import { createDefaultWebDeps, type DefaultWebDepsOptions } from '../web/wiring.js';
 import type { CliIO } from './io.js';
+import { join, resolve } from 'node:path';
+import { DEFAULT_DB_PATH } from '../store/index.js';
+import { leaveRunningNote } from './kubeconfig.js';
 
 export const DEFAULT_PORT = 3000;
 export const LOOPBACK_HOSTNAMES = ['127.0.0.1', 'localhost', '[::1]'];
@@ -127,6 +130,14 @@ export function registerServe(program: Command, io: CliIO): void {
           log: (m) => io.stderr(`${m}\n`),
         });
         io.stdout(`kubelab is serving the labs on ${running.url}\n`);
+        // `kubelab kubeconfig` finds the server (and its learners' tokens) through this note.
+        const dbPath = flags.db ?? DEFAULT_DB_PATH;
+        const removeNote = leaveRunningNote(join(io.cwd, '.kubelab'), 'serve', {
+          pid: process.pid,
+          url: running.url,
+          ...(dbPath !== ':memory:' ? { dbPath: resolve(io.cwd, dbPath) } : {}),
+        });
+        running.server.once('close', removeNote);
         if (!isLoopback(host))
           io.stdout(`Note: listening on ${host}, so other machines on your network can open it.\n`);
         io.stdout('Press Ctrl+C to stop.\n');

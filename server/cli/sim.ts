@@ -14,6 +14,7 @@ import { listenSimApi, simServerUrl, type RunningSimApi } from '../cluster/sim/a
 import { simKubeconfig } from '../cluster/sim/api/kubeconfig.js';
 import type { SimulatedCluster } from '../cluster/sim/index.js';
 import type { CliIO } from './io.js';
+import { leaveRunningNote } from './kubeconfig.js';
 
 export interface SimUp {
   api: RunningSimApi;
@@ -83,9 +84,15 @@ export function registerSim(
       io.stderr(`Simulated cluster for lab ${opts.lab} serving the Kubernetes API on ${up.api.url}\n`);
       io.stdout(`export KUBECONFIG=${up.kubeconfigPath}\n`);
       io.stderr('Then: kubectl get pods  (Ctrl-C stops the cluster; its state is not kept)\n');
+      const removeNote = leaveRunningNote(join(io.cwd, '.kubelab'), `sim-${opts.lab}`, {
+        pid: process.pid,
+        url: up.api.url,
+        kubeconfigPath: up.kubeconfigPath,
+      });
       try {
         await waitForStop();
       } finally {
+        removeNote();
         await up.api.close();
       }
     });

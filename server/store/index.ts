@@ -263,11 +263,20 @@ export class ProgressStore {
     return row ? { learnerId: row.learner_id, labId: row.lab_id } : undefined;
   }
 
-  /** The learner who did something most recently (the one person at a local install's browser). */
-  latestLearner(): string | undefined {
-    const row = this.db.prepare('SELECT learner_id FROM events ORDER BY id DESC LIMIT 1').get() as
-      { learner_id: string } | undefined;
-    return row?.learner_id;
+  /**
+   * The learner who did something most recently, and in which lab (at a local install, the one
+   * person at the browser): a check, hint, solution or reset, or a kubeconfig downloaded.
+   */
+  latestActivity(): { learnerId: string; labId: string } | undefined {
+    const row = this.db
+      .prepare(
+        `SELECT learner_id, lab_id FROM (
+           SELECT learner_id, lab_id, at FROM events
+           UNION ALL SELECT learner_id, lab_id, created_at AS at FROM api_tokens
+         ) ORDER BY at DESC LIMIT 1`,
+      )
+      .get() as { learner_id: string; lab_id: string } | undefined;
+    return row ? { learnerId: row.learner_id, labId: row.lab_id } : undefined;
   }
 
   /** A learner's simulated cluster as last saved (opaque bytes of server/cluster/sim). */
