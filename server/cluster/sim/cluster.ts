@@ -34,6 +34,7 @@ import {
   coreDnsObjects,
   deepCopy,
   defaultNetworkPolicySpec,
+  defaultDeploymentSpec,
   defaultServiceSpec,
   isServiceCidr,
   kubernetesServiceObjects,
@@ -453,6 +454,8 @@ export class SimulatedCluster implements Cluster {
       obj.status = { loadBalancer: {} };
     } else if (info.kind === 'NetworkPolicy') {
       obj.spec = defaultNetworkPolicySpec(asRecord(obj.spec) ?? {});
+    } else if (info.kind === 'Deployment') {
+      obj.spec = defaultDeploymentSpec(asRecord(obj.spec) ?? {});
     }
     if (existing) {
       obj.metadata.uid = existing.metadata.uid;

@@ -135,9 +135,27 @@ export function podStatus(
     ...(node ? { hostIP: node.ip, hostIPs: [{ ip: node.ip }] } : {}),
     ...(ips.length > 0 ? { podIP: ips[0], podIPs: ips.map((ip) => ({ ip })) } : {}),
     startTime: started,
-    qosClass: 'BestEffort',
+    qosClass: qosClassOf(spec),
     containerStatuses,
   };
+}
+
+/** Guaranteed: every container limits and requests CPU and memory alike; BestEffort: none sets any. */
+function qosClassOf(spec: Json): string {
+  const containers = asArray(spec.containers).map((c) => asRecord(asRecord(c)?.resources) ?? {});
+  let any = false;
+  let guaranteed = containers.length > 0;
+  for (const r of containers) {
+    const requests = asRecord(r.requests) ?? {};
+    const limits = asRecord(r.limits) ?? {};
+    if (Object.keys(requests).length > 0 || Object.keys(limits).length > 0) any = true;
+    for (const res of ['cpu', 'memory']) {
+      const limit = limits[res];
+      const request = requests[res] ?? limit;
+      if (limit === undefined || String(request) !== String(limit)) guaranteed = false;
+    }
+  }
+  return guaranteed ? 'Guaranteed' : any ? 'Burstable' : 'BestEffort';
 }
 
 export interface NewPod {

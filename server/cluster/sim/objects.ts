@@ -152,6 +152,17 @@ function defaultContainer(container: unknown): unknown {
     terminationMessagePolicy: c.terminationMessagePolicy ?? 'File',
     resources: c.resources ?? {},
   };
+  for (const probe of ['readinessProbe', 'livenessProbe', 'startupProbe']) {
+    const given = asRecord(c[probe]);
+    if (given)
+      out[probe] = {
+        ...given,
+        timeoutSeconds: given.timeoutSeconds ?? 1,
+        periodSeconds: given.periodSeconds ?? 10,
+        successThreshold: given.successThreshold ?? 1,
+        failureThreshold: given.failureThreshold ?? 3,
+      };
+  }
   if (Array.isArray(c.ports)) {
     out.ports = c.ports.map((p) => {
       const port = asRecord(p);
@@ -159,6 +170,26 @@ function defaultContainer(container: unknown): unknown {
     });
   }
   return out;
+}
+
+/** The Deployment defaults the API server writes (describe shows the strategy). */
+export function defaultDeploymentSpec(spec: Json): Json {
+  const strategy = asRecord(spec.strategy) ?? {};
+  const type = strategy.type ?? 'RollingUpdate';
+  return {
+    ...spec,
+    replicas: spec.replicas ?? 1,
+    strategy:
+      type === 'RollingUpdate'
+        ? {
+            ...strategy,
+            type,
+            rollingUpdate: { maxUnavailable: '25%', maxSurge: '25%', ...(asRecord(strategy.rollingUpdate) ?? {}) },
+          }
+        : { ...strategy, type },
+    revisionHistoryLimit: spec.revisionHistoryLimit ?? 10,
+    progressDeadlineSeconds: spec.progressDeadlineSeconds ?? 600,
+  };
 }
 
 /** The pod spec defaults the API server writes. */

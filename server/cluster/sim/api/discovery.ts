@@ -71,6 +71,16 @@ export function groupVersions(): Map<string, KindInfo[]> {
   return out;
 }
 
+/**
+ * Review resources that only answer a question (`kubectl auth can-i`): created, never stored.
+ * Until the simulation has RBAC, the answer is always yes (see server.ts).
+ */
+export const AUTHORIZATION_GV = 'authorization.k8s.io/v1';
+const REVIEWS = [
+  { name: 'selfsubjectaccessreviews', kind: 'SelfSubjectAccessReview' },
+  { name: 'selfsubjectrulesreviews', kind: 'SelfSubjectRulesReview' },
+];
+
 export function apiVersions(serverAddress: string): unknown {
   return {
     kind: 'APIVersions',
@@ -87,17 +97,32 @@ export function apiGroupList(): unknown {
       const v = { groupVersion: gv, version };
       return { name, versions: [v], preferredVersion: v };
     });
+  const v = { groupVersion: AUTHORIZATION_GV, version: 'v1' };
+  groups.push({ name: 'authorization.k8s.io', versions: [v], preferredVersion: v });
   return { kind: 'APIGroupList', apiVersion: 'v1', groups };
 }
 
 export function apiGroup(name: string): unknown | undefined {
-  const gv = [...groupVersions().keys()].find((k) => k.startsWith(`${name}/`));
+  const gv = [...groupVersions().keys(), AUTHORIZATION_GV].find((k) => k.startsWith(`${name}/`));
   if (!gv) return undefined;
   const v = { groupVersion: gv, version: gv.split('/')[1]! };
   return { kind: 'APIGroup', apiVersion: 'v1', name, versions: [v], preferredVersion: v };
 }
 
 export function apiResourceList(gv: string): unknown | undefined {
+  if (gv === AUTHORIZATION_GV)
+    return {
+      kind: 'APIResourceList',
+      apiVersion: 'v1',
+      groupVersion: gv,
+      resources: REVIEWS.map((r) => ({
+        name: r.name,
+        singularName: r.kind.toLowerCase(),
+        namespaced: false,
+        kind: r.kind,
+        verbs: ['create'],
+      })),
+    };
   const kinds = groupVersions().get(gv);
   if (!kinds) return undefined;
   const resources: unknown[] = [];

@@ -10,6 +10,7 @@ import type { KubeObject } from '../../types.js';
 import type { SimulatedCluster } from '../cluster.js';
 import type { KindInfo } from '../kinds.js';
 import { randomSuffixFor } from './names.js';
+import { derivedSlices } from './slices.js';
 import { jsonPatch, mergePatch, strategicMergePatch } from './patch.js';
 import {
   alreadyExists,
@@ -80,13 +81,18 @@ export class Resources {
   constructor(private readonly cluster: SimulatedCluster) {}
 
   get(info: KindInfo, ns: string | undefined, name: string): KubeObject {
-    const obj = this.cluster.get(info.kind, name, ns);
+    const obj =
+      this.cluster.get(info.kind, name, ns) ??
+      (info.kind === 'EndpointSlice'
+        ? derivedSlices(this.cluster, ns).find((s) => s.metadata.name === name)
+        : undefined);
     if (!obj) throw notFoundError(info, name);
     return obj;
   }
 
   list(info: KindInfo, ns: string | undefined): KubeObject[] {
-    return this.cluster.listNow(info.kind, ns);
+    const stored = this.cluster.listNow(info.kind, ns);
+    return info.kind === 'EndpointSlice' ? [...stored, ...derivedSlices(this.cluster, ns)] : stored;
   }
 
   async create(

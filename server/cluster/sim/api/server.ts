@@ -174,6 +174,21 @@ export class SimApi {
       const doc = discovery(path, req.headers.host ?? '127.0.0.1');
       if (doc !== undefined) return send(res, 200, doc);
     }
+    const review =
+      /^\/apis\/authorization\.k8s\.io\/v1\/(selfsubjectaccessreviews|selfsubjectrulesreviews)$/.exec(path);
+    if (review) {
+      if (method !== 'POST') throw unsupported(405, `${method} on ${review[1]} (they are only created)`);
+      // kubectl sends reviews as protobuf; the answer does not depend on the question, so the
+      // body is echoed only when it is JSON (clients accept a JSON answer either way).
+      const raw = await readBody(req, this.opts.maxBodyBytes ?? MAX_BODY);
+      let body: unknown;
+      try {
+        body = JSON.parse(raw);
+      } catch {
+        body = undefined;
+      }
+      return send(res, 201, reviewAnswer(review[1]!, body));
+    }
     const r = route(path);
     if (r === undefined || r === 'discovery') {
       if (/^\/openapi\//.test(path))
@@ -330,8 +345,11 @@ export class SimApi {
       );
     }
     if (sub === 'log') {
-      resources.get(info, namespace, name);
-      throw unsupported(404, `container logs (pods/${name}/log): simulated containers print nothing`);
+      const pod = resources.get(info, namespace, name);
+      const text = containerLog(pod, credentialsOf(req).query.get('container') ?? undefined);
+      res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': Buffer.byteLength(text) });
+      res.end(text);
+      return;
     }
     if (sub === 'status') {
       if (method === 'GET') return send(res, 200, resources.get(info, namespace, name));
@@ -408,6 +426,63 @@ export class SimApi {
     this.exec.close();
     this.watches.close();
   }
+}
+
+/**
+ * `kubectl auth can-i`: the simulation has no RBAC yet, so the learner may do everything, and the
+ * answer says why.
+ */
+function reviewAnswer(resource: string, body: unknown): unknown {
+  const spec = typeof body === 'object' && body !== null ? (body as { spec?: unknown }).spec : undefined;
+  const base = {
+    apiVersion: 'authorization.k8s.io/v1',
+    metadata: { creationTimestamp: null },
+    spec: spec ?? {},
+  };
+  if (resource === 'selfsubjectaccessreviews')
+    return {
+      ...base,
+      kind: 'SelfSubjectAccessReview',
+      status: {
+        allowed: true,
+        reason: 'the simulated cluster (kubelab) has no RBAC yet: everything is allowed',
+      },
+    };
+  return {
+    ...base,
+    kind: 'SelfSubjectRulesReview',
+    status: {
+      resourceRules: [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }],
+      nonResourceRules: [{ verbs: ['*'], nonResourceURLs: ['*'] }],
+      incomplete: false,
+    },
+  };
+}
+
+/**
+ * A container's log, where the simulation knows it: agnhost porter prints nothing while it serves
+ * (it logs only when a listener fails). Other programs' output is not modelled: refused, not made up.
+ */
+function containerLog(pod: KubeObject, container: string | undefined): string {
+  const spec = (pod.spec ?? {}) as { containers?: Array<{ name?: string; image?: string; args?: unknown }> };
+  const containers = spec.containers ?? [];
+  const name = pod.metadata.name;
+  if (container === undefined && containers.length > 1)
+    throw badRequestStatus(
+      `a container name must be specified for pod ${name}, choose one of: [${containers.map((c) => c.name).join(' ')}]`,
+    );
+  const c = container === undefined ? containers[0] : containers.find((x) => x.name === container);
+  if (!c) throw badRequestStatus(`container ${container ?? ''} is not valid for pod ${name}`);
+  const args = Array.isArray(c.args) ? c.args : [];
+  if (/(^|\/)agnhost:/.test(c.image ?? '') && args[0] === 'porter') return '';
+  throw unsupported(
+    404,
+    `the log of container ${c.name ?? ''} in pod ${name} (${c.image ?? 'no image'}${args.length ? ` ${args.join(' ')}` : ''}): only agnhost porter's (which prints nothing while it serves) is known`,
+  );
+}
+
+function badRequestStatus(message: string): ApiError {
+  return failure(400, 'BadRequest', message);
 }
 
 function includeOf(q: URLSearchParams): 'Metadata' | 'Object' | 'None' {

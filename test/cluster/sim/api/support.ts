@@ -39,12 +39,17 @@ export async function startSim(lab = 'np-backend'): Promise<SimUp> {
   return simUp({ lab, dir: mkdtempSync(join(tmpdir(), 'kubelab-sim-')) });
 }
 
-export function kubectl(kubeconfig: string, args: string[], stdin?: string): Promise<KubectlRun> {
+export function kubectl(
+  kubeconfig: string,
+  args: string[],
+  stdin?: string,
+  env: Record<string, string> = {},
+): Promise<KubectlRun> {
   return new Promise((resolve) => {
     const child = execFile(
       'kubectl',
       args,
-      { env: { ...process.env, KUBECONFIG: kubeconfig, HOME: tmpdir() }, timeout: 30_000 },
+      { env: { ...process.env, KUBECONFIG: kubeconfig, HOME: tmpdir(), ...env }, timeout: 30_000 },
       (err, stdout, stderr) => {
         const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
         resolve({ code, stdout, stderr });
