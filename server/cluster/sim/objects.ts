@@ -184,7 +184,11 @@ export function defaultDeploymentSpec(spec: Json): Json {
         ? {
             ...strategy,
             type,
-            rollingUpdate: { maxUnavailable: '25%', maxSurge: '25%', ...(asRecord(strategy.rollingUpdate) ?? {}) },
+            rollingUpdate: {
+              maxUnavailable: '25%',
+              maxSurge: '25%',
+              ...(asRecord(strategy.rollingUpdate) ?? {}),
+            },
           }
         : { ...strategy, type },
     revisionHistoryLimit: spec.revisionHistoryLimit ?? 10,
