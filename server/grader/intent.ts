@@ -12,7 +12,7 @@
 import type { EndpointSet, Lab, PortSpec, Tolerance, TrafficRegion } from '../labs/model.js';
 import { evaluate, formatSelector, matchesSelector as selectorMatches, type ConnectionVerdict } from '../netpol/index.js';
 import { CompiledIpBlock } from '../netpol/ipblock.js';
-import { SpaceTooLarge, TrafficSpace, isSelf, type Behaviour, type SpaceEndpoint } from '../netpol/space.js';
+import { SpaceTooLarge, TrafficSpace, isJudged, type Behaviour, type SpaceEndpoint } from '../netpol/space.js';
 import type {
   NamespaceModel,
   NetworkPolicyModel,
@@ -77,6 +77,7 @@ export function behaviourDifference(
   world: Pick<IntentInput, 'snapshot' | 'namespaces' | 'pods'>,
   a: NetworkPolicyModel[],
   b: NetworkPolicyModel[],
+  names: [string, string] = ['the first', 'the second'],
 ): string | undefined {
   const built = buildSpace(checks, world, [a, b]);
   if (typeof built === 'string') return built;
@@ -88,7 +89,7 @@ export function behaviourDifference(
     if (found) return;
     for (let x = 0; x < space.atoms.length; x++) {
       if (tolerated?.[x] || ba.allowed(s, d, x) === bb.allowed(s, d, x)) continue;
-      found = `${space.sources[s]!.description} -> ${space.destinations[d]!.description} on ${describeAtoms(space, [x])} is ${ba.allowed(s, d, x) ? 'open' : 'blocked'} in the first and ${bb.allowed(s, d, x) ? 'open' : 'blocked'} in the second`;
+      found = `${space.sources[s]!.description} -> ${space.destinations[d]!.description} on ${describeAtoms(space, [x])} is ${ba.allowed(s, d, x) ? 'open' : 'blocked'} with ${names[0]} and ${bb.allowed(s, d, x) ? 'open' : 'blocked'} with ${names[1]}`;
       return;
     }
   });
@@ -237,7 +238,7 @@ function forEachPair(
     for (let d = 0; d < space.destinations.length; d++) {
       const src = space.sources[s]!;
       const dst = space.destinations[d]!;
-      if ((src.kind === 'ip' && dst.kind === 'ip') || isSelf(src, dst)) continue;
+      if (!isJudged(src, dst)) continue;
       let tolerated: Uint8Array | undefined;
       for (const t of tolerate) {
         const m = judge.atoms(t, s, d);
@@ -358,18 +359,24 @@ function describeMismatch(
 ): string {
   const src = space.sources[m.s]!;
   const dst = space.destinations[m.d]!;
-  const ports = describeAtoms(space, m.atoms);
-  const atom = space.atoms[m.atoms[0]!]!;
-  const what = `${src.description} -> ${dst.description} on ${ports}`;
-  const verdict = witnessVerdict(now, src, dst, atom.lo, atom.protocol);
+  // Different ports may be decided by different rules: say which decides which.
+  const byReason = new Map<string, number[]>();
+  for (const a of m.atoms) {
+    const atom = space.atoms[a]!;
+    const verdict = witnessVerdict(now, src, dst, atom.lo, atom.protocol);
+    const reason = m.want ? blockedBecause(verdict) : allowedBecause(verdict);
+    byReason.set(reason, [...(byReason.get(reason) ?? []), a]);
+  }
+  const parts = [...byReason.entries()].map(([reason, atoms]) =>
+    m.want ? `on ${describeAtoms(space, atoms)} (${reason})` : `on ${describeAtoms(space, atoms)}, ${reason}`,
+  );
+  const what = `${src.description} -> ${dst.description}`;
   if (check.kind === 'traffic') {
-    return m.want
-      ? `not reachable: ${what}: ${blockedBecause(verdict)}.`
-      : `also reachable: ${what}, ${allowedBecause(verdict)}.`;
+    return m.want ? `not reachable: ${what} ${parts.join('; ')}.` : `also reachable: ${what} ${parts.join('; ')}.`;
   }
   return m.want
-    ? `no longer reachable: ${what} (open with the scenario alone): ${blockedBecause(verdict)}.`
-    : `newly reachable: ${what} (blocked with the scenario alone), ${allowedBecause(verdict)}.`;
+    ? `no longer reachable (open with the scenario alone): ${what} ${parts.join('; ')}.`
+    : `newly reachable (blocked with the scenario alone): ${what} ${parts.join('; ')}.`;
 }
 
 /** The engine's verdict for one concrete connection of a cell, with its reasons. */

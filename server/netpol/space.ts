@@ -351,10 +351,9 @@ export class TrafficSpace {
       const src = this.sources[s]!;
       for (let d = 0; d < D; d++) {
         const dst = this.destinations[d]!;
-        if (src.kind === 'ip' && dst.kind === 'ip') continue;
         const base = (s * D + d) * A;
-        if (isSelf(src, dst)) {
-          data.fill(1, base, base + A);
+        if (!isJudged(src, dst)) {
+          if (isSelf(src, dst)) data.fill(1, base, base + A);
           continue;
         }
         const egress = allowedPorts('egress', src, dst, d);
@@ -376,6 +375,21 @@ export function isSelf(src: SpaceEndpoint, dst: SpaceEndpoint): boolean {
   // A witness stands for many pods: from one of them to another of the same class is not self.
   return src.kind === 'pod' && dst.kind === 'pod' && !src.hypothetical && src.podIndex === dst.podIndex;
 }
+
+/**
+ * Can these two endpoints talk at all? Not when both are outside the cluster, not to itself (always
+ * allowed, never judged), and not across address families: an IPv4-only pod neither sends to nor
+ * hears from an IPv6 address, whatever the policies say.
+ */
+export function isJudged(src: SpaceEndpoint, dst: SpaceEndpoint): boolean {
+  if (src.kind === 'ip' && dst.kind === 'ip') return false;
+  if (isSelf(src, dst)) return false;
+  const families = (e: SpaceEndpoint) => (e.kind === 'ip' ? [familyOf(e.ip!)] : e.pod!.ips.map(familyOf));
+  const a = families(src);
+  return families(dst).some((f) => a.includes(f));
+}
+
+const familyOf = (ip: string) => (ip.includes(':') ? 6 : 4);
 
 /** An address as a pod-like thing, so ipBlock questions go through the engine's own code. */
 function ipPod(ip: string): PodModel {
