@@ -104,7 +104,6 @@ const PINNED: Record<string, FailingProbes> = {
     },
     'wrong/13-internet-minus-the-probed-decoys.yaml': { 'reporter-egress-exactly': [] },
     'wrong/14-slash22-minus-the-probed-neighbours.yaml': { 'reporter-egress-exactly': [] },
-    'wrong/15-ipv6-internet.yaml': { 'reporter-egress-exactly': [] },
     'wrong/16-every-port-but-80-and-udp.yaml': { 'reporter-egress-exactly': [] },
     'wrong/17-dns-every-namespace-but-the-labs.yaml': { 'reporter-egress-exactly': [] },
     'wrong/18-dns-internet-minus-the-probed-resolver.yaml': { 'reporter-egress-exactly': [] },
@@ -547,15 +546,13 @@ const COUNTEREXAMPLES: Record<string, Record<string, RegExp>> = {
       /also reachable: .* -> 8\.8\.8\.8 .* on TCP 443, allowed by ipblock-lab\/reporter-egress egress rule 1/,
     'wrong/14-slash22-minus-the-probed-neighbours.yaml':
       /-> 203\.0\.112\.0 \(an address outside the cluster in 203\.0\.112\.0\/22\) on TCP 443/,
-    'wrong/15-ipv6-internet.yaml':
-      /-> 2001:4860:4860::8888 \(any IPv6 address outside the cluster\) on TCP 443/,
     'wrong/16-every-port-but-80-and-udp.yaml': /on TCP 1-79, 81-442, 444-65535; UDP 1-65535/,
     'wrong/17-dns-every-namespace-but-the-labs.yaml':
       /-> a new pod in namespace default with .*k8s-app=kube-dns on TCP 53; UDP 53/,
     'wrong/20-dns-udp-only.yaml':
-      /not reachable: .* -> kube-system\/coredns-.* on TCP 53: egress is restricted by ipblock-lab\/reporter-egress/,
+      /not reachable: .* -> kube-system\/coredns-.* on TCP 53 \(egress is restricted by ipblock-lab\/reporter-egress/,
     'wrong/21-metrics-egress-locked.yaml':
-      /no longer reachable: ipblock-lab\/metrics-.* restricted by ipblock-lab\/metrics-egress/,
+      /no longer reachable \(open with the scenario alone\): ipblock-lab\/metrics-.* restricted by ipblock-lab\/metrics-egress/,
   },
   'np-named-ports': {
     'wrong/13-every-port-but-the-probed.yaml':
@@ -579,7 +576,7 @@ const COUNTEREXAMPLES: Record<string, Record<string, RegExp>> = {
     'wrong/14-players-by-not-in.yaml':
       /also reachable: a new pod in namespace portrange-lab with app not in \(.*player.*\) -> /,
     'wrong/16-internet-reaches-range.yaml':
-      /also reachable: 2001:4860:4860::8888 \(any IPv6 address outside the cluster\) -> /,
+      /also reachable: 8\.8\.8\.8 \(any IPv4 address outside the cluster\) -> portrange-lab\/relay-.* on TCP 30000-30005/,
     'wrong/18-excess-hidden-by-monitor-egress.yaml':
       /also reachable: .* -> portrange-lab\/relay-.* on TCP 30000-30005/,
   },
@@ -597,7 +594,7 @@ describe.each(LAB_IDS)('%s: statements of intent', (id) => {
       const check = report(id, wrong.file).checks.find((c) => c.id === wrong.failsCheck)!;
       const [first] = check.messages;
       expect(first, wrong.file).toMatch(
-        /^(also reachable|not reachable|newly reachable|no longer reachable): \S.* -> \S.* on (TCP|UDP|SCTP|every port)/,
+        /^(also reachable|not reachable|newly reachable|no longer reachable)( \([^)]*\))?: \S.* -> \S.* on (TCP|UDP|SCTP|every port)/,
       );
       expect(first, wrong.file).toMatch(
         /(allowed by|admitted by) \S+ (egress|ingress) rule \d+ \(spec\.(egress|ingress)\[\d+\]\)|restricted by \S+/,

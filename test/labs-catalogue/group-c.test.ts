@@ -303,7 +303,7 @@ describe('np-default-deny-all: statements of intent', () => {
     'wrong/22-gateway-of-every-namespace.yaml':
       /also reachable: a new pod in namespace default with app=gateway/,
     'wrong/23-web-egress-to-the-internet.yaml':
-      /-> 2001:4860:4860::8888 \(any IPv6 address outside the cluster\)/,
+      /-> 8\.8\.8\.8 \(any IPv4 address outside the cluster\) on every port of TCP, UDP and SCTP/,
     'wrong/24-dns-every-namespace-but-edge.yaml':
       /-> a new pod in namespace default with .*k8s-app=kube-dns on TCP 53; UDP 53/,
     'wrong/25-dns-internet-by-ipblock.yaml':
@@ -311,7 +311,7 @@ describe('np-default-deny-all: statements of intent', () => {
     'wrong/26-dns-no-ports.yaml':
       /-> kube-system\/coredns-.* on TCP 1-52, 54-65535; UDP 1-52, 54-65535; SCTP 1-65535/,
     'wrong/28-gateway-egress-locked.yaml':
-      /no longer reachable: dda-edge\/gateway-.* restricted by dda-edge\/gateway-egress/,
+      /no longer reachable \(open with the scenario alone\): dda-edge\/gateway-.* restricted by dda-edge\/gateway-egress/,
   };
 
   it('names the connection each hostile answer lets through (or cuts), with its cause', () => {
