@@ -171,7 +171,7 @@ export async function inspectLab(id: string, roots: CatalogRoots): Promise<LabIn
   }
 
   if (parsed.success && result.problems.length === 0 && solutionFile && pageFiles.task && pageFiles.concept && pageFiles.completion) {
-    result.lab = toLab(parsed.data, dir, file, {
+    result.lab = toLab(parsed.data, dir, file, roots.scenarios, {
       task: pageFiles.task,
       concept: pageFiles.concept,
       completion: pageFiles.completion,
@@ -181,7 +181,13 @@ export async function inspectLab(id: string, roots: CatalogRoots): Promise<LabIn
   return result;
 }
 
-function toLab(data: LabFile, dir: string, labYaml: string, files: Omit<Lab['files'], 'labYaml'>): Lab {
+function toLab(
+  data: LabFile,
+  dir: string,
+  labYaml: string,
+  scenariosRoot: string,
+  files: Omit<Lab['files'], 'labYaml'>,
+): Lab {
   const podSet = (p: { namespace?: string | undefined; podSelector: LabelSelector }): PodSet => ({
     namespace: p.namespace ?? data.namespace,
     podSelector: p.podSelector,
@@ -232,6 +238,7 @@ function toLab(data: LabFile, dir: string, labYaml: string, files: Omit<Lab['fil
     knownWrong: data.knownWrong,
     knownRight: data.knownRight,
     dir,
+    scenariosRoot,
     files: { labYaml, ...files },
   };
 }

@@ -405,6 +405,15 @@ describe('labs built on the fly', () => {
     ]);
   });
 
+  it('a misspelled key in a knownWrong entry is one problem, not also "file not listed"', async () => {
+    await copyGood('typo-in-attempt', (t) => t.replace('failsCheck: client-blocked', 'failCheck: client-blocked'));
+    const problems = (await validateLabDir(join(dir, 'labs', 'typo-in-attempt'))).problems;
+    expect(problems.map((p) => p.message)).toEqual([
+      'is required',
+      'unknown field "failCheck" (did you mean "failsCheck"?)',
+    ]);
+  });
+
   it('a page that is a symlink out of the lab folder', async () => {
     await copyGood('symlink', (t) => t);
     await rm(join(dir, 'labs', 'symlink', 'task.md'));
