@@ -406,7 +406,13 @@ describe('labs built on the fly', () => {
   });
 
   it('a misspelled key in a knownWrong entry is one problem, not also "file not listed"', async () => {
-    await copyGood('typo-in-attempt', (t) => t.replace('failsCheck: client-blocked', 'failCheck: client-blocked'));
+    // Two attempts in one folder: the folder is scanned for unlisted files because of the second.
+    await copyGood('typo-in-attempt', (t) =>
+      t
+        .replace('failsCheck: client-blocked', 'failCheck: client-blocked')
+        .replace('knownWrong:\n', 'knownWrong:\n  - file: wrong/again.yaml\n    failsCheck: client-blocked\n    mistake: The same mistake again\n'),
+    );
+    await cp(join(dir, 'labs', 'good', 'wrong', 'ingress.yaml'), join(dir, 'labs', 'typo-in-attempt', 'wrong', 'again.yaml'));
     const problems = (await validateLabDir(join(dir, 'labs', 'typo-in-attempt'))).problems;
     expect(problems.map((p) => p.message)).toEqual([
       'is required',
