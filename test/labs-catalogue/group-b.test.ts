@@ -561,7 +561,7 @@ const COUNTEREXAMPLES: Record<string, Record<string, RegExp>> = {
     'wrong/15-frontends-reach-each-other.yaml':
       /also reachable: namedport-lab\/catalog-.* -> namedport-lab\/checkout-.* on TCP 8080/,
     'wrong/16-clients-by-app-name.yaml':
-      /not reachable: a new pod in namespace namedport-lab with .*role=client/,
+      /also reachable: a new pod in namespace namedport-lab with app=client, role not in \(client\)/,
     'wrong/17-clients-of-every-namespace.yaml':
       /also reachable: a new pod in namespace default with .*role=client/,
     'wrong/18-internet-on-serving-ports.yaml':
