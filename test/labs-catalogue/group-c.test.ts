@@ -54,6 +54,7 @@ const EXPECTED: Record<string, FailTable> = {
     'wrong/18-egress-locked-to-probed-paths.yaml': ['nothing-else-changes'],
     'wrong/19-decoy-egress-locked.yaml': ['nothing-else-changes'],
     'wrong/20-targets-by-app-name.yaml': ['policy-exists', 'prometheus-scrapes-exactly'],
+    'wrong/21-everything-but-the-probed-decoys.yaml': ['nothing-else-changes'],
     'right/02-namespace-match-expressions.yaml': [],
     'right/03-port-range.yaml': [],
     'right/04-json-two-rules.json': [],
