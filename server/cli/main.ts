@@ -9,6 +9,7 @@ import { registerLab } from './lab.js';
 import { registerCluster } from './cluster.js';
 import { registerServe } from './serve.js';
 import { registerDoctor } from './doctor.js';
+import { registerSim } from './sim.js';
 import type { CliIO } from './io.js';
 import { processIO } from './io.js';
 
@@ -29,6 +30,7 @@ export function buildProgram(io: CliIO): Command {
   registerCluster(program, io);
   registerServe(program, io);
   registerDoctor(program, io);
+  registerSim(program, io);
   return program;
 }
 

@@ -89,9 +89,10 @@ export class TrafficSpace {
     const extraPeers = input.extraPeers ?? [];
     const peers = [
       ...policies.flatMap((p) =>
-        [...(p.spec.ingress ?? []).flatMap((r) => r.from ?? []), ...(p.spec.egress ?? []).flatMap((r) => r.to ?? [])].map(
-          (peer) => ({ peer, namespace: p.namespace }),
-        ),
+        [
+          ...(p.spec.ingress ?? []).flatMap((r) => r.from ?? []),
+          ...(p.spec.egress ?? []).flatMap((r) => r.to ?? []),
+        ].map((peer) => ({ peer, namespace: p.namespace })),
       ),
       ...extraPeers,
     ];
@@ -109,7 +110,9 @@ export class TrafficSpace {
     const cidrs = [
       ...podNets,
       ...clusterNets,
-      ...peers.flatMap(({ peer }) => (peer.ipBlock ? [peer.ipBlock.cidr, ...(peer.ipBlock.except ?? [])] : [])),
+      ...peers.flatMap(({ peer }) =>
+        peer.ipBlock ? [peer.ipBlock.cidr, ...(peer.ipBlock.except ?? [])] : [],
+      ),
     ];
     const classes = addressClasses(cidrs);
     const podNetIdx = new Set(podNets.map((_, i) => i));
@@ -132,12 +135,14 @@ export class TrafficSpace {
 
     let podClasses: LabelClass[] = [podLabels.universe()];
     for (const p of policies) podClasses = podLabels.refine(podClasses, p.spec.podSelector);
-    for (const { peer } of peers) if (peer.podSelector) podClasses = podLabels.refine(podClasses, peer.podSelector);
+    for (const { peer } of peers)
+      if (peer.podSelector) podClasses = podLabels.refine(podClasses, peer.podSelector);
 
     const existingNames = input.namespaces.map((n) => n.name);
     const newNsStart = nsLabels.without(nsLabels.universe(), NAME_LABEL, existingNames);
     let nsClasses: LabelClass[] = newNsStart ? [newNsStart] : [];
-    for (const { peer } of peers) if (peer.namespaceSelector) nsClasses = nsLabels.refine(nsClasses, peer.namespaceSelector);
+    for (const { peer } of peers)
+      if (peer.namespaceSelector) nsClasses = nsLabels.refine(nsClasses, peer.namespaceSelector);
     // A scoped peer or a policy asks "is it namespace X": split on that too.
     for (const name of new Set([...peers.map((p) => p.namespace), ...policies.map((p) => p.namespace)])) {
       nsClasses = nsLabels.refine(nsClasses, { matchLabels: { [NAME_LABEL]: name } });
@@ -157,8 +162,13 @@ export class TrafficSpace {
       takenNames.add(name);
       const ns = { name, labels: { ...labels, [NAME_LABEL]: name } };
       namespaces.push(ns);
-      const described = nsLabels.describe(cls).filter((d) => !d.startsWith(NAME_LABEL) && !d.includes(`label ${NAME_LABEL}`));
-      newNamespaces.push({ ns, words: described.length > 0 ? `a new namespace labelled ${described.join(', ')}` : 'a new namespace' });
+      const described = nsLabels
+        .describe(cls)
+        .filter((d) => !d.startsWith(NAME_LABEL) && !d.includes(`label ${NAME_LABEL}`));
+      newNamespaces.push({
+        ns,
+        words: described.length > 0 ? `a new namespace labelled ${described.join(', ')}` : 'a new namespace',
+      });
     });
 
     // Candidate new pods: every namespace x label class x pod-network address class.
@@ -195,7 +205,8 @@ export class TrafficSpace {
     const signature = (pod: PodModel) => {
       let sig = '';
       for (const p of policies) sig += probeNet.policySelectsPod(p, pod) ? '1' : '0';
-      for (const { peer, namespace } of peers) sig += probeNet.peerMatchesPod(peer, namespace, pod) ? '1' : '0';
+      for (const { peer, namespace } of peers)
+        sig += probeNet.peerMatchesPod(peer, namespace, pod) ? '1' : '0';
       return sig;
     };
     const seen = new Set<string>();
@@ -227,7 +238,11 @@ export class TrafficSpace {
     for (const pod of existing) for (const p of pod.ports) cut(p.protocol, p.port, p.port);
     this.atoms = PROTOCOLS.flatMap((protocol) => {
       const starts = [...cuts[protocol]].sort((a, b) => a - b);
-      return starts.map((lo, i) => ({ protocol, lo, hi: i + 1 < starts.length ? starts[i + 1]! - 1 : 65535 }));
+      return starts.map((lo, i) => ({
+        protocol,
+        lo,
+        hi: i + 1 < starts.length ? starts[i + 1]! - 1 : 65535,
+      }));
     });
     if (names.size > MAX_PORT_NAMES) {
       throw new SpaceTooLarge(
@@ -243,24 +258,25 @@ export class TrafficSpace {
         pod,
         hypothetical,
         namesEveryPort: new Set(),
-        description: hypothetical ? witnesses[podIndex - existing.length]!.words : `${pod.namespace}/${pod.name}`,
+        description: hypothetical
+          ? witnesses[podIndex - existing.length]!.words
+          : `${pod.namespace}/${pod.name}`,
       };
     });
-    const ipEndpoints = outside.map(
-      (addresses): SpaceEndpoint => ({
-        kind: 'ip',
-        podIndex: -1,
-        ip: addresses.witness,
-        hypothetical: false,
-        namesEveryPort: new Set(),
-        description: describeOutside(addresses, cidrs, podNets.length + clusterNets.length),
-        addresses,
-      }),
-    );
+    const ipEndpoints = outside.map((addresses): SpaceEndpoint => ({
+      kind: 'ip',
+      podIndex: -1,
+      ip: addresses.witness,
+      hypothetical: false,
+      namesEveryPort: new Set(),
+      description: describeOutside(addresses, cidrs, podNets.length + clusterNets.length),
+      addresses,
+    }));
     this.sources = [...podEndpoints, ...ipEndpoints];
     const nameList = [...names].sort();
     const variants: Array<Set<string>> = [];
-    for (let m = 0; m < 1 << nameList.length; m++) variants.push(new Set(nameList.filter((_, i) => m & (1 << i))));
+    for (let m = 0; m < 1 << nameList.length; m++)
+      variants.push(new Set(nameList.filter((_, i) => m & (1 << i))));
     this.destinations = [
       ...podEndpoints.flatMap((e) =>
         !e.hypothetical || nameList.length === 0
@@ -280,7 +296,8 @@ export class TrafficSpace {
 
   /** Does a peer (as written in `namespace`) match this endpoint? Addresses only match ipBlocks. */
   peerMatches(peer: NetworkPolicyPeer, namespace: string, e: SpaceEndpoint): boolean {
-    if (e.kind === 'ip') return peer.ipBlock !== undefined && this.bare.peerMatchesPod(peer, namespace, ipPod(e.ip!));
+    if (e.kind === 'ip')
+      return peer.ipBlock !== undefined && this.bare.peerMatchesPod(peer, namespace, ipPod(e.ip!));
     return this.bare.peerMatchesPod(peer, namespace, e.pod!);
   }
 
@@ -351,10 +368,9 @@ export class TrafficSpace {
       const src = this.sources[s]!;
       for (let d = 0; d < D; d++) {
         const dst = this.destinations[d]!;
-        if (src.kind === 'ip' && dst.kind === 'ip') continue;
         const base = (s * D + d) * A;
-        if (isSelf(src, dst)) {
-          data.fill(1, base, base + A);
+        if (!isJudged(src, dst)) {
+          if (isSelf(src, dst)) data.fill(1, base, base + A);
           continue;
         }
         const egress = allowedPorts('egress', src, dst, d);
@@ -377,6 +393,21 @@ export function isSelf(src: SpaceEndpoint, dst: SpaceEndpoint): boolean {
   return src.kind === 'pod' && dst.kind === 'pod' && !src.hypothetical && src.podIndex === dst.podIndex;
 }
 
+/**
+ * Can these two endpoints talk at all? Not when both are outside the cluster, not to itself (always
+ * allowed, never judged), and not across address families: an IPv4-only pod neither sends to nor
+ * hears from an IPv6 address, whatever the policies say.
+ */
+export function isJudged(src: SpaceEndpoint, dst: SpaceEndpoint): boolean {
+  if (src.kind === 'ip' && dst.kind === 'ip') return false;
+  if (isSelf(src, dst)) return false;
+  const families = (e: SpaceEndpoint) => (e.kind === 'ip' ? [familyOf(e.ip!)] : e.pod!.ips.map(familyOf));
+  const a = families(src);
+  return families(dst).some((f) => a.includes(f));
+}
+
+const familyOf = (ip: string) => (ip.includes(':') ? 6 : 4);
+
 /** An address as a pod-like thing, so ipBlock questions go through the engine's own code. */
 function ipPod(ip: string): PodModel {
   return { namespace: '', name: ip, labels: {}, ips: [ip], ports: [], hostNetwork: true };
@@ -385,7 +416,8 @@ function ipPod(ip: string): PodModel {
 function describeOutside(cls: AddressClass, cidrs: string[], skip: number): string {
   const holders = cls.inside.filter((i) => i >= skip).map((i) => cidrs[i]!);
   const family = cls.family === 'ipv4' ? 'IPv4' : 'IPv6';
-  if (holders.length === 0 || holders.every((h) => /\/0$/.test(h))) return `${cls.witness} (any ${family} address outside the cluster)`;
+  if (holders.length === 0 || holders.every((h) => /\/0$/.test(h)))
+    return `${cls.witness} (any ${family} address outside the cluster)`;
   // The narrowest CIDR holding the class says the most.
   const narrowest = holders.reduce((a, b) => (Number(a.split('/')[1]) >= Number(b.split('/')[1]) ? a : b));
   return `${cls.witness} (an address outside the cluster in ${narrowest})`;
