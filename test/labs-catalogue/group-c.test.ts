@@ -229,7 +229,7 @@ describe('np-allow-monitoring proves its task over all traffic', () => {
     for (const wrong of hostile) {
       const first = messagesOf(wrong.file, wrong.failsCheck)[0] ?? '';
       expect(first, wrong.file).toMatch(
-        /^(also reachable|not reachable|newly reachable|no longer reachable): \S.* -> \S.* on (TCP|UDP|SCTP|every port) /,
+        /^(also reachable|not reachable|newly reachable|no longer reachable)(?: \([^)]*\))?: \S.* -> \S.* on (TCP|UDP|SCTP|every port) /,
       );
       expect(first, wrong.file).toMatch(
         /(allowed|admitted) by mon-\S+ (ingress|egress) rule \d+|restricted by mon-/,
@@ -250,27 +250,27 @@ describe('np-allow-monitoring proves its task over all traffic', () => {
     expectCounterexample(
       'wrong/12-both-port-names.yaml',
       'prometheus-scrapes-exactly',
-      /^not reachable: mon-monitoring\/prometheus-\S+ -> a new pod in namespace mon-app .* on TCP 9100: /,
+      /^not reachable: mon-monitoring\/prometheus-\S+ -> a new pod in namespace mon-app .* on TCP 9100\b/,
     );
     expectCounterexample(
       'wrong/15-namespace-notin-sandbox.yaml',
       'nothing-else-changes',
-      /^newly reachable: a new pod in a new namespace labelled team=platform with app=prometheus -> mon-app\/\S+ on TCP 9100 /,
+      /^newly reachable(?: \([^)]*\))?: a new pod in a new namespace labelled team=platform with app=prometheus -> mon-app\/\S+ on TCP 9100\b/,
     );
     expectCounterexample(
       'wrong/16-pods-notin-grafana.yaml',
       'nothing-else-changes',
-      /^newly reachable: a new pod in namespace mon-monitoring with .* -> mon-app\/\S+ on TCP 9100 /,
+      /^newly reachable(?: \([^)]*\))?: a new pod in namespace mon-monitoring with .* -> mon-app\/\S+ on TCP 9100\b/,
     );
     expectCounterexample(
       'wrong/19-decoy-egress-locked.yaml',
       'nothing-else-changes',
-      /^newly reachable: a new pod in namespace mon-monitoring with .* -> mon-app\/\S+ on TCP 9100 /,
+      /^newly reachable(?: \([^)]*\))?: a new pod in namespace mon-monitoring with .* -> mon-app\/\S+ on TCP 9100\b/,
     );
     expectCounterexample(
       'wrong/20-targets-by-app-name.yaml',
       'prometheus-scrapes-exactly',
-      /^not reachable: mon-monitoring\/prometheus-\S+ -> a new pod in namespace mon-app .* on TCP 9100: /,
+      /^not reachable: mon-monitoring\/prometheus-\S+ -> a new pod in namespace mon-app .* on TCP 9100\b/,
     );
   });
 
@@ -278,12 +278,12 @@ describe('np-allow-monitoring proves its task over all traffic', () => {
     expectCounterexample(
       'wrong/17-outside-world-admitted.yaml',
       'nothing-else-changes',
-      /^newly reachable: \S+ \(any IPv4 address outside the cluster\) -> mon-app\/\S+ on TCP 9100 /,
+      /^newly reachable(?: \([^)]*\))?: \S+ \(any IPv4 address outside the cluster\) -> mon-app\/\S+ on TCP 9100\b/,
     );
     expectCounterexample(
       'wrong/18-egress-locked-to-probed-paths.yaml',
       'nothing-else-changes',
-      /^no longer reachable: mon-app\/\S+ -> /,
+      /^no longer reachable(?: \([^)]*\))?: mon-app\/\S+ -> /,
       /mon-app\/egress-allowlist/,
     );
   });
