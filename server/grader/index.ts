@@ -201,7 +201,7 @@ export async function gradeLab(opts: GradeOptions): Promise<GradeReport> {
     ...lab.checks.map((c, i) => [c.id, i] as [string, number]),
   ]);
   checks.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
-  addHints(checks, oracle, baseline);
+  addHints(checks, lab, oracle, baseline);
 
   const environmentError = checks.some((c) => c.status === 'error');
   const passed = !environmentError && checks.every((c) => c.status === 'pass');
@@ -415,6 +415,7 @@ function diagnose(failed: CheckResult[]): string {
  */
 function addHints(
   checks: CheckResult[],
+  lab: Lab,
   oracle: PolicyOracle,
   baseline: Array<{ namespace: string; name: string }>,
 ): void {
@@ -431,11 +432,13 @@ function addHints(
     checks.some((c) => c.kind === 'traffic') &&
     checks.every((c) => (c.kind !== 'traffic' && c.kind !== 'unchanged') || c.status === 'pass');
   if (!trafficRight) return;
-  for (const c of checks) {
-    if (c.kind !== 'policy' || c.status !== 'fail' || !c.messages[0]?.includes('was not found')) continue;
-    const ns = /in namespace (\S+?)[ .(]/.exec(c.messages[0])?.[1];
+  for (const wanted of lab.checks) {
+    if (wanted.kind !== 'policy') continue;
+    const c = checks.find((x) => x.id === wanted.id);
+    const exists = oracle.model.policies.some((p) => p.namespace === wanted.namespace && p.name === wanted.name);
+    if (!c || c.status !== 'fail' || exists) continue;
     const candidates = oracle.model.policies.filter(
-      (p) => p.namespace === ns && !shipped.has(`${p.namespace}/${p.name}`),
+      (p) => p.namespace === wanted.namespace && !shipped.has(`${p.namespace}/${p.name}`),
     );
     if (candidates.length > 0)
       c.messages.push(

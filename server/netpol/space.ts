@@ -178,25 +178,25 @@ export class TrafficSpace {
       ...input.namespaces.map((n) => [n.name, `namespace ${n.name}`] as const),
       ...newNamespaces.map((n) => [n.ns.name, n.words] as const),
     ]);
-    const candidates: Array<{ pod: PodModel; words: string }> = [];
-    let counter = 0;
+    // Every candidate of one address class borrows the class's first free address while the
+    // candidates are compared; only the kept ones get addresses of their own (below).
+    const representative = podAddressClasses.map((c) => addressesIn(c, 1, takenIps)[0]);
+    const candidates: Array<{ pod: PodModel; words: string; addressClass: number }> = [];
     for (const ns of namespaces) {
       for (const cls of podClasses) {
         const labels = podLabels.witness(cls);
         const words = podLabels.describe(cls);
-        for (const addrClass of podAddressClasses) {
-          const [ip] = addressesIn(addrClass, 1, takenIps);
-          if (ip === undefined) continue; // no free address there: no new pod can have one
-          takenIps.add(ip);
-          counter++;
+        podAddressClasses.forEach((_, k) => {
+          const ip = representative[k];
+          if (ip === undefined) return; // no free address there: no new pod can have one
           candidates.push({
-            pod: { namespace: ns.name, name: `new-pod-${counter}`, labels, ips: [ip], ports: [] },
+            addressClass: k,
+            pod: { namespace: ns.name, name: '', labels, ips: [ip], ports: [] },
             words:
               `a new pod in ${nsWords.get(ns.name)}` +
-              (words.length > 0 ? ` with ${words.join(', ')}` : ' with any labels') +
-              (podAddressClasses.length > 1 ? ` at ${ip}` : ''),
+              (words.length > 0 ? ` with ${words.join(', ')}` : ' with any labels'),
           });
-        }
+        });
       }
     }
 
@@ -210,13 +210,24 @@ export class TrafficSpace {
       return sig;
     };
     const seen = new Set<string>();
-    const witnesses: Array<{ pod: PodModel; words: string }> = [];
+    const witnesses: Array<{ pod: PodModel; words: string; addressClass: number }> = [];
     for (const c of candidates) {
       const sig = signature(c.pod);
       if (seen.has(sig)) continue;
       seen.add(sig);
       witnesses.push(c);
     }
+    podAddressClasses.forEach((cls, k) => {
+      const mine = witnesses.filter((w) => w.addressClass === k);
+      const ips = addressesIn(cls, mine.length, takenIps);
+      mine.forEach((w, i) => {
+        // A class too small for them all: the extra witnesses share its last address (same answers).
+        const ip = ips[i] ?? ips[ips.length - 1] ?? w.pod.ips[0]!;
+        w.pod.ips = [ip];
+        if (podAddressClasses.length > 1) w.words += ` at ${ip}`;
+      });
+    });
+    witnesses.forEach((w, i) => (w.pod.name = `new-pod-${i + 1}`));
 
     const pods = [...existing, ...witnesses.map((w) => w.pod)];
     this.model = { namespaces, pods, policies: [] };
