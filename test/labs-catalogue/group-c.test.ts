@@ -14,22 +14,50 @@ type FailTable = Record<string, string[]>;
 
 const EXPECTED: Record<string, FailTable> = {
   'np-allow-monitoring': {
-    'lab.yaml': ['policy-exists', 'prometheus-scrapes-every-pod'],
+    'lab.yaml': ['policy-exists', 'prometheus-scrapes-every-pod', 'prometheus-scrapes-exactly'],
     'solution.yaml': [],
-    'wrong/01-pod-selector-only.yaml': ['prometheus-scrapes-every-pod'],
-    'wrong/02-namespace-selector-only.yaml': ['grafana-blocked'],
-    'wrong/03-namespace-or-pod.yaml': ['grafana-blocked'],
-    'wrong/04-shared-team-label.yaml': ['sandbox-prometheus-blocked'],
-    'wrong/05-named-port-metrics.yaml': ['prometheus-scrapes-every-pod'],
-    'wrong/06-no-ports.yaml': ['prometheus-only-metrics'],
-    'wrong/07-web-and-api-only.yaml': ['policy-exists', 'prometheus-scrapes-every-pod'],
-    'wrong/08-prometheus-egress-only.yaml': ['policy-exists', 'prometheus-scrapes-every-pod'],
-    'wrong/09-ingress-and-egress-types.yaml': ['app-traffic-unaffected'],
-    'wrong/10-allow-all-namespaces.yaml': ['sandbox-prometheus-blocked'],
-    'wrong/11-selects-prometheus.yaml': ['policy-exists', 'prometheus-scrapes-every-pod'],
-    'right/01-both-port-names.yaml': [],
+    'wrong/01-pod-selector-only.yaml': ['prometheus-scrapes-every-pod', 'prometheus-scrapes-exactly'],
+    'wrong/02-namespace-selector-only.yaml': ['grafana-blocked', 'nothing-else-changes'],
+    'wrong/03-namespace-or-pod.yaml': ['grafana-blocked', 'nothing-else-changes'],
+    'wrong/04-shared-team-label.yaml': ['sandbox-prometheus-blocked', 'nothing-else-changes'],
+    'wrong/05-named-port-metrics.yaml': ['prometheus-scrapes-every-pod', 'prometheus-scrapes-exactly'],
+    'wrong/06-no-ports.yaml': ['prometheus-only-metrics', 'prometheus-scrapes-exactly'],
+    'wrong/07-web-and-api-only.yaml': [
+      'policy-exists',
+      'prometheus-scrapes-every-pod',
+      'prometheus-scrapes-exactly',
+    ],
+    'wrong/08-prometheus-egress-only.yaml': [
+      'policy-exists',
+      'prometheus-scrapes-every-pod',
+      'prometheus-scrapes-exactly',
+      'nothing-else-changes',
+    ],
+    'wrong/09-ingress-and-egress-types.yaml': [
+      'policy-exists',
+      'app-traffic-unaffected',
+      'nothing-else-changes',
+    ],
+    'wrong/10-allow-all-namespaces.yaml': ['sandbox-prometheus-blocked', 'nothing-else-changes'],
+    'wrong/11-selects-prometheus.yaml': [
+      'policy-exists',
+      'prometheus-scrapes-every-pod',
+      'prometheus-scrapes-exactly',
+      'nothing-else-changes',
+    ],
+    'wrong/12-both-port-names.yaml': ['prometheus-scrapes-exactly'],
+    'wrong/13-every-port-but-the-probed-ones.yaml': ['prometheus-scrapes-exactly'],
+    'wrong/14-udp-too.yaml': ['prometheus-scrapes-exactly'],
+    'wrong/15-namespace-notin-sandbox.yaml': ['nothing-else-changes'],
+    'wrong/16-pods-notin-grafana.yaml': ['nothing-else-changes'],
+    'wrong/17-outside-world-admitted.yaml': ['nothing-else-changes'],
+    'wrong/18-egress-locked-to-probed-paths.yaml': ['nothing-else-changes'],
+    'wrong/19-decoy-egress-locked.yaml': ['nothing-else-changes'],
+    'wrong/20-targets-by-app-name.yaml': ['policy-exists', 'prometheus-scrapes-exactly'],
+    'wrong/21-everything-but-the-probed-decoys.yaml': ['nothing-else-changes'],
     'right/02-namespace-match-expressions.yaml': [],
     'right/03-port-range.yaml': [],
+    'right/04-json-two-rules.json': [],
   },
   'np-default-deny-all': {
     'lab.yaml': [
@@ -206,6 +234,96 @@ describe('np-allow-monitoring probes what its task promises', () => {
     expect(failed).toHaveLength(1);
     expect(failed[0]!.to).toMatch(/mon-app\/cache-/);
     expect(failed[0]!.explanation).toMatch(/^blocked: ingress to mon-app\/cache-/);
+  });
+});
+
+describe('np-allow-monitoring proves its task over all traffic', () => {
+  const id = 'np-allow-monitoring';
+  const messagesOf = (file: string, checkId: string): string[] => {
+    const check = reportOf(id, file).checks.find((c) => c.id === checkId);
+    expect(check?.status, `${file}: ${checkId}`).toBe('fail');
+    return check!.messages;
+  };
+  const expectCounterexample = (file: string, checkId: string, ...patterns: RegExp[]) => {
+    const messages = messagesOf(file, checkId);
+    expect(
+      messages.some((m) => patterns.every((p) => p.test(m))),
+      `${file}: a counterexample matching ${patterns.join(' and ')} in\n${messages.join('\n')}`,
+    ).toBe(true);
+  };
+
+  it('catches every behaviour-changing mutant of its solution and passes every equivalent one', () => {
+    const m = results.get(id)!.mutants!;
+    expect(m.survived).toEqual([]);
+    expect(m.failingEquivalent).toEqual([]);
+    expect(m.behaviourChanging).toBeGreaterThan(0);
+    expect(m.caught).toBe(m.behaviourChanging);
+  });
+
+  it('names one concrete connection and the rule behind it for every hostile answer', () => {
+    const lab = labs.get(id)!;
+    const hostile = lab.knownWrong.filter((w) => /exactly|nothing-else/.test(w.failsCheck));
+    expect(hostile.length).toBeGreaterThanOrEqual(4);
+    for (const wrong of hostile) {
+      const first = messagesOf(wrong.file, wrong.failsCheck)[0] ?? '';
+      expect(first, wrong.file).toMatch(
+        /^(also reachable|not reachable|newly reachable|no longer reachable)(?: \([^)]*\))?: \S.* -> \S.* on (TCP|UDP|SCTP|every port) /,
+      );
+      expect(first, wrong.file).toMatch(
+        /(allowed|admitted) by mon-\S+ (ingress|egress) rule \d+|restricted by mon-/,
+      );
+    }
+  });
+
+  it('names the ports and protocol beside 9100 that Prometheus gains', () => {
+    expectCounterexample(
+      'wrong/13-every-port-but-the-probed-ones.yaml',
+      'prometheus-scrapes-exactly',
+      /^also reachable: mon-monitoring\/prometheus-\S+ -> mon-app\/\S+ on TCP 1-6059, 6061-6378, 6380-8079, 8081-9099, 9101-65535, /,
+    );
+    expectCounterexample('wrong/14-udp-too.yaml', 'prometheus-scrapes-exactly', / on UDP 9100, /);
+  });
+
+  it('names the future pods and namespaces that port names, NotIn and app names get wrong', () => {
+    expectCounterexample(
+      'wrong/12-both-port-names.yaml',
+      'prometheus-scrapes-exactly',
+      /^not reachable: mon-monitoring\/prometheus-\S+ -> a new pod in namespace mon-app .* on TCP 9100\b/,
+    );
+    expectCounterexample(
+      'wrong/15-namespace-notin-sandbox.yaml',
+      'nothing-else-changes',
+      /^newly reachable(?: \([^)]*\))?: a new pod in a new namespace labelled team=platform with app=prometheus -> mon-app\/\S+ on TCP 9100\b/,
+    );
+    expectCounterexample(
+      'wrong/16-pods-notin-grafana.yaml',
+      'nothing-else-changes',
+      /^newly reachable(?: \([^)]*\))?: a new pod in namespace mon-monitoring with .* -> mon-app\/\S+ on TCP 9100\b/,
+    );
+    expectCounterexample(
+      'wrong/19-decoy-egress-locked.yaml',
+      'nothing-else-changes',
+      /^newly reachable(?: \([^)]*\))?: a new pod in namespace mon-monitoring with .* -> mon-app\/\S+ on TCP 9100\b/,
+    );
+    expectCounterexample(
+      'wrong/20-targets-by-app-name.yaml',
+      'prometheus-scrapes-exactly',
+      /^not reachable: mon-monitoring\/prometheus-\S+ -> a new pod in namespace mon-app .* on TCP 9100\b/,
+    );
+  });
+
+  it('names addresses outside the cluster let in, and the app cut off by an egress allow-list', () => {
+    expectCounterexample(
+      'wrong/17-outside-world-admitted.yaml',
+      'nothing-else-changes',
+      /^newly reachable(?: \([^)]*\))?: \S+ \(any IPv4 address outside the cluster\) -> mon-app\/\S+ on TCP 9100\b/,
+    );
+    expectCounterexample(
+      'wrong/18-egress-locked-to-probed-paths.yaml',
+      'nothing-else-changes',
+      /^no longer reachable(?: \([^)]*\))?: mon-app\/\S+ -> /,
+      /mon-app\/egress-allowlist/,
+    );
   });
 });
 
