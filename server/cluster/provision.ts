@@ -442,7 +442,7 @@ export function summarizeNodes(nodes: KubeObject[]): NodeSummary[] {
 }
 
 export async function clusterStatus(
-  target: ClusterTarget & { canary?: boolean; onProgress?: ProgressFn },
+  target: ClusterTarget & { canary?: boolean; onProgress?: ProgressFn; signal?: AbortSignal },
   deps: ProvisionDeps,
 ): Promise<ClusterStatusReport> {
   const cluster = await openCluster(target, deps);
@@ -470,9 +470,11 @@ export async function clusterStatus(
       report.canary = await (deps.canary ?? runCanary)(cluster, {
         ...(deps.clock ? { clock: deps.clock } : {}),
         ...(target.onProgress ? { onProgress: target.onProgress } : {}),
+        ...(target.signal ? { signal: target.signal } : {}),
       });
       if (!report.canary.enforcing) report.problems.push(report.canary.detail);
     } catch (e) {
+      if (e instanceof KubelabError && e.code === 'INTERRUPTED') throw e;
       report.problems.push(`enforcement canary: ${(e as Error).message}`);
     }
   }
