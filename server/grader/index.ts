@@ -131,7 +131,10 @@ export async function gradeLab(opts: GradeOptions): Promise<GradeReport> {
   }
   const intentChecks = lab.checks.filter((c): c is IntentCheck => c.kind === 'traffic' || c.kind === 'unchanged');
   const baseline = buildNetworkModel(shipped.filter((o) => o.kind === 'NetworkPolicy')).model.policies;
-  if (intentChecks.length > 0) {
+  if (intentChecks.length > 0 && preflight.status === 'error') {
+    for (const c of intentChecks)
+      checks.push({ id: c.id, title: c.title, kind: c.kind, status: 'error', messages: ['not run: the environment is not ready (see pre-flight).'], probes: [] });
+  } else if (intentChecks.length > 0) {
     progress('proving the statements of intent over all traffic');
     checks.push(
       ...runIntentChecks({
@@ -257,6 +260,12 @@ function preflightChecks(
 
 /** Real clusters apply policy a few seconds after it is created: re-probe for up to this long. */
 export const REAL_CLUSTER_SETTLE_MS = 15_000;
+
+/**
+ * Probes in flight at once on a real cluster. A dropped connection waits out its whole timeout, so
+ * a grade takes about one timeout only when all its probes run together (np-backend plans 32).
+ */
+export const REAL_CLUSTER_CONCURRENCY = 48;
 
 /** A bounded memo of pre-flight outcomes (oldest entries go first). */
 export class PreflightCache {

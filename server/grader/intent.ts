@@ -77,6 +77,7 @@ export function behaviourDifference(
   world: Pick<IntentInput, 'snapshot' | 'namespaces' | 'pods'>,
   a: NetworkPolicyModel[],
   b: NetworkPolicyModel[],
+  names: [string, string] = ['the first', 'the second'],
 ): string | undefined {
   const built = buildSpace(checks, world, [a, b]);
   if (typeof built === 'string') return built;
@@ -88,7 +89,7 @@ export function behaviourDifference(
     if (found) return;
     for (let x = 0; x < space.atoms.length; x++) {
       if (tolerated?.[x] || ba.allowed(s, d, x) === bb.allowed(s, d, x)) continue;
-      found = `${space.sources[s]!.description} -> ${space.destinations[d]!.description} on ${describeAtoms(space, [x])} is ${ba.allowed(s, d, x) ? 'open' : 'blocked'} in the first and ${bb.allowed(s, d, x) ? 'open' : 'blocked'} in the second`;
+      found = `${space.sources[s]!.description} -> ${space.destinations[d]!.description} on ${describeAtoms(space, [x])} is ${ba.allowed(s, d, x) ? 'open' : 'blocked'} with ${names[0]} and ${bb.allowed(s, d, x) ? 'open' : 'blocked'} with ${names[1]}`;
       return;
     }
   });

@@ -157,7 +157,7 @@ async function testMutants(lab: Lab, scenario: Scenario, clusters: ScenarioClust
     const after = await world(mutant.objects);
     const world0 = { snapshot: base.snapshot, namespaces: base.model.namespaces, pods: base.model.pods };
     const difference =
-      behaviourDifference(intent, world0, base.model.policies, after.model.policies) ??
+      behaviourDifference(intent, world0, base.model.policies, after.model.policies, ['the solution', 'this mutant']) ??
       policyFactsDifference(policyChecks, base.model.policies, after.model.policies);
     let report: GradeReport;
     try {
