@@ -123,7 +123,8 @@ export async function selfTestLab(
     await run(right.why, join(lab.dir, right.file), 'passes', mustPass);
   const mutants = opts.mutants === false ? undefined : await testMutants(lab, scenario, clusters);
   const mutantsOk =
-    !mutants || (mutants.survived.length === 0 && mutants.failingEquivalent.length === 0 && mutants.errors.length === 0);
+    !mutants ||
+    (mutants.survived.length === 0 && mutants.failingEquivalent.length === 0 && mutants.errors.length === 0);
   return { lab: lab.id, ok: cases.every((c) => c.ok) && mutantsOk, cases, ...(mutants ? { mutants } : {}) };
 }
 
@@ -135,7 +136,9 @@ export async function selfTestLab(
 async function testMutants(lab: Lab, scenario: Scenario, clusters: ScenarioClusters): Promise<MutantSummary> {
   const solution = await readManifestFile(lab.files.solution);
   const intent = lab.checks.filter((c): c is IntentCheck => c.kind === 'traffic' || c.kind === 'unchanged');
-  const policyChecks = lab.checks.filter((c): c is Extract<typeof c, { kind: 'policy' }> => c.kind === 'policy');
+  const policyChecks = lab.checks.filter(
+    (c): c is Extract<typeof c, { kind: 'policy' }> => c.kind === 'policy',
+  );
   const world = async (objects: KubeObject[]) => {
     const cluster = await clusters.fresh(scenario);
     await cluster.apply(objects);
@@ -157,8 +160,10 @@ async function testMutants(lab: Lab, scenario: Scenario, clusters: ScenarioClust
     const after = await world(mutant.objects);
     const world0 = { snapshot: base.snapshot, namespaces: base.model.namespaces, pods: base.model.pods };
     const difference =
-      behaviourDifference(intent, world0, base.model.policies, after.model.policies, ['the solution', 'this mutant']) ??
-      policyFactsDifference(policyChecks, base.model.policies, after.model.policies);
+      behaviourDifference(intent, world0, base.model.policies, after.model.policies, [
+        'the solution',
+        'this mutant',
+      ]) ?? policyFactsDifference(policyChecks, base.model.policies, after.model.policies);
     let report: GradeReport;
     try {
       report = await gradeOnSimulated(lab, mutant.objects, { scenario, clusters });
@@ -177,7 +182,10 @@ async function testMutants(lab: Lab, scenario: Scenario, clusters: ScenarioClust
       else summary.caught++;
     } else {
       summary.equivalent++;
-      if (!report.passed) summary.failingEquivalent.push(`${mutant.name} (behaves like the solution, yet fails: ${failingLines(report)[0] ?? ''})`);
+      if (!report.passed)
+        summary.failingEquivalent.push(
+          `${mutant.name} (behaves like the solution, yet fails: ${failingLines(report)[0] ?? ''})`,
+        );
     }
   }
   return summary;
@@ -190,7 +198,8 @@ function policyFactsDifference(
   b: NetworkPolicyModel[],
 ): string | undefined {
   for (const check of checks) {
-    const find = (list: NetworkPolicyModel[]) => list.find((p) => p.namespace === check.namespace && p.name === check.name);
+    const find = (list: NetworkPolicyModel[]) =>
+      list.find((p) => p.namespace === check.namespace && p.name === check.name);
     const pa = find(a);
     const pb = find(b);
     if (!pa || !pb) {
