@@ -120,7 +120,14 @@ export async function inspectLab(id: string, roots: CatalogRoots): Promise<LabIn
     const list = Array.isArray(raw[field]) ? (raw[field] as unknown[]) : [];
     for (const [i, item] of list.entries()) {
       const attempt = part<{ file: string; failsCheck?: string }>(schema, item);
-      if (!attempt) continue;
+      if (!attempt) {
+        // The entry has its own error already; its file is still listed, so do not also call it unlisted.
+        if (isRecord(item) && typeof item.file === 'string') {
+          const { path, escapes } = await insideFolder(ctx.dir, item.file);
+          if (!escapes) attemptFiles.set(path, [field, i, 'file']);
+        }
+        continue;
+      }
       const path = await existingFile(ctx, [field, i, 'file'], attempt.file);
       if (path) {
         const earlier = attemptFiles.get(path);
