@@ -17,6 +17,7 @@ import {
   validateLabDir,
 } from '../../server/labs/index.js';
 import { KubelabError, type Problem } from '../../server/errors.js';
+import { PROBE_IMAGE } from '../../server/probe/index.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/labs/', import.meta.url));
 const FIXTURE_LABS = join(FIXTURES, 'labs');
@@ -143,7 +144,7 @@ describe('the np-backend scenario', () => {
     }
     for (const d of deployments) {
       const c = (d.spec as Spec).template.spec.containers[0]!;
-      expect(c.image).toBe('registry.k8s.io/e2e-test-images/agnhost:2.53');
+      expect(c.image).toBe(PROBE_IMAGE);
       expect(c.imagePullPolicy).toBe('IfNotPresent');
       expect(c.resources).toBeDefined();
     }
