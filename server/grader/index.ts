@@ -406,7 +406,8 @@ function diagnose(failed: CheckResult[]): string {
   const first = [...failed].sort((a, b) => rank[a.kind] - rank[b.kind])[0];
   if (!first) return 'Not all checks pass.';
   const line = first.messages.find((m) => !m.startsWith('note:')) ?? first.title;
-  return `${line.charAt(0).toUpperCase()}${line.slice(1)}`;
+  // Sentences of ours start with a capital; a message that starts with an object's name keeps it as is.
+  return /^(also|not|no|newly) /.test(line) ? `${line.charAt(0).toUpperCase()}${line.slice(1)}` : line;
 }
 
 /**
