@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'FORBIDDEN' // e.g. the completion page before passing
   | 'ENVIRONMENT' // the cluster, Docker, kind, an exec... is broken: never the learner's fault
   | 'CHECK_FAILED' // the learner's work does not pass (not an error, but it exits 1)
+  | 'INTERRUPTED' // Ctrl-C: the command cleaned up what it had made and stopped
   | 'INTERNAL';
 
 export const EXIT_CODES: Record<ErrorCode, number> = {
@@ -19,6 +20,8 @@ export const EXIT_CODES: Record<ErrorCode, number> = {
   FORBIDDEN: 2,
   ENVIRONMENT: 3,
   CHECK_FAILED: 1,
+  // The shell's convention for "ended by SIGINT".
+  INTERRUPTED: 130,
   INTERNAL: 70,
 };
 
@@ -29,6 +32,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   FORBIDDEN: 403,
   ENVIRONMENT: 503,
   CHECK_FAILED: 200,
+  INTERRUPTED: 503,
   INTERNAL: 500,
 };
 
@@ -96,6 +100,9 @@ export const badInput = (message: string, problems: Problem[] = [], hint?: strin
 
 export const environmentError = (message: string, hint?: string, cause?: unknown) =>
   new KubelabError('ENVIRONMENT', message, { ...(hint ? { hint } : {}), cause });
+
+export const interruptedError = (message: string, hint?: string) =>
+  new KubelabError('INTERRUPTED', message, hint ? { hint } : {});
 
 export const notFound = (message: string, hint?: string) =>
   new KubelabError('NOT_FOUND', message, hint ? { hint } : {});

@@ -15,6 +15,7 @@ import {
 import { DEFAULT_CLUSTER_NAME } from '../cluster/kind.js';
 import { execaRunner } from '../cluster/runner.js';
 import type { ProgressEvent, ProgressFn } from '../cluster/types.js';
+import { interruptible } from './interrupt.js';
 import type { CliIO } from './io.js';
 
 export function provisionDeps(io: CliIO, overrides: Partial<ProvisionDeps> = {}): ProvisionDeps {
@@ -97,19 +98,22 @@ export function registerCluster(program: Command, io: CliIO, overrides: Partial<
         canary: boolean;
         calicoTimeout: number;
       }) => {
-        const result = await clusterUp(
-          {
-            name: opts.name,
-            workers: opts.workers,
-            ...(opts.image ? { nodeImage: opts.image } : {}),
-            preload: opts.preload,
-            canary: opts.canary,
-            calicoTimeoutMs:
-              (Number.isFinite(opts.calicoTimeout) && opts.calicoTimeout > 0 ? opts.calicoTimeout : 10) *
-              60_000,
-            onProgress: progressPrinter((s) => io.stderr(s)),
-          },
-          provisionDeps(io, overrides),
+        const result = await interruptible(io, (signal) =>
+          clusterUp(
+            {
+              signal,
+              name: opts.name,
+              workers: opts.workers,
+              ...(opts.image ? { nodeImage: opts.image } : {}),
+              preload: opts.preload,
+              canary: opts.canary,
+              calicoTimeoutMs:
+                (Number.isFinite(opts.calicoTimeout) && opts.calicoTimeout > 0 ? opts.calicoTimeout : 10) *
+                60_000,
+              onProgress: progressPrinter((s) => io.stderr(s)),
+            },
+            provisionDeps(io, overrides),
+          ),
         );
         io.stdout(formatUpResult(result));
       },
@@ -144,15 +148,18 @@ export function registerCluster(program: Command, io: CliIO, overrides: Partial<
         canary: boolean;
         json?: boolean;
       }) => {
-        const report = await clusterStatus(
-          {
-            name: opts.name,
-            ...(opts.context ? { context: opts.context } : {}),
-            ...(opts.kubeconfig ? { kubeconfig: opts.kubeconfig } : {}),
-            canary: opts.canary,
-            onProgress: progressPrinter((s) => io.stderr(s)),
-          },
-          provisionDeps(io, overrides),
+        const report = await interruptible(io, (signal) =>
+          clusterStatus(
+            {
+              signal,
+              name: opts.name,
+              ...(opts.context ? { context: opts.context } : {}),
+              ...(opts.kubeconfig ? { kubeconfig: opts.kubeconfig } : {}),
+              canary: opts.canary,
+              onProgress: progressPrinter((s) => io.stderr(s)),
+            },
+            provisionDeps(io, overrides),
+          ),
         );
         io.stdout(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report));
         if (report.problems.length > 0) io.exitCode = 3;

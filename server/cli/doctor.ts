@@ -6,7 +6,13 @@ import type { Command } from 'commander';
 import { calicoState } from '../cluster/calico.js';
 import { runCanary } from '../cluster/canary.js';
 import { checkDocker, describeDocker } from '../cluster/docker.js';
-import { DEFAULT_CLUSTER_NAME, KIND_INSTALL_HINT, KindCli } from '../cluster/kind.js';
+import {
+  CGROUP_V1_HINT,
+  DEFAULT_CLUSTER_NAME,
+  KIND_INSTALL_HINT,
+  KindCli,
+  nodeImageFor,
+} from '../cluster/kind.js';
 import { loadKubeConfig } from '../cluster/kube.js';
 import {
   openCluster,
@@ -16,6 +22,7 @@ import {
 } from '../cluster/provision.js';
 import { isKubelabError } from '../errors.js';
 import { progressPrinter, provisionDeps } from './cluster.js';
+import { interruptible } from './interrupt.js';
 import type { ProgressFn } from '../cluster/types.js';
 import type { CliIO } from './io.js';
 
@@ -37,6 +44,8 @@ export interface DoctorOptions {
   canary?: boolean;
   /** The Node.js version to judge (default: this process's). */
   nodeVersion?: string;
+  /** Ctrl-C: the enforcement canary deletes its namespace and doctor stops. */
+  signal?: AbortSignal;
 }
 
 const MIN_NODE = [20, 19] as const;
@@ -84,10 +93,27 @@ export async function runDoctor(
     ...(d.fix ? { fix: d.fix } : {}),
   });
 
+  if (docker.status === 'ok' && docker.cgroupVersion === '1') {
+    add({
+      status: 'problem',
+      check: 'cgroup',
+      detail:
+        'Docker runs on cgroup v1; the kubelet of Kubernetes 1.35 and newer (the node images kubelab pins) refuses to start there',
+      fix: CGROUP_V1_HINT,
+    });
+  }
+
   const kindVersion = await new KindCli(deps.runner).version();
+  const nodeImage = kindVersion ? nodeImageFor(kindVersion) : undefined;
   add(
     kindVersion
-      ? { status: 'ok', check: 'kind', detail: kindVersion }
+      ? nodeImage?.warning
+        ? { status: 'ok', check: 'kind', detail: `${kindVersion} (warning: ${nodeImage.warning})` }
+        : {
+            status: 'ok',
+            check: 'kind',
+            detail: `${kindVersion} (node image ${nodeImage?.image.split('@')[0] ?? '?'})`,
+          }
       : {
           status: 'problem',
           check: 'kind',
@@ -213,6 +239,7 @@ export async function runDoctor(
       const canary = await (deps.canary ?? runCanary)(cluster, {
         ...(deps.clock ? { clock: deps.clock } : {}),
         ...(onProgress ? { onProgress } : {}),
+        ...(opts.signal ? { signal: opts.signal } : {}),
       });
       add(
         canary.enforcing
@@ -225,6 +252,7 @@ export async function runDoctor(
             },
       );
     } catch (e) {
+      if (isKubelabError(e) && e.code === 'INTERRUPTED') throw e;
       add({ status: 'problem', check: 'enforcement', ...errorText(e) });
     }
   }
@@ -248,16 +276,19 @@ export function registerDoctor(program: Command, io: CliIO, overrides: Partial<P
     .option('--no-canary', 'skip the enforcement canary (about 15 seconds)')
     .action(async (opts: { name: string; context?: string; kubeconfig?: string; canary: boolean }) => {
       io.stdout('kubelab doctor: the real-cluster path\n');
-      const lines = await runDoctor(
-        {
-          name: opts.name,
-          ...(opts.context ? { context: opts.context } : {}),
-          ...(opts.kubeconfig ? { kubeconfig: opts.kubeconfig } : {}),
-          canary: opts.canary,
-        },
-        provisionDeps(io, overrides),
-        (line) => io.stdout(formatDoctorLine(line)),
-        progressPrinter((s) => io.stderr(s)),
+      const lines = await interruptible(io, (signal) =>
+        runDoctor(
+          {
+            name: opts.name,
+            ...(opts.context ? { context: opts.context } : {}),
+            ...(opts.kubeconfig ? { kubeconfig: opts.kubeconfig } : {}),
+            canary: opts.canary,
+            signal,
+          },
+          provisionDeps(io, overrides),
+          (line) => io.stdout(formatDoctorLine(line)),
+          progressPrinter((s) => io.stderr(s)),
+        ),
       );
       const problems = lines.filter((l) => l.status === 'problem').length;
       if (problems === 0) {

@@ -10,6 +10,34 @@ export interface CliIO {
   isTTY: boolean;
   env: NodeJS.ProcessEnv;
   cwd: string;
+  /** Ctrl-C, for commands that must clean up what they made in a cluster (see interrupt.ts). */
+  interrupts?: InterruptSource;
+}
+
+export interface InterruptSource {
+  /** Calls `onInterrupt` on the first Ctrl-C while listening; returns "stop listening". */
+  listen(onInterrupt: () => void): () => void;
+}
+
+/**
+ * SIGINT for the duration of a command. The first Ctrl-C is handed to the command (which deletes
+ * what it made and ends); a second one quits at once, as Ctrl-C does everywhere else.
+ */
+export function processInterrupts(): InterruptSource {
+  return {
+    listen(onInterrupt) {
+      const forceQuit = () => process.exit(130);
+      const first = () => {
+        process.once('SIGINT', forceQuit);
+        onInterrupt();
+      };
+      process.once('SIGINT', first);
+      return () => {
+        process.off('SIGINT', first);
+        process.off('SIGINT', forceQuit);
+      };
+    },
+  };
 }
 
 export function processIO(): CliIO {
@@ -24,6 +52,7 @@ export function processIO(): CliIO {
     isTTY: Boolean(process.stdout.isTTY),
     env: process.env,
     cwd: process.cwd(),
+    interrupts: processInterrupts(),
   };
 }
 

@@ -22,6 +22,7 @@ import {
 import { assertEnforcing } from '../cluster/canary.js';
 import { deployScenario } from '../cluster/deploy.js';
 import { provisionDeps, progressPrinter } from './cluster.js';
+import { interruptible } from './interrupt.js';
 import { formatDuration } from '../cluster/poll.js';
 
 interface TargetFlags {
@@ -67,7 +68,10 @@ export function registerRealLabCommands(
     const theLab = await loadLab(id);
     const { cluster, target } = await connect(io, flags, overrides);
     const progress = progressPrinter((s) => io.stderr(s));
-    if (isBroughtCluster(target, io.env)) await assertEnforcing(cluster, canaryOptions(overrides, progress));
+    if (isBroughtCluster(target, io.env))
+      await interruptible(io, (signal) =>
+        assertEnforcing(cluster, { ...canaryOptions(overrides, progress), signal }),
+      );
     const result = await deployLab(theLab, cluster, false, progress);
     io.stdout(
       `Lab ${theLab.id} is ready on ${cluster.description} (${formatDuration(result.elapsedMs)}).\n\n`,
@@ -147,7 +151,10 @@ export async function gradeOnRealCluster(
 ): Promise<GradeReport> {
   const { cluster, target } = await connect(io, flags, overrides);
   const progress = progressPrinter((s) => io.stderr(s));
-  if (isBroughtCluster(target, io.env)) await assertEnforcing(cluster, canaryOptions(overrides, progress));
+  if (isBroughtCluster(target, io.env))
+    await interruptible(io, (signal) =>
+      assertEnforcing(cluster, { ...canaryOptions(overrides, progress), signal }),
+    );
   const scenario = await loadScenario(lab.scenario);
   const clock = overrides.clock;
   return gradeLab({

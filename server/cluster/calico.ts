@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { EnvHttpProxyAgent, fetch as undiciFetch } from 'undici';
 import { environmentError } from '../errors.js';
 import { objectsOf, parseYamlDocuments } from '../manifests/load.js';
 import { pollUntil, type Clock } from './poll.js';
@@ -41,11 +42,70 @@ export function cacheDir(env: NodeJS.ProcessEnv): string {
 
 export type Download = (url: string) => Promise<Buffer>;
 
-export const httpDownload: Download = async (url) => {
-  const res = await fetch(url, { signal: AbortSignal.timeout(120_000) });
-  if (!res.ok) throw new Error(`HTTP ${res.status} ${res.statusText}`);
-  return Buffer.from(await res.arrayBuffer());
-};
+export interface ProxySettings {
+  httpProxy?: string;
+  httpsProxy?: string;
+  noProxy?: string;
+}
+
+/**
+ * The proxy variables as curl and kubectl read them: `https_proxy`/`HTTPS_PROXY` for https URLs,
+ * `http_proxy`/`HTTP_PROXY` for http, `ALL_PROXY` for both when the specific one is unset, and
+ * `no_proxy`/`NO_PROXY` for the exceptions (lower case first, as curl does).
+ */
+export function proxySettings(env: NodeJS.ProcessEnv): ProxySettings {
+  const first = (...names: string[]) => names.map((n) => env[n]).find((v) => v !== undefined && v !== '');
+  const all = first('all_proxy', 'ALL_PROXY');
+  const httpProxy = first('http_proxy', 'HTTP_PROXY') ?? all;
+  const httpsProxy = first('https_proxy', 'HTTPS_PROXY') ?? all;
+  const noProxy = first('no_proxy', 'NO_PROXY');
+  return {
+    ...(httpProxy ? { httpProxy } : {}),
+    ...(httpsProxy ? { httpsProxy } : {}),
+    ...(noProxy ? { noProxy } : {}),
+  };
+}
+
+/**
+ * Downloads with the proxy settings of `env` (the CLI's injected environment). Node 20's own
+ * fetch ignores proxy variables, so undici's agent does the routing and the NO_PROXY matching.
+ */
+export function httpDownloadFor(env: NodeJS.ProcessEnv): Download {
+  const proxy = proxySettings(env);
+  // Empty strings, not undefined: undefined would make undici read this process's environment.
+  const dispatcher = new EnvHttpProxyAgent({
+    httpProxy: proxy.httpProxy ?? '',
+    httpsProxy: proxy.httpsProxy ?? '',
+    noProxy: proxy.noProxy ?? '',
+  });
+  return async (url) => {
+    try {
+      const res = await undiciFetch(url, { dispatcher, signal: AbortSignal.timeout(120_000) });
+      if (!res.ok) throw new Error(`HTTP ${res.status} ${res.statusText}`);
+      return Buffer.from(await res.arrayBuffer());
+    } catch (e) {
+      // undici says "fetch failed" and keeps the reason in `cause`.
+      const cause = (e as { cause?: { message?: string; code?: string } }).cause;
+      const why = cause?.message || cause?.code;
+      const via = url.startsWith('https:') ? proxy.httpsProxy : proxy.httpProxy;
+      throw new Error(
+        `${(e as Error).message}${why ? `: ${why}` : ''}${via ? ` (proxy ${redactProxy(via)} from the environment, unless NO_PROXY excludes the host)` : ''}`,
+        { cause: e },
+      );
+    }
+  };
+}
+
+/** A proxy URL without its password, for messages. */
+function redactProxy(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString().replace(/\/$/, '');
+  } catch {
+    return url;
+  }
+}
 
 export interface ManifestSource {
   text: string;
@@ -88,11 +148,11 @@ export async function obtainCalicoManifest(opts: {
   opts.onProgress?.(`downloading ${CALICO_MANIFEST_URL}`);
   let data: Buffer;
   try {
-    data = await (opts.download ?? httpDownload)(CALICO_MANIFEST_URL);
+    data = await (opts.download ?? httpDownloadFor(opts.env))(CALICO_MANIFEST_URL);
   } catch (e) {
     throw environmentError(
       `the Calico manifest could not be downloaded from ${CALICO_MANIFEST_URL} (${(e as Error).message}).`,
-      `Check the internet connection, or download the file yourself and set KUBELAB_CALICO_MANIFEST=/path/to/calico.yaml (sha256 ${CALICO_MANIFEST_SHA256}).`,
+      `Check the internet connection (behind a proxy, set HTTPS_PROXY and NO_PROXY as for curl), or download the file yourself and set KUBELAB_CALICO_MANIFEST=/path/to/calico.yaml (sha256 ${CALICO_MANIFEST_SHA256}).`,
     );
   }
   verify(data, CALICO_MANIFEST_URL);

@@ -8,10 +8,11 @@
  * first (else the environment is broken, which is not the same as "not enforcing"); then a
  * deny-all ingress policy goes on the server and the client re-probes until the connection is
  * dropped or a deadline passes (policies take a few seconds to be programmed). The namespace is
- * always deleted at the end.
+ * always deleted at the end; on Ctrl-C (the `signal`) at once. A canary killed outright leaves its
+ * namespace behind, so every canary first deletes canary namespaces old enough to be leftovers.
  */
 import { randomBytes } from 'node:crypto';
-import { environmentError, isKubelabError } from '../errors.js';
+import { environmentError, interruptedError, isKubelabError, type KubelabError } from '../errors.js';
 import { isRecord } from '../manifests/load.js';
 import { buildProbeArgv, classifyProbe, probeDeadlineMs, PROBE_IMAGE } from '../probe/index.js';
 import type { ProbeClassification, ProbeSpec } from '../probe/types.js';
@@ -32,6 +33,8 @@ export interface CanaryOptions {
   retryIntervalMs?: number;
   clock?: Clock;
   onProgress?: ProgressFn;
+  /** Ctrl-C: stop probing, delete the namespace without waiting for it, throw INTERRUPTED. */
+  signal?: AbortSignal;
 }
 
 export interface CanaryResult {
@@ -46,12 +49,20 @@ export interface CanaryResult {
 }
 
 const SERVER_PORT = 8080;
+export const CANARY_NAMESPACE_PREFIX = 'kubelab-canary-';
+export const CANARY_LABELS = { 'app.kubernetes.io/part-of': 'kubelab-canary' } as const;
+/**
+ * A canary runs for at most about four minutes (pods 3, baseline and policy 20 s each), so a
+ * canary namespace older than this is a leftover, not another canary at work (two may run at
+ * once: the web app and the command line). Generous, for clocks that disagree.
+ */
+export const LEFTOVER_AFTER_MS = 15 * 60_000;
 
 export function canaryObjects(
   namespace: string,
   image = PROBE_IMAGE,
 ): { setup: KubeObject[]; denyAll: KubeObject } {
-  const labels = { 'app.kubernetes.io/part-of': 'kubelab-canary' };
+  const labels = { ...CANARY_LABELS };
   const pod = (name: string, args: string[], extra: Record<string, unknown>): KubeObject => ({
     apiVersion: 'v1',
     kind: 'Pod',
@@ -98,10 +109,54 @@ async function probe(cluster: Cluster, namespace: string, spec: ProbeSpec): Prom
   }
 }
 
+/**
+ * Deletes canary namespaces left by interrupted runs: named `kubelab-canary-*`, labelled as ours,
+ * and older than `olderThanMs`. Asks for the deletion and does not wait for it. Never throws: a
+ * leftover is untidy, not a reason to refuse the check at hand.
+ */
+export async function removeLeftoverCanaries(
+  cluster: Cluster,
+  opts: { clock?: Clock; olderThanMs?: number; onWarning?: (detail: string) => void } = {},
+): Promise<string[]> {
+  const now = (opts.clock ?? systemClock).now();
+  const olderThan = opts.olderThanMs ?? LEFTOVER_AFTER_MS;
+  let namespaces: KubeObject[];
+  try {
+    namespaces = await cluster.list('Namespace');
+  } catch (e) {
+    opts.onWarning?.(`could not look for leftover canary namespaces: ${(e as Error).message}`);
+    return [];
+  }
+  const leftovers = namespaces
+    .filter((ns) => {
+      const created = Date.parse(String(ns.metadata.creationTimestamp ?? ''));
+      return (
+        ns.metadata.name.startsWith(CANARY_NAMESPACE_PREFIX) &&
+        Object.entries(CANARY_LABELS).every(([k, v]) => ns.metadata.labels?.[k] === v) &&
+        Number.isFinite(created) &&
+        now - created > olderThan &&
+        // Already being deleted: nothing to do.
+        ns.metadata.deletionTimestamp === undefined
+      );
+    })
+    .map((ns) => ns.metadata.name);
+  const removed: string[] = [];
+  for (const name of leftovers) {
+    try {
+      await cluster.delete('Namespace', name);
+      removed.push(name);
+    } catch (e) {
+      opts.onWarning?.(`could not delete leftover canary namespace ${name}: ${(e as Error).message}`);
+    }
+  }
+  return removed;
+}
+
 export async function runCanary(cluster: Cluster, opts: CanaryOptions = {}): Promise<CanaryResult> {
   const clock = opts.clock ?? systemClock;
   const start = clock.now();
-  const namespace = opts.namespace ?? `kubelab-canary-${randomBytes(3).toString('hex')}`;
+  const namespace = opts.namespace ?? `${CANARY_NAMESPACE_PREFIX}${randomBytes(3).toString('hex')}`;
+  const signal = opts.signal;
   const progress = (step: string, detail?: string) =>
     opts.onProgress?.({ step, ...(detail ? { detail } : {}), elapsedMs: clock.now() - start });
   const { setup, denyAll } = canaryObjects(namespace, opts.image);
@@ -121,10 +176,26 @@ export async function runCanary(cluster: Cluster, opts: CanaryOptions = {}): Pro
       });
     }
   };
+  const stopIfInterrupted = () => {
+    if (signal?.aborted) throw interrupted();
+  };
   const body = async (): Promise<CanaryResult> => {
+    const removed = await removeLeftoverCanaries(cluster, {
+      clock,
+      onWarning: (detail) =>
+        opts.onProgress?.({ step: 'canary', detail, elapsedMs: clock.now() - start, level: 'warn' }),
+    });
+    if (removed.length > 0)
+      progress(
+        'canary',
+        `deleting ${removed.length} canary namespace(s) left by interrupted runs: ${removed.join(', ')}`,
+      );
+    stopIfInterrupted();
     progress('canary', `starting a server and a client pod in ${namespace}`);
     await cluster.apply(setup);
+    stopIfInterrupted();
     const ready = await cluster.waitReady([namespace], { timeoutMs: opts.readyTimeoutMs ?? 180_000 });
+    stopIfInterrupted();
     if (!ready.ready) {
       throw environmentError(
         `the enforcement canary's pods did not start: ${ready.notReady.join('; ')}.`,
@@ -151,8 +222,14 @@ export async function runCanary(cluster: Cluster, opts: CanaryOptions = {}): Pro
         const c = await probe(cluster, namespace, spec);
         return { done: c.outcome === 'allowed', value: c };
       },
-      { timeoutMs: opts.baselineTimeoutMs ?? 20_000, intervalMs: interval, clock },
+      {
+        timeoutMs: opts.baselineTimeoutMs ?? 20_000,
+        intervalMs: interval,
+        clock,
+        ...(signal ? { signal } : {}),
+      },
     );
+    stopIfInterrupted();
     if (!baseline.done) {
       throw environmentError(
         `the enforcement canary could not connect even without any NetworkPolicy (${baseline.value.outcome}: ${baseline.value.detail}).`,
@@ -173,8 +250,10 @@ export async function runCanary(cluster: Cluster, opts: CanaryOptions = {}): Pro
         intervalMs: interval,
         clock,
         onAttempt: (s) => progress('canary', `after the policy: ${s.value.outcome}`),
+        ...(signal ? { signal } : {}),
       },
     );
+    stopIfInterrupted();
     const elapsedMs = clock.now() - start;
     const waited = Math.round((clock.now() - appliedAt) / 1000);
     if (after.done) {
@@ -199,7 +278,7 @@ export async function runCanary(cluster: Cluster, opts: CanaryOptions = {}): Pro
       return {
         enforcing: false,
         detail:
-          'this cluster rejects blocked connections instead of dropping them, so a blocked connection looks like "nothing listening" and kubelab cannot grade reliably here.',
+          'this cluster answers blocked connections with a refusal or an "unreachable" instead of dropping them, so a blocked connection looks like "nothing listening" and kubelab cannot grade reliably here.',
         attempts: after.attempts,
         elapsedMs,
       };
@@ -209,15 +288,48 @@ export async function runCanary(cluster: Cluster, opts: CanaryOptions = {}): Pro
       'Try again; if it persists, check the cluster (kubelab doctor).',
     );
   };
+  const running = body();
   let result: CanaryResult;
   try {
-    result = await body();
+    result = signal ? await Promise.race([running, whenAborted(signal, interrupted)]) : await running;
   } catch (e) {
+    if (isKubelabError(e) && e.code === 'INTERRUPTED') {
+      // The person wants out now: ask for the deletion, do not wait minutes for it to finish.
+      running.catch(() => {});
+      try {
+        await cluster.delete('Namespace', namespace);
+        progress('canary', `deleted ${namespace}`);
+      } catch (err) {
+        opts.onProgress?.({
+          step: 'canary',
+          detail: `could not delete ${namespace}: ${(err as Error).message} (the next canary deletes it)`,
+          elapsedMs: clock.now() - start,
+          level: 'warn',
+        });
+      }
+      throw e;
+    }
     await cleanup(true);
     throw e;
   }
   await cleanup(false);
   return result;
+
+  function interrupted(): KubelabError {
+    return interruptedError(
+      `interrupted: the enforcement canary stopped and its namespace ${namespace} is being deleted.`,
+    );
+  }
+}
+
+/** Rejects when the signal is aborted (and never otherwise). */
+function whenAborted(signal: AbortSignal, error: () => Error): Promise<never> {
+  const p = new Promise<never>((_, reject) => {
+    if (signal.aborted) reject(error());
+    else signal.addEventListener('abort', () => reject(error()), { once: true });
+  });
+  p.catch(() => {});
+  return p;
 }
 
 export const NOT_ENFORCING_HINT =

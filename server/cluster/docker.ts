@@ -7,14 +7,19 @@ import { environmentError, type KubelabError } from '../errors.js';
 import type { Runner, RunResult } from './runner.js';
 
 export type DockerState =
-  | { status: 'ok'; serverVersion: string }
+  | {
+      status: 'ok';
+      serverVersion: string;
+      /** "1" or "2"; absent from Docker older than 20.10. */ cgroupVersion?: string;
+    }
   | { status: 'not-installed' }
   | { status: 'daemon-down'; detail: string }
   | { status: 'permission-denied'; detail: string }
   | { status: 'error'; detail: string };
 
-// Only the server version: a plain `docker info` can take seconds listing plugins and volumes.
-export const DOCKER_INFO_ARGV = ['docker', 'info', '--format', '{{.ServerVersion}}'];
+// Only the fields kubelab reads: a plain `docker info` can take seconds listing plugins and volumes.
+// The cgroup version matters because Kubernetes 1.35's kubelet refuses cgroup v1 hosts.
+export const DOCKER_INFO_ARGV = ['docker', 'info', '--format', '{{.ServerVersion}} {{.CgroupVersion}}'];
 
 export function classifyDockerInfo(r: RunResult): DockerState {
   if (r.notFound) return { status: 'not-installed' };
@@ -33,8 +38,12 @@ export function classifyDockerInfo(r: RunResult): DockerState {
   ) {
     return { status: 'daemon-down', detail };
   }
-  const version = r.stdout.trim();
-  if (r.exitCode === 0 && version.length > 0) return { status: 'ok', serverVersion: version };
+  const [version, cgroup] = r.stdout.trim().split(/\s+/);
+  if (r.exitCode === 0 && version) {
+    // An old daemon renders an unknown field as "<no value>".
+    const cgroupVersion = cgroup && /^\d+$/.test(cgroup) ? cgroup : undefined;
+    return { status: 'ok', serverVersion: version, ...(cgroupVersion ? { cgroupVersion } : {}) };
+  }
   return { status: 'error', detail };
 }
 
@@ -46,7 +55,10 @@ export async function checkDocker(runner: Runner, timeoutMs = 20_000): Promise<D
 export function describeDocker(state: DockerState): { ok: boolean; summary: string; fix?: string } {
   switch (state.status) {
     case 'ok':
-      return { ok: true, summary: `Docker daemon reachable (server ${state.serverVersion})` };
+      return {
+        ok: true,
+        summary: `Docker daemon reachable (server ${state.serverVersion}${state.cgroupVersion ? `, cgroup v${state.cgroupVersion}` : ''})`,
+      };
     case 'not-installed':
       return {
         ok: false,
@@ -81,7 +93,13 @@ export function dockerProblem(state: DockerState, purpose: string): KubelabError
   return environmentError(`${purpose} needs Docker, but ${d.summary}.`, `${d.fix ?? ''} ${offline}`.trim());
 }
 
-export const dockerPullArgv = (image: string): string[] => ['docker', 'pull', image];
+/** A command inside a kind node container (the nodes are Docker containers named after the cluster). */
+export const dockerExecArgv = (container: string, argv: string[]): string[] => [
+  'docker',
+  'exec',
+  container,
+  ...argv,
+];
 
 export function firstMeaningfulLine(text: string): string | undefined {
   return text

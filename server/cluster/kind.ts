@@ -9,13 +9,79 @@ import { firstMeaningfulLine } from './docker.js';
 import type { Runner, RunResult } from './runner.js';
 
 /**
- * The node image, pinned by digest: kind publishes images per kind release and only the digest
- * names the exact build. This one is Kubernetes v1.35.0 as published with kind v0.31.0; other kind
- * releases usually run it too (kind supports them best effort). Override with `--image`.
+ * Node images, pinned by digest, one per kind release: kind publishes node images per release and
+ * promises them only for the release they were published with (others best effort), and only the
+ * digest names the exact build. Each entry is the default image of that kind release, read from
+ * kind's own source at the release tag (pkg/apis/config/defaults/image.go).
  */
-export const KIND_NODE_IMAGE =
-  'kindest/node:v1.35.0@sha256:452d707d4862f52530247495d180205e029056831160e22870e37e3f6c1ac31f';
-export const KIND_NODE_IMAGE_BUILT_FOR = 'v0.31.0';
+export const KIND_NODE_IMAGES: ReadonlyArray<{ kind: string; image: string }> = [
+  {
+    kind: 'v0.30',
+    image: 'kindest/node:v1.34.0@sha256:7416a61b42b1662ca6ca89f02028ac133a309a2a30ba309614e8ec94d976dc5a',
+  },
+  {
+    kind: 'v0.31',
+    image: 'kindest/node:v1.35.0@sha256:452d707d4862f52530247495d180205e029056831160e22870e37e3f6c1ac31f',
+  },
+  {
+    kind: 'v0.32',
+    image: 'kindest/node:v1.36.1@sha256:3489c7674813ba5d8b1a9977baea8a6e553784dab7b84759d1014dbd78f7ebd5',
+  },
+];
+
+/** The newest image kubelab knows (also what `--image` is validated against in examples). */
+export const KIND_NODE_IMAGE = KIND_NODE_IMAGES[KIND_NODE_IMAGES.length - 1]!.image;
+
+const minorOf = (version: string): [number, number] | undefined => {
+  const m = /^v?(\d+)\.(\d+)/.exec(version);
+  return m ? [Number(m[1]), Number(m[2])] : undefined;
+};
+const compareMinor = (a: [number, number], b: [number, number]): number => a[0] - b[0] || a[1] - b[1];
+
+export interface NodeImageChoice {
+  image: string;
+  /** Set when the installed kind is not a release the table has an image for. */
+  warning?: string;
+}
+
+/** The node image for the installed kind release (`kind version`), by its minor version. */
+export function nodeImageFor(kindVersion: string): NodeImageChoice {
+  const known = KIND_NODE_IMAGES.map((e) => ({ ...e, minor: minorOf(e.kind)! }));
+  const oldest = known[0]!;
+  const newest = known[known.length - 1]!;
+  const range = `${oldest.kind} to ${newest.kind}`;
+  const minor = minorOf(kindVersion);
+  const exact = minor && known.find((e) => compareMinor(e.minor, minor) === 0);
+  if (exact) return { image: exact.image };
+  const fallback = minor && compareMinor(minor, oldest.minor) < 0 ? oldest : newest;
+  const why =
+    minor === undefined
+      ? `kubelab cannot read the kind version ("${kindVersion}")`
+      : compareMinor(minor, oldest.minor) < 0
+        ? `kind ${kindVersion} is older than the releases kubelab has node images for (${range}); upgrading kind is the better fix`
+        : `kind ${kindVersion} is newer than the releases kubelab has node images for (${range})`;
+  return {
+    image: fallback.image,
+    warning: `${why}; using the node image published with kind ${fallback.kind} (${fallback.image.split('@')[0]}). If node creation fails, pass --image with an image listed in your kind release's notes.`,
+  };
+}
+
+/** `kindest/node:v1.35.0@sha256:...` -> [1, 35]; undefined for images that do not say. */
+export function nodeImageKubernetesMinor(image: string): [number, number] | undefined {
+  const tag = /:(v\d+\.\d+)[^@]*(@|$)/.exec(image.split('/').pop() ?? image)?.[1];
+  return tag ? minorOf(tag) : undefined;
+}
+
+/** Kubernetes 1.35's kubelet refuses to start on a cgroup v1 host unless told otherwise (KEP-5573). */
+export function refusesCgroupV1(image: string): boolean {
+  const minor = nodeImageKubernetesMinor(image);
+  return minor === undefined || compareMinor(minor, [1, 35]) >= 0;
+}
+
+export const CGROUP_V1_HINT =
+  'Switch the host to cgroup v2: current Linux distributions and Docker Desktop use it by default; on an older systemd host boot with `systemd.unified_cgroup_hierarchy=1` (on WSL 2, `kernelCommandLine = cgroup_no_v1=all` in .wslconfig), then restart Docker and check with `docker info --format {{.CgroupVersion}}`. Or use a node image of Kubernetes 1.34 or older: kubelab cluster up --image ' +
+  KIND_NODE_IMAGES[0]!.image +
+  '.';
 
 /** Calico's default IP pool; kind's own default (10.244.0.0/16) would not match calico.yaml. */
 export const POD_SUBNET = '192.168.0.0/16';
@@ -79,14 +145,7 @@ export const kindArgv = {
   create: (name: string): string[] => ['kind', 'create', 'cluster', '--name', name, '--config', '-'],
   delete: (name: string): string[] => ['kind', 'delete', 'cluster', '--name', name],
   kubeconfig: (name: string): string[] => ['kind', 'get', 'kubeconfig', '--name', name],
-  loadImage: (name: string, image: string): string[] => [
-    'kind',
-    'load',
-    'docker-image',
-    image,
-    '--name',
-    name,
-  ],
+  getNodes: (name: string): string[] => ['kind', 'get', 'nodes', '--name', name],
 };
 
 /** `kind v0.31.0 go1.25.5 linux/amd64` -> `v0.31.0`. */
@@ -94,12 +153,15 @@ export function parseKindVersion(stdout: string): string | undefined {
   return /\bkind (v\d+\.\d+\.\d+\S*)/.exec(stdout)?.[1];
 }
 
-/** Cluster names from `kind get clusters` (which says "No kind clusters found." on stderr when empty). */
+/**
+ * Names, one a line, from `kind get clusters` or `kind get nodes` (which say "No kind clusters
+ * found." / "No kind nodes found ..." on stderr when there are none).
+ */
 export function parseKindClusters(r: RunResult): string[] {
   return r.stdout
     .split('\n')
     .map((l) => l.trim())
-    .filter((l) => l.length > 0 && !/^no kind clusters found/i.test(l));
+    .filter((l) => l.length > 0 && !/^no kind (clusters|nodes) (found|for)/i.test(l));
 }
 
 export type KindLine =
@@ -140,7 +202,7 @@ export type KindFailure =
   | 'image-pull'
   | 'port-in-use'
   | 'kubeadm'
-  | 'image-not-local'
+  | 'cgroup-v1'
   | 'unknown';
 
 /** Classifies a failed kind run by the text of its error (substring matches; kind's wording drifts). */
@@ -154,10 +216,17 @@ export function classifyKindFailure(r: RunResult): KindFailure {
     return 'docker-unreachable';
   }
   if (/already exist for a cluster with the name/i.test(text)) return 'already-exists';
-  if (/not present locally/i.test(text)) return 'image-not-local';
   if (/port is already allocated|address already in use/i.test(text)) return 'port-in-use';
   if (/failed to pull image|unable to find image|manifest unknown|pull access denied/i.test(text))
     return 'image-pull';
+  // kind >= 0.32 warns about cgroup v1 before creating; the kubelet's own words appear in logs.
+  // Either beats the generic "kubelet is not healthy" of kubeadm, which has many causes.
+  if (
+    /cgroups? ?v1 (is deprecated|support is (deprecated|unsupported))|not run on a host using cgroup v1/i.test(
+      text,
+    )
+  )
+    return 'cgroup-v1';
   if (/kubeadm (init|join)|failed to (init|join) node/i.test(text)) return 'kubeadm';
   return 'unknown';
 }
@@ -207,10 +276,10 @@ export function kindError(r: RunResult, action: string, clusterName: string): Ku
         `kind could not ${action}: Kubernetes failed to start inside the node containers (${kindErrorLine(r).slice(0, 300)}).`,
         'This usually means too little memory/CPU for Docker (give it at least 4 GB and 2 CPUs) or too many inotify watchers on Linux (`sudo sysctl fs.inotify.max_user_instances=512`). Details: kind create cluster --retain, then kind export logs.',
       );
-    case 'image-not-local':
+    case 'cgroup-v1':
       return environmentError(
-        `kind could not ${action}: the image is not in Docker on this machine (${why}).`,
-        'Pull it first with docker pull.',
+        `kind could not ${action}: the host runs cgroup v1, and the kubelet of Kubernetes 1.35 and newer refuses to start on cgroup v1 (${kindErrorLine(r).slice(0, 200)}).`,
+        CGROUP_V1_HINT,
       );
     case 'unknown':
       return environmentError(
@@ -286,8 +355,10 @@ export class KindCli {
     return r.stdout;
   }
 
-  async loadImage(name: string, image: string): Promise<void> {
-    const r = await this.runner.run(kindArgv.loadImage(name, image), { timeoutMs: 10 * 60_000 });
-    if (r.exitCode !== 0) throw kindError(r, `load ${image} into the nodes`, name);
+  /** Node container names of a cluster (kind says "No kind nodes found" on stderr when there are none). */
+  async nodes(name: string): Promise<string[]> {
+    const r = await this.runner.run(kindArgv.getNodes(name), { timeoutMs: 30_000 });
+    if (r.exitCode !== 0) throw kindError(r, `list the nodes of cluster "${name}"`, name);
+    return parseKindClusters(r);
   }
 }

@@ -43,6 +43,8 @@ export async function pollUntil<T>(
     intervalMs: number;
     clock?: Clock;
     onAttempt?: (state: PollState<T>, elapsedMs: number) => void;
+    /** Stops the loop after the current attempt (its state is returned, not done). */
+    signal?: AbortSignal;
   },
 ): Promise<PollState<T> & { elapsedMs: number; attempts: number }> {
   const clock = opts.clock ?? systemClock;
@@ -53,7 +55,8 @@ export async function pollUntil<T>(
     const state = await check();
     const elapsedMs = clock.now() - start;
     opts.onAttempt?.(state, elapsedMs);
-    if (state.done || elapsedMs >= opts.timeoutMs) return { ...state, elapsedMs, attempts };
+    if (state.done || elapsedMs >= opts.timeoutMs || opts.signal?.aborted)
+      return { ...state, elapsedMs, attempts };
     await clock.sleep(Math.min(opts.intervalMs, Math.max(0, opts.timeoutMs - elapsedMs)));
   }
 }

@@ -18,19 +18,22 @@ import {
   type ManifestSource,
 } from './calico.js';
 import { NOT_ENFORCING_HINT, runCanary, type CanaryOptions, type CanaryResult } from './canary.js';
-import { checkDocker, dockerProblem, dockerPullArgv, type DockerState } from './docker.js';
+import { checkDocker, dockerProblem, type DockerState } from './docker.js';
 import {
+  CGROUP_V1_HINT,
   DEFAULT_CLUSTER_NAME,
   KIND_NODE_IMAGE,
-  KIND_NODE_IMAGE_BUILT_FOR,
   KindCli,
   kindContextName,
+  nodeImageFor,
+  refusesCgroupV1,
   validateClusterSpec,
 } from './kind.js';
+import { prePullImage } from './node-images.js';
 import { connectKube, type KubeConnectOptions } from './kube.js';
 import { formatDuration, systemClock, type Clock } from './poll.js';
 import { nodeProblems } from './readiness.js';
-import { describeFailure, execaRunner, succeeded, type Runner } from './runner.js';
+import { execaRunner, type Runner } from './runner.js';
 import type { Cluster, KubeObject, ProgressFn } from './types.js';
 
 /** What provisioning needs from a connected cluster (KubeCluster has it all). */
@@ -59,6 +62,8 @@ export interface ClusterUpOptions {
   canary?: boolean;
   calicoTimeoutMs?: number;
   onProgress?: ProgressFn;
+  /** Aborted on Ctrl-C: the canary removes its namespace, the image pre-pull stops. */
+  signal?: AbortSignal;
 }
 
 export interface StepTiming {
@@ -114,21 +119,23 @@ class Steps {
 export async function clusterUp(opts: ClusterUpOptions, deps: ProvisionDeps): Promise<ClusterUpResult> {
   const clock = deps.clock ?? systemClock;
   const steps = new Steps(clock, opts.onProgress);
-  const spec = validateClusterSpec({
+  // The image is known only after `kind version`; validate the rest now, before any work.
+  const requested = validateClusterSpec({
     name: opts.name ?? DEFAULT_CLUSTER_NAME,
     workers: opts.workers ?? 1,
     nodeImage: opts.nodeImage ?? KIND_NODE_IMAGE,
   });
   const kind = new KindCli(deps.runner);
 
-  await steps.run(
+  const docker = await steps.run(
     'Docker',
     async () => {
-      const docker = await checkDocker(deps.runner);
-      if (docker.status !== 'ok') throw dockerProblem(docker, 'Creating the kind cluster');
-      return docker.serverVersion;
+      const state = await checkDocker(deps.runner);
+      if (state.status !== 'ok') throw dockerProblem(state, 'Creating the kind cluster');
+      return state;
     },
-    (version) => `daemon reachable (server ${version})`,
+    (d) =>
+      `daemon reachable (server ${d.serverVersion}${d.cgroupVersion ? `, cgroup v${d.cgroupVersion}` : ''})`,
   );
 
   const kindVersion = await steps.run(
@@ -136,13 +143,13 @@ export async function clusterUp(opts: ClusterUpOptions, deps: ProvisionDeps): Pr
     () => kind.requireInstalled('kubelab cluster up'),
     (v) => `kind ${v}`,
   );
-  if (!opts.nodeImage && !sameMinor(kindVersion, KIND_NODE_IMAGE_BUILT_FOR)) {
-    steps.say(
-      'kind',
-      `the pinned node image was published with kind ${KIND_NODE_IMAGE_BUILT_FOR} and you have kind ${kindVersion}; it usually works. If node creation fails, pass --image with an image listed in your kind release's notes.`,
-      'warn',
-    );
+  let nodeImage = requested.nodeImage;
+  if (!opts.nodeImage) {
+    const choice = nodeImageFor(kindVersion);
+    nodeImage = choice.image;
+    if (choice.warning) steps.say('kind', choice.warning, 'warn');
   }
+  const spec = { ...requested, nodeImage };
 
   const created = await steps.run(
     'kind cluster',
@@ -150,6 +157,19 @@ export async function clusterUp(opts: ClusterUpOptions, deps: ProvisionDeps): Pr
       if ((await kind.clusters()).includes(spec.name)) {
         steps.say('kind cluster', `"${spec.name}" already exists: resuming with the remaining steps`);
         return false;
+      }
+      if (docker.cgroupVersion === '1') {
+        if (refusesCgroupV1(spec.nodeImage)) {
+          throw environmentError(
+            `Docker on this machine runs on cgroup v1, and the kubelet of Kubernetes 1.35 and newer refuses to start there (node image ${spec.nodeImage.split('@')[0]}): the cluster would fail after minutes with "the kubelet is not healthy".`,
+            CGROUP_V1_HINT,
+          );
+        }
+        steps.say(
+          'kind cluster',
+          'Docker runs on cgroup v1, which Kubernetes is dropping; this node image still starts there',
+          'warn',
+        );
       }
       steps.say(
         'kind cluster',
@@ -211,15 +231,18 @@ export async function clusterUp(opts: ClusterUpOptions, deps: ProvisionDeps): Pr
   }
 
   // The scenario image downloads while Calico's images do: both are network-bound.
+  const stopPrePull = new AbortController();
+  const onInterrupt = () => stopPrePull.abort();
+  opts.signal?.addEventListener('abort', onInterrupt, { once: true });
   const preload =
     opts.preload === false
       ? Promise.resolve(false)
-      : preloadImage(deps.runner, spec.name, PROBE_IMAGE, clock).then((r) => {
-          if (r.ok) steps.say('preload', `${PROBE_IMAGE} loaded into the nodes (${formatDuration(r.ms)})`);
-          else
+      : prePullImage(deps.runner, spec.name, PROBE_IMAGE, { signal: stopPrePull.signal }).then((r) => {
+          if (r.ok) steps.say('preload', `${shortImage(PROBE_IMAGE)} pulled on ${r.nodes.join(', ')}`);
+          else if (!stopPrePull.signal.aborted)
             steps.say(
               'preload',
-              `could not preload ${PROBE_IMAGE} (${r.reason}); the nodes will pull it when a lab starts`,
+              `could not pre-pull ${shortImage(PROBE_IMAGE)} (${r.reason}); the nodes will pull it when a lab starts`,
               'warn',
             );
           return r.ok;
@@ -236,10 +259,14 @@ export async function clusterUp(opts: ClusterUpOptions, deps: ProvisionDeps): Pr
         }),
       () => 'calico-node ready on every node, controllers available, nodes Ready, CoreDNS Ready',
     );
-  } finally {
-    await preload;
+  } catch (e) {
+    // Report a Calico failure at once: the pre-pull may have minutes to go, and nobody needs it now.
+    stopPrePull.abort();
+    opts.signal?.removeEventListener('abort', onInterrupt);
+    throw e;
   }
   const preloaded = await preload;
+  opts.signal?.removeEventListener('abort', onInterrupt);
 
   let canary: CanaryResult | undefined;
   if (opts.canary !== false) {
@@ -249,6 +276,7 @@ export async function clusterUp(opts: ClusterUpOptions, deps: ProvisionDeps): Pr
         (deps.canary ?? runCanary)(cluster, {
           clock,
           onProgress: (e) => steps.say('enforcement canary', e.detail ?? ''),
+          ...(opts.signal ? { signal: opts.signal } : {}),
         }),
       (r) => r.detail,
     );
@@ -270,27 +298,8 @@ export async function clusterUp(opts: ClusterUpOptions, deps: ProvisionDeps): Pr
   };
 }
 
-function sameMinor(a: string, b: string): boolean {
-  const minor = (v: string) => /^v?(\d+\.\d+)\./.exec(v)?.[1];
-  return minor(a) !== undefined && minor(a) === minor(b);
-}
-
-async function preloadImage(
-  runner: Runner,
-  cluster: string,
-  image: string,
-  clock: Clock,
-): Promise<{ ok: true; ms: number } | { ok: false; reason: string }> {
-  const start = clock.now();
-  const pull = await runner.run(dockerPullArgv(image), { timeoutMs: 10 * 60_000 });
-  if (!succeeded(pull)) return { ok: false, reason: describeFailure(pull) };
-  try {
-    await new KindCli(runner).loadImage(cluster, image);
-  } catch (e) {
-    return { ok: false, reason: (e as Error).message };
-  }
-  return { ok: true, ms: clock.now() - start };
-}
+/** `registry/path/name:tag@sha256:...` -> `registry/path/name:tag`, for progress lines. */
+const shortImage = (image: string): string => image.split('@')[0] ?? image;
 
 export async function clusterDown(
   opts: { name?: string; onProgress?: ProgressFn },
@@ -433,7 +442,7 @@ export function summarizeNodes(nodes: KubeObject[]): NodeSummary[] {
 }
 
 export async function clusterStatus(
-  target: ClusterTarget & { canary?: boolean; onProgress?: ProgressFn },
+  target: ClusterTarget & { canary?: boolean; onProgress?: ProgressFn; signal?: AbortSignal },
   deps: ProvisionDeps,
 ): Promise<ClusterStatusReport> {
   const cluster = await openCluster(target, deps);
@@ -461,9 +470,11 @@ export async function clusterStatus(
       report.canary = await (deps.canary ?? runCanary)(cluster, {
         ...(deps.clock ? { clock: deps.clock } : {}),
         ...(target.onProgress ? { onProgress: target.onProgress } : {}),
+        ...(target.signal ? { signal: target.signal } : {}),
       });
       if (!report.canary.enforcing) report.problems.push(report.canary.detail);
     } catch (e) {
+      if (e instanceof KubelabError && e.code === 'INTERRUPTED') throw e;
       report.problems.push(`enforcement canary: ${(e as Error).message}`);
     }
   }

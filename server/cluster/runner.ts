@@ -12,6 +12,8 @@ export interface RunOptions {
   timeoutMs?: number;
   /** Called for every stderr line as it arrives (kind reports its progress there). */
   onStderrLine?: (line: string) => void;
+  /** Stops the program (SIGTERM) when aborted: work nobody waits for any more must not go on. */
+  signal?: AbortSignal;
 }
 
 export interface RunResult {
@@ -23,6 +25,8 @@ export interface RunResult {
   /** The program is not installed (not on PATH). */
   notFound: boolean;
   timedOut: boolean;
+  /** Stopped through RunOptions.signal. */
+  canceled?: boolean;
   /** Why it could not be started, when that is neither "not found" nor a timeout. */
   startError?: string;
 }
@@ -46,6 +50,7 @@ export function execaRunner(env: NodeJS.ProcessEnv = process.env): Runner {
       const subprocess = execa(file, args, {
         ...(opts.stdin !== undefined ? { input: opts.stdin } : { stdin: 'ignore' as const }),
         ...(opts.timeoutMs !== undefined ? { timeout: opts.timeoutMs } : {}),
+        ...(opts.signal ? { cancelSignal: opts.signal } : {}),
         env,
         extendEnv: false,
         reject: false,
@@ -68,8 +73,15 @@ export function execaRunner(env: NodeJS.ProcessEnv = process.env): Runner {
         stderr: typeof result.stderr === 'string' ? result.stderr : '',
         notFound,
         timedOut: result.timedOut,
+        ...(result.isCanceled ? { canceled: true } : {}),
       };
-      if (result.failed && result.exitCode === undefined && !notFound && !result.timedOut) {
+      if (
+        result.failed &&
+        result.exitCode === undefined &&
+        !notFound &&
+        !result.timedOut &&
+        !result.isCanceled
+      ) {
         out.startError = result.shortMessage;
       }
       return out;
@@ -81,6 +93,7 @@ export function execaRunner(env: NodeJS.ProcessEnv = process.env): Runner {
 export function describeFailure(r: RunResult): string {
   if (r.notFound) return `${r.argv[0]} is not installed (not found on PATH)`;
   if (r.timedOut) return `\`${r.argv.join(' ')}\` did not finish in time`;
+  if (r.canceled) return `\`${r.argv.join(' ')}\` was stopped`;
   if (r.startError) return r.startError;
   const text = (r.stderr.trim() || r.stdout.trim()).split('\n').slice(-6).join('\n');
   return `\`${r.argv.join(' ')}\` exited with ${r.exitCode}${text ? `: ${text}` : ''}`;

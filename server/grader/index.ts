@@ -201,7 +201,7 @@ export async function gradeLab(opts: GradeOptions): Promise<GradeReport> {
     ...lab.checks.map((c, i) => [c.id, i] as [string, number]),
   ]);
   checks.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
-  addHints(checks, oracle, baseline);
+  addHints(checks, lab, oracle, baseline);
 
   const environmentError = checks.some((c) => c.status === 'error');
   const passed = !environmentError && checks.every((c) => c.status === 'pass');
@@ -406,7 +406,8 @@ function diagnose(failed: CheckResult[]): string {
   const first = [...failed].sort((a, b) => rank[a.kind] - rank[b.kind])[0];
   if (!first) return 'Not all checks pass.';
   const line = first.messages.find((m) => !m.startsWith('note:')) ?? first.title;
-  return `${line.charAt(0).toUpperCase()}${line.slice(1)}`;
+  // Sentences of ours start with a capital; a message that starts with an object's name keeps it as is.
+  return /^(also|not|no|newly) /.test(line) ? `${line.charAt(0).toUpperCase()}${line.slice(1)}` : line;
 }
 
 /**
@@ -415,6 +416,7 @@ function diagnose(failed: CheckResult[]): string {
  */
 function addHints(
   checks: CheckResult[],
+  lab: Lab,
   oracle: PolicyOracle,
   baseline: Array<{ namespace: string; name: string }>,
 ): void {
@@ -431,11 +433,15 @@ function addHints(
     checks.some((c) => c.kind === 'traffic') &&
     checks.every((c) => (c.kind !== 'traffic' && c.kind !== 'unchanged') || c.status === 'pass');
   if (!trafficRight) return;
-  for (const c of checks) {
-    if (c.kind !== 'policy' || c.status !== 'fail' || !c.messages[0]?.includes('was not found')) continue;
-    const ns = /in namespace (\S+?)[ .(]/.exec(c.messages[0])?.[1];
+  for (const wanted of lab.checks) {
+    if (wanted.kind !== 'policy') continue;
+    const c = checks.find((x) => x.id === wanted.id);
+    const exists = oracle.model.policies.some(
+      (p) => p.namespace === wanted.namespace && p.name === wanted.name,
+    );
+    if (!c || c.status !== 'fail' || exists) continue;
     const candidates = oracle.model.policies.filter(
-      (p) => p.namespace === ns && !shipped.has(`${p.namespace}/${p.name}`),
+      (p) => p.namespace === wanted.namespace && !shipped.has(`${p.namespace}/${p.name}`),
     );
     if (candidates.length > 0)
       c.messages.push(

@@ -369,12 +369,13 @@ function result(
   // Real pods before imagined ones, one line per kind of pair (replicas of one workload alike).
   const rank = (e: SpaceEndpoint) =>
     e.kind === 'pod' ? (e.hypothetical ? 2 + e.namesEveryPort.size : 0) : 1;
+  // Real endpoints first; among equals, what is open too much (the usual hole) before what is shut.
   const sorted = [...mismatches].sort(
     (x, y) =>
-      Number(y.want) - Number(x.want) ||
       rank(space.sources[x.s]!) +
         rank(space.destinations[x.d]!) -
         (rank(space.sources[y.s]!) + rank(space.destinations[y.d]!)) ||
+      Number(x.want) - Number(y.want) ||
       x.s - y.s ||
       x.d - y.d,
   );

@@ -16,9 +16,11 @@ export function runPolicyCheck(check: PolicyCheck, snapshot: Snapshot): CheckRes
     messages: [],
     probes: [],
   };
+  // What is wrong comes before what is right, so the first message of a failed check is a failure.
+  const failures: string[] = [];
   const fail = (msg: string) => {
     result.status = 'fail';
-    result.messages.push(msg);
+    failures.push(msg);
   };
   const obj = snapshot.policies.find(
     (p) => p.metadata.namespace === check.namespace && p.metadata.name === check.name,
@@ -31,6 +33,7 @@ export function runPolicyCheck(check: PolicyCheck, snapshot: Snapshot): CheckRes
       `NetworkPolicy ${check.name} was not found in namespace ${check.namespace}` +
         (elsewhere.length > 0 ? ` (there is one in ${elsewhere.join(', ')}: wrong namespace?)` : '.'),
     );
+    result.messages.push(...failures);
     return result;
   }
   const { policy, problems } = validateNetworkPolicy(obj, check.namespace);
@@ -38,6 +41,7 @@ export function runPolicyCheck(check: PolicyCheck, snapshot: Snapshot): CheckRes
     fail(
       `NetworkPolicy ${check.name} could not be read: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`,
     );
+    result.messages.push(...failures);
     return result;
   }
 
@@ -92,6 +96,7 @@ export function runPolicyCheck(check: PolicyCheck, snapshot: Snapshot): CheckRes
   }
   if (result.status === 'pass' && result.messages.length === 0)
     result.messages.push(`${check.name} exists in ${check.namespace}.`);
+  result.messages.unshift(...failures);
   return result;
 }
 

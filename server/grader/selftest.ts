@@ -57,7 +57,7 @@ export async function selfTestLab(
   opts: { clusters?: ScenarioClusters; cwd?: string; mutants?: boolean } = {},
 ): Promise<SelfTestResult> {
   const clusters = opts.clusters ?? new ScenarioClusters();
-  const scenario = await loadScenario(lab.scenario);
+  const scenario = await loadScenario(lab.scenario, lab.scenariosRoot);
   const cwd = opts.cwd ?? process.cwd();
   const show = (f: string) => relative(cwd, f) || f;
   const cases: SelfTestCase[] = [];
@@ -103,6 +103,14 @@ export async function selfTestLab(
   await run('nothing applied', undefined, 'fails', (r) =>
     r.passed ? ['the check passes with nothing applied: the lab tests nothing the learner does.'] : [],
   );
+  // A scenario that fails pre-flight fails every case the same way: say it once.
+  if (cases[0]?.report?.status === 'environment-error') {
+    const rest = 1 + lab.knownWrong.length + (lab.knownRight ?? []).length;
+    cases[0].problems.push(
+      `the other ${rest} case(s) were not run: every one would stop at the same environment error.`,
+    );
+    return { lab: lab.id, ok: false, cases };
+  }
   await run('solution', lab.files.solution, 'passes', mustPass);
   for (const wrong of lab.knownWrong) {
     await run(wrong.mistake, join(lab.dir, wrong.file), `fails check ${wrong.failsCheck}`, (r) => {

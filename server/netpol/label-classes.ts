@@ -43,6 +43,11 @@ export class LabelSpace {
     for (const v of vals) if (!list.includes(v)) list.push(v);
   }
 
+  /** Does some selector name this value for this key? */
+  mentions(key: string, value: string): boolean {
+    return this.values.get(key)?.includes(value) ?? false;
+  }
+
   keys(): string[] {
     return [...this.values.keys()].sort();
   }

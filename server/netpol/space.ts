@@ -154,9 +154,12 @@ export class TrafficSpace {
     nsClasses.forEach((cls) => {
       const labels = nsLabels.witness(cls);
       let name = labels[NAME_LABEL];
+      const pinned = name !== undefined && nsLabels.mentions(NAME_LABEL, name);
       if (name === undefined || takenNames.has(name) || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name)) {
+        // A fresh name must not be one a selector names, or the witness would leave its class.
         let i = newNamespaces.length + 1;
-        while (takenNames.has(`new-namespace-${i}`)) i++;
+        while (takenNames.has(`new-namespace-${i}`) || nsLabels.mentions(NAME_LABEL, `new-namespace-${i}`))
+          i++;
         name = `new-namespace-${i}`;
       }
       takenNames.add(name);
@@ -167,7 +170,9 @@ export class TrafficSpace {
         .filter((d) => !d.startsWith(NAME_LABEL) && !d.includes(`label ${NAME_LABEL}`));
       newNamespaces.push({
         ns,
-        words: described.length > 0 ? `a new namespace labelled ${described.join(', ')}` : 'a new namespace',
+        words:
+          (pinned ? `a new namespace named ${name}` : 'a new namespace') +
+          (described.length > 0 ? ` labelled ${described.join(', ')}` : ''),
       });
     });
 

@@ -75,10 +75,18 @@ function classifyCurl(r: ExecResult): ProbeClassification {
     case 6:
       return result('dns-failure', detail('could not resolve host'));
     case 7:
-      // Calico drops and never rejects, so a failure to connect that is not a refusal is a routing problem.
+      // curl before 8 printed the system error, so the two causes of exit 7 could be told apart.
+      // Calico drops and never rejects, so an explicit "no route" is a routing problem.
       if (/no route to host|network is unreachable|host is unreachable/i.test(msg))
         return result('error', detail('no route'));
-      return result('refused', detail('connection refused'));
+      if (/connection refused/i.test(msg)) return result('refused', detail('connection refused'));
+      // curl 8 says "Couldn't connect to server" for a refusal and an unreachable host alike. A
+      // refusal (nothing listening, or a Service without endpoints) is by far the common cause
+      // inside a cluster, so it stays "refused", but the words name both, for the grader's report.
+      return result(
+        'refused',
+        `${detail("couldn't connect to server")} (refused: nothing listening on that port, or the host is unreachable; curl 8 does not say which)`,
+      );
     case 28:
       if (/^Resolving timed out/i.test(msg)) return result('dns-failure', detail('resolving timed out'));
       // Reached after the connection was made: the server accepted it but sent no HTTP answer.

@@ -35,7 +35,12 @@ import type { ProbeSpec } from './types.js';
 /** The program that carries out a probe. */
 export type ProbeTool = 'curl' | 'nc' | 'agnhost-connect' | 'dig';
 
-export const PROBE_IMAGE = 'registry.k8s.io/e2e-test-images/agnhost:2.53';
+/**
+ * Pinned by digest (the multi-platform index of agnhost:2.53), so every lab runs the very same
+ * binaries: a tag can be pushed again, a digest cannot. Scenario manifests use the same reference.
+ */
+export const PROBE_IMAGE =
+  'registry.k8s.io/e2e-test-images/agnhost:2.53@sha256:99c6b4bb4a1e1df3f0b3752168c89358794d02258ebebc26bf21c29399011a85';
 export const CLUSTER_DOMAIN = 'cluster.local';
 const MAX_TIMEOUT_SECONDS = 30;
 /** Extra seconds the `timeout` wrapper gives a tool beyond its own limit. */

@@ -1,15 +1,19 @@
 /**
  * The real-cluster path end to end, on a machine with Docker and kind:
  *   cluster up -> lab start np-backend -> grade fails -> apply the solution -> grade passes
- *   -> reset -> cluster down.
+ *   -> a wrong policy graded the moment it replaces the solution (the re-probe race) -> known
+ *   wrong attempts graded right after applying them -> reset -> cluster down;
+ *   then a kind cluster that does NOT enforce NetworkPolicy: the canary says so, and the solution
+ *   is "not graded" (environment-error) there, never a pass.
  *
- * Opt-in, because it creates a kind cluster (about 3-8 minutes cold): run it with
+ * Opt-in, because it creates kind clusters (about 4-10 minutes cold, an estimate): run it with
  *   npm run test:cluster      (KUBELAB_CLUSTER_TESTS=1 vitest run test/cluster-integration)
- * Settings: KUBELAB_TEST_CLUSTER (cluster name, default kubelab-it), KUBELAB_KEEP_CLUSTER=1 (do not
- * delete it at the end; the next run resumes it).
+ * Settings: KUBELAB_TEST_CLUSTER (cluster name, default kubelab-it; the non-enforcing one is
+ * <name>-open), KUBELAB_KEEP_CLUSTER=1 (do not delete them at the end; the next run resumes).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { progressPrinter } from '../../server/cli/cluster.js';
+import { runCanary } from '../../server/cluster/canary.js';
 import { deployScenario } from '../../server/cluster/deploy.js';
 import { checkDocker } from '../../server/cluster/docker.js';
 import { KindCli } from '../../server/cluster/kind.js';
@@ -23,6 +27,9 @@ import {
 import { execaRunner } from '../../server/cluster/runner.js';
 import { loadLab, loadScenario, readManifestFile, readScenarioObjects } from '../../server/labs/index.js';
 import type { Lab, Scenario } from '../../server/labs/model.js';
+import type { GradeReport } from '../../server/grader/report.js';
+import { join } from 'node:path';
+import { createNonEnforcingCluster, installPlainCni } from './non-enforcing.js';
 
 const optedIn = process.env.KUBELAB_CLUSTER_TESTS === '1';
 const deps: ProvisionDeps = { runner: execaRunner(process.env), env: process.env };
@@ -42,6 +49,23 @@ if (skipReason) console.info(`[cluster-integration] SKIPPED: real-cluster suite 
 const name = process.env.KUBELAB_TEST_CLUSTER || 'kubelab-it';
 const log = progressPrinter((s) => process.stderr.write(s));
 const MINUTES = 60_000;
+const keep = process.env.KUBELAB_KEEP_CLUSTER === '1';
+
+/** The checks that did not pass, for assertion messages. */
+const notPassing = (r: GradeReport) =>
+  JSON.stringify(
+    r.checks
+      .filter((c) => c.status !== 'pass')
+      .map((c) => ({ id: c.id, status: c.status, messages: c.messages })),
+    null,
+    2,
+  );
+
+async function replacePolicies(cluster: ProvisionedCluster, namespace: string, file: string): Promise<void> {
+  for (const p of await cluster.list('NetworkPolicy', namespace))
+    await cluster.delete('NetworkPolicy', p.metadata.name, namespace);
+  await cluster.apply(await readManifestFile(file));
+}
 
 describe.skipIf(skipReason !== undefined)(`real cluster (kind "${name}" + Calico)`, () => {
   let cluster: ProvisionedCluster;
@@ -59,7 +83,7 @@ describe.skipIf(skipReason !== undefined)(`real cluster (kind "${name}" + Calico
   }, 30 * MINUTES);
 
   afterAll(async () => {
-    if (process.env.KUBELAB_KEEP_CLUSTER === '1') return;
+    if (keep) return;
     await clusterDown({ name }, deps);
   }, 10 * MINUTES);
 
@@ -114,6 +138,37 @@ describe.skipIf(skipReason !== undefined)(`real cluster (kind "${name}" + Calico
   );
 
   it(
+    'a wrong policy graded the moment it replaces the solution fails: the old enforcement must not pass it',
+    async () => {
+      // The solution is enforced right now, so until Calico programs the new policy every probe
+      // still shows the right answer. A grade that stops re-probing when results match the lab's
+      // expectation would pass this wrong policy.
+      const wrong = lab.knownWrong.find((w) => w.file === 'wrong/01-forgot-dns.yaml')!;
+      await replacePolicies(cluster, lab.namespace, join(lab.dir, wrong.file));
+      const report = await check();
+      expect(report.status, notPassing(report)).toBe('failed');
+      expect(report.checks.find((c) => c.id === wrong.failsCheck)?.status, notPassing(report)).toBe('fail');
+    },
+    10 * MINUTES,
+  );
+
+  it(
+    'known wrong attempts, each graded right after it is applied, fail the check they name',
+    async () => {
+      for (const wrong of lab.knownWrong.slice(1, 4)) {
+        await replacePolicies(cluster, lab.namespace, join(lab.dir, wrong.file));
+        const report = await check();
+        expect(report.status, `${wrong.file}: ${notPassing(report)}`).toBe('failed');
+        expect(
+          report.checks.find((c) => c.id === wrong.failsCheck)?.status,
+          `${wrong.file}: ${notPassing(report)}`,
+        ).toBe('fail');
+      }
+    },
+    20 * MINUTES,
+  );
+
+  it(
     "reset removes the learner's policy and brings the scenario back",
     async () => {
       await start();
@@ -124,3 +179,81 @@ describe.skipIf(skipReason !== undefined)(`real cluster (kind "${name}" + Calico
     20 * MINUTES,
   );
 });
+
+describe.skipIf(skipReason !== undefined)(
+  `a cluster that does not enforce NetworkPolicy (kind "${name}-open")`,
+  () => {
+    const openName = `${name}-open`;
+    let cluster: ProvisionedCluster;
+    let lab: Lab;
+    let scenario: Scenario;
+    let grade: typeof import('../../server/grader/index.js').gradeLab;
+
+    beforeAll(async () => {
+      ({ gradeLab: grade } = await import('../../server/grader/index.js'));
+      lab = await loadLab('np-backend');
+      scenario = await loadScenario(lab.scenario);
+      await createNonEnforcingCluster(deps.runner, openName);
+      cluster = await openCluster({ name: openName }, deps);
+      await installPlainCni(deps.runner, openName, cluster, 10 * MINUTES);
+      await deployScenario(
+        cluster,
+        {
+          name: scenario.name,
+          namespaces: scenario.namespaces,
+          objects: await readScenarioObjects(scenario),
+        },
+        { reset: true, readyTimeoutMs: 10 * MINUTES, onProgress: log },
+      );
+    }, 30 * MINUTES);
+
+    afterAll(async () => {
+      if (keep) return;
+      await clusterDown({ name: openName }, deps);
+    }, 10 * MINUTES);
+
+    const check = () => grade({ lab, scenario, cluster, settleMs: 15_000, onProgress: log });
+
+    it(
+      'the canary says it does not enforce NetworkPolicy',
+      async () => {
+        const canary = await runCanary(cluster, { onProgress: log });
+        expect(canary.enforcing, canary.detail).toBe(false);
+        expect(canary.detail).toContain('does not enforce NetworkPolicy');
+      },
+      10 * MINUTES,
+    );
+
+    it(
+      'with no policy the grade fails (true here too: nothing is blocked and nothing should be)',
+      async () => {
+        const report = await check();
+        expect(report.status, notPassing(report)).toBe('failed');
+      },
+      10 * MINUTES,
+    );
+
+    it(
+      'the solution is "not graded" (environment-error), never a pass',
+      async () => {
+        await replacePolicies(cluster, lab.namespace, lab.files.solution);
+        const report = await check();
+        expect(report.passed).toBe(false);
+        expect(report.status, notPassing(report)).toBe('environment-error');
+        const blamed = report.checks.flatMap((c) => c.probes).filter((p) => p.environmentProblem);
+        expect(blamed.length).toBeGreaterThan(0);
+      },
+      10 * MINUTES,
+    );
+
+    it(
+      'a wrong policy is not passed either',
+      async () => {
+        await replacePolicies(cluster, lab.namespace, join(lab.dir, 'wrong/01-forgot-dns.yaml'));
+        const report = await check();
+        expect(report.passed, notPassing(report)).toBe(false);
+      },
+      10 * MINUTES,
+    );
+  },
+);

@@ -1,11 +1,97 @@
 import { describe, expect, it } from 'vitest';
-import { assertEnforcing, canaryObjects, EnforcementGate, runCanary } from '../../server/cluster/canary.js';
+import {
+  assertEnforcing,
+  canaryObjects,
+  EnforcementGate,
+  removeLeftoverCanaries,
+  runCanary,
+} from '../../server/cluster/canary.js';
+import type { KubeObject } from '../../server/cluster/types.js';
 import { fakeClock } from '../../server/cluster/poll.js';
 import { SimulatedCluster } from '../../server/cluster/sim/index.js';
 import { parseProbeArgv } from '../../server/probe/index.js';
 import { ScriptedCluster } from './helpers/fake-cluster.js';
 
 const fast = () => ({ clock: fakeClock(), namespace: 'kubelab-canary-test' });
+
+const NOW = Date.parse('2026-06-12T10:00:00Z');
+const ns = (
+  name: string,
+  ageMinutes: number,
+  labels: Record<string, string> = {},
+  extra = {},
+): KubeObject => ({
+  apiVersion: 'v1',
+  kind: 'Namespace',
+  metadata: {
+    name,
+    labels,
+    creationTimestamp: new Date(NOW - ageMinutes * 60_000).toISOString(),
+    ...extra,
+  },
+});
+const ours = { 'app.kubernetes.io/part-of': 'kubelab-canary' };
+
+describe('leftover canary namespaces (interrupted runs)', () => {
+  it('deletes only old, labelled kubelab-canary-* namespaces, without waiting for them', async () => {
+    const cluster = new ScriptedCluster();
+    cluster.existingNamespaces = [
+      ns('kubelab-canary-0a1b2c', 60, ours),
+      ns('kubelab-canary-3d4e5f', 2, ours), // another canary at work right now
+      ns('kubelab-canary-impostor', 60), // our name, not our label
+      ns('np-lab', 60, ours), // our label, not our name
+      ns('kubelab-canary-998877', 60, ours, { deletionTimestamp: '2026-06-12T09:59:00Z' }),
+      ns('default', 600),
+    ];
+    const removed = await removeLeftoverCanaries(cluster, { clock: fakeClock(NOW) });
+    expect(removed).toEqual(['kubelab-canary-0a1b2c']);
+    expect(cluster.deleted).toEqual(['Namespace/kubelab-canary-0a1b2c']);
+    expect(cluster.deletedNamespaces).toEqual([]);
+  });
+
+  it('every canary starts by deleting leftovers, and says so', async () => {
+    const cluster = new ScriptedCluster();
+    cluster.existingNamespaces = [ns('kubelab-canary-0a1b2c', 30, ours)];
+    const lines: string[] = [];
+    const result = await runCanary(cluster, {
+      ...fast(),
+      clock: fakeClock(NOW),
+      onProgress: (e) => lines.push(e.detail ?? ''),
+    });
+    expect(result.enforcing).toBe(true);
+    expect(cluster.deleted).toEqual(['Namespace/kubelab-canary-0a1b2c']);
+    expect(lines[0]).toBe('deleting 1 canary namespace(s) left by interrupted runs: kubelab-canary-0a1b2c');
+  });
+
+  it('Ctrl-C mid-probe: stops, asks for its namespace to be deleted at once, ends INTERRUPTED', async () => {
+    const cluster = new ScriptedCluster();
+    cluster.afterPolicy = ['connect'];
+    const stop = new AbortController();
+    cluster.onExec = () => {
+      if (cluster.policyApplied() && cluster.execs.length >= 3) stop.abort();
+    };
+    const err = await runCanary(cluster, { ...fast(), signal: stop.signal }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'INTERRUPTED', exitCode: 130 });
+    expect((err as Error).message).toContain('kubelab-canary-test');
+    expect(cluster.deleted).toEqual(['Namespace/kubelab-canary-test']);
+    // Not the slow delete-and-wait of a normal end.
+    expect(cluster.deletedNamespaces).toEqual([]);
+    // No more probes after the interruption.
+    const probes = cluster.execs.length;
+    await new Promise((r) => setTimeout(r, 20));
+    expect(cluster.execs.length).toBe(probes);
+  });
+
+  it('an already interrupted canary creates nothing', async () => {
+    const cluster = new ScriptedCluster();
+    const stop = new AbortController();
+    stop.abort();
+    await expect(runCanary(cluster, { ...fast(), signal: stop.signal })).rejects.toMatchObject({
+      code: 'INTERRUPTED',
+    });
+    expect(cluster.applied).toEqual([]);
+  });
+});
 
 describe('runCanary', () => {
   it('enforcing: connects first, then the deny-all policy drops the connection; namespace cleaned up', async () => {
@@ -43,7 +129,7 @@ describe('runCanary', () => {
     cluster.afterPolicy = ['refuse'];
     const result = await runCanary(cluster, fast());
     expect(result.enforcing).toBe(false);
-    expect(result.detail).toContain('rejects blocked connections');
+    expect(result.detail).toContain('answers blocked connections with a refusal or an "unreachable"');
   });
 
   it('no connection even without a policy is an ENVIRONMENT error, not "not enforcing"', async () => {

@@ -12,6 +12,7 @@ import { checkDocker } from '../../server/cluster/docker.js';
 import { fakeClock } from '../../server/cluster/poll.js';
 import type { ProvisionDeps } from '../../server/cluster/provision.js';
 import { execaRunner } from '../../server/cluster/runner.js';
+import { interruptedError } from '../../server/errors.js';
 import { FakeProvisionedCluster } from './helpers/fake-provisioned.js';
 import { FakeRunner, fixture, type Reply } from './helpers/fake-runner.js';
 
@@ -96,8 +97,8 @@ const healthy: Record<string, Reply | Reply[]> = {
   'kind get clusters': { stdout: fixture('kind-get-clusters.stdout.txt') },
   'kind get kubeconfig': { stdout: fixture('kind-kubeconfig.yaml') },
   'kubectl version': { stdout: '{"clientVersion": {"major": "1", "minor": "35", "gitVersion": "v1.35.0"}}' },
-  'docker pull': {},
-  'kind load docker-image': {},
+  'kind get nodes': { stdout: fixture('kind-get-nodes.stdout.txt') },
+  'docker exec': { stdout: fixture('crictl-pull-success.stdout.txt') },
 };
 
 function withFakes(script: Record<string, Reply | Reply[]> = {}, canary: CanaryResult = enforcing) {
@@ -114,8 +115,59 @@ function withFakes(script: Record<string, Reply | Reply[]> = {}, canary: CanaryR
   const program = new Command().exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   registerCluster(program, io, overrides);
   registerDoctor(program, io, overrides);
-  return { io, cluster, program, run: (argv: string[]) => program.parseAsync(argv, { from: 'user' }) };
+  return {
+    io,
+    cluster,
+    program,
+    overrides,
+    run: (argv: string[]) => program.parseAsync(argv, { from: 'user' }),
+  };
 }
+
+/** Ctrl-C on demand, and whether anyone still listens for it. */
+function fakeInterrupts() {
+  const listeners = new Set<() => void>();
+  return {
+    source: {
+      listen(fn: () => void) {
+        listeners.add(fn);
+        return () => void listeners.delete(fn);
+      },
+    },
+    press: () => [...listeners].forEach((fn) => fn()),
+    listening: () => listeners.size,
+  };
+}
+
+describe('Ctrl-C during a canary', () => {
+  it.each([[['cluster', 'status']], [['cluster', 'up']], [['doctor']]])(
+    '`%s` hands the interrupt to the canary, which cleans up; the command ends INTERRUPTED (exit 130)',
+    async (argv) => {
+      const { io, run, overrides } = withFakes();
+      const ctrlC = fakeInterrupts();
+      io.interrupts = ctrlC.source;
+      let signalSeen: AbortSignal | undefined;
+      overrides.canary = (_cluster, opts) =>
+        new Promise((_, reject) => {
+          signalSeen = opts.signal;
+          opts.signal?.addEventListener('abort', () =>
+            reject(
+              interruptedError(
+                'interrupted: the enforcement canary stopped and its namespace kubelab-canary-x is being deleted.',
+              ),
+            ),
+          );
+          setTimeout(() => ctrlC.press(), 5);
+        });
+      const err = await run(argv).catch((e: unknown) => e);
+      expect(signalSeen?.aborted).toBe(true);
+      expect(err).toMatchObject({ code: 'INTERRUPTED', exitCode: 130 });
+      expect(io.stderrText()).toContain('Interrupted: cleaning up');
+      // The handler is gone once the command is over: a later Ctrl-C is the shell's again.
+      expect(ctrlC.listening()).toBe(0);
+    },
+  );
+});
 
 describe('cluster commands with injected fakes', () => {
   it('`cluster up` prints each step with elapsed time to stderr and a summary to stdout', async () => {
@@ -178,6 +230,37 @@ describe('cluster commands with injected fakes', () => {
 });
 
 describe('runDoctor', () => {
+  it('names a cgroup v1 host as its own problem, and which node image kind will get', async () => {
+    const { cluster } = withFakes();
+    const lines = await runDoctor(
+      { canary: false },
+      {
+        runner: new FakeRunner({ ...healthy, 'docker info': { stdout: '24.0.7 1\n' } }),
+        env: {},
+        openKube: async () => cluster,
+      },
+    );
+    const cgroup = lines.find((l) => l.check === 'cgroup');
+    expect(cgroup).toMatchObject({ status: 'problem', detail: expect.stringContaining('cgroup v1') });
+    expect(cgroup?.fix).toContain('cgroup v2');
+    expect(lines.find((l) => l.check === 'kind')?.detail).toBe('v0.31.0 (node image kindest/node:v1.35.0)');
+    const newer = await runDoctor(
+      { canary: false },
+      {
+        runner: new FakeRunner({
+          ...healthy,
+          'kind version': { stdout: 'kind v0.33.0 go1.26.1 linux/amd64\n' },
+        }),
+        env: {},
+        openKube: async () => cluster,
+      },
+    );
+    expect(newer.find((l) => l.check === 'kind')?.detail).toMatch(
+      /^v0\.33\.0 \(warning: kind v0\.33\.0 is newer/,
+    );
+    expect(newer.some((l) => l.check === 'cgroup')).toBe(false);
+  });
+
   it('flags an old Node.js and a cluster that does not enforce', async () => {
     const { cluster } = withFakes();
     const lines = await runDoctor(

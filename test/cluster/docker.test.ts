@@ -27,6 +27,23 @@ describe('classifyDockerInfo', () => {
     });
   });
 
+  it('reads the cgroup version next to it (Kubernetes 1.35 refuses cgroup v1 hosts)', () => {
+    expect(DOCKER_INFO_ARGV).toEqual(['docker', 'info', '--format', '{{.ServerVersion}} {{.CgroupVersion}}']);
+    expect(classifyDockerInfo(result({ stdout: '28.2.2 2\n' }))).toEqual({
+      status: 'ok',
+      serverVersion: '28.2.2',
+      cgroupVersion: '2',
+    });
+    const v1 = classifyDockerInfo(result({ stdout: '24.0.7 1\n' }));
+    expect(v1).toEqual({ status: 'ok', serverVersion: '24.0.7', cgroupVersion: '1' });
+    expect(describeDocker(v1).summary).toBe('Docker daemon reachable (server 24.0.7, cgroup v1)');
+    // A daemon older than 20.10 renders the unknown field as "<no value>".
+    expect(classifyDockerInfo(result({ stdout: '19.03.15 <no value>\n' }))).toEqual({
+      status: 'ok',
+      serverVersion: '19.03.15',
+    });
+  });
+
   it('recognises the recorded "no daemon" output (docker CLI present, daemon absent)', () => {
     const state = classifyDockerInfo(
       result({ exitCode: 1, stdout: '\n', stderr: fixture('docker-info-no-daemon.stderr.txt') }),
@@ -74,7 +91,7 @@ describe('checkDocker / dockerProblem', () => {
       'docker info': { exitCode: 1, stderr: fixture('docker-info-no-daemon.stderr.txt') },
     });
     const state = await checkDocker(runner);
-    expect(runner.calls[0]?.argv).toEqual(['docker', 'info', '--format', '{{.ServerVersion}}']);
+    expect(runner.calls[0]?.argv).toEqual(DOCKER_INFO_ARGV);
     expect(runner.calls[0]?.opts.timeoutMs).toBeGreaterThan(0);
     const err = dockerProblem(state, 'Creating the kind cluster');
     expect(err.code).toBe('ENVIRONMENT');

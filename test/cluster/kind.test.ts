@@ -1,15 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import {
+  CGROUP_V1_HINT,
   classifyKindFailure,
   KIND_NODE_IMAGE,
+  KIND_NODE_IMAGES,
   KindCli,
   kindArgv,
   kindConfig,
   kindError,
+  nodeImageFor,
+  nodeImageKubernetesMinor,
   parseKindClusters,
   parseKindLine,
   parseKindVersion,
+  refusesCgroupV1,
   renderKindConfig,
   validateClusterSpec,
   type KindLine,
@@ -84,14 +89,7 @@ describe('kind command lines', () => {
   it('names the cluster in every other command', () => {
     expect(kindArgv.delete('x')).toEqual(['kind', 'delete', 'cluster', '--name', 'x']);
     expect(kindArgv.kubeconfig('x')).toEqual(['kind', 'get', 'kubeconfig', '--name', 'x']);
-    expect(kindArgv.loadImage('x', 'img:1')).toEqual([
-      'kind',
-      'load',
-      'docker-image',
-      'img:1',
-      '--name',
-      'x',
-    ]);
+    expect(kindArgv.getNodes('x')).toEqual(['kind', 'get', 'nodes', '--name', 'x']);
   });
 });
 
@@ -146,7 +144,7 @@ describe('kind output', () => {
     ['kind-create-image-pull-failed.stderr.txt', 'image-pull'],
     ['kind-create-port-in-use.stderr.txt', 'port-in-use'],
     ['kind-create-kubeadm-failed.stderr.txt', 'kubeadm'],
-    ['kind-load-image-not-local.stderr.txt', 'image-not-local'],
+    ['kind-create-cgroup-v1.stderr.txt', 'cgroup-v1'],
   ])('classifies %s as %s', (file, kind) => {
     expect(classifyKindFailure(failed(fixture(file)))).toBe(kind);
   });
@@ -177,6 +175,76 @@ describe('kind output', () => {
       'kubelab',
     );
     expect(kubeadm.hint).toContain('memory');
+  });
+
+  it('recognises a cgroup v1 host behind the "kubelet is not healthy" failure and says so', () => {
+    const err = kindError(
+      failed(fixture('kind-create-cgroup-v1.stderr.txt')),
+      'create the cluster',
+      'kubelab',
+    );
+    expect(err.message).toContain('cgroup v1');
+    expect(err.message).toContain('Kubernetes 1.35 and newer');
+    expect(err.hint).toBe(CGROUP_V1_HINT);
+    // Not the memory/inotify advice that fits other kubelet failures.
+    expect(err.hint).not.toMatch(/memory|inotify/);
+    // The kubelet's own refusal, as `kind export logs` shows it, is recognised too.
+    expect(
+      classifyKindFailure(
+        failed(
+          'kubelet.go:1612] "Failed to start kubelet" err="kubelet is configured to not run on a host using cgroup v1. cgroup v1 support is unsupported and will be removed in a future release"\n',
+        ),
+      ),
+    ).toBe('cgroup-v1');
+  });
+});
+
+describe('node images per kind release', () => {
+  const image = (kind: string) => KIND_NODE_IMAGES.find((e) => e.kind === kind)!.image;
+
+  it('pins one kindest/node image by digest per supported kind minor, oldest first', () => {
+    expect(KIND_NODE_IMAGES.map((e) => e.kind)).toEqual(['v0.30', 'v0.31', 'v0.32']);
+    for (const e of KIND_NODE_IMAGES)
+      expect(e.image).toMatch(/^kindest\/node:v1\.\d+\.\d+@sha256:[0-9a-f]{64}$/);
+    expect(image('v0.31')).toBe(
+      'kindest/node:v1.35.0@sha256:452d707d4862f52530247495d180205e029056831160e22870e37e3f6c1ac31f',
+    );
+    expect(KIND_NODE_IMAGE).toBe(image('v0.32'));
+  });
+
+  it('picks by the minor of `kind version`, patch releases included', () => {
+    expect(nodeImageFor(parseKindVersion(fixture('kind-version.stdout.txt'))!)).toEqual({
+      image: image('v0.31'),
+    });
+    expect(nodeImageFor('v0.32.3')).toEqual({ image: image('v0.32') });
+    expect(nodeImageFor('v0.30.0')).toEqual({ image: image('v0.30') });
+  });
+
+  it('a newer kind gets the newest known image and a warning naming both releases', () => {
+    const c = nodeImageFor(parseKindVersion('kind v0.33.0 go1.26.1 linux/amd64\n')!);
+    expect(c.image).toBe(image('v0.32'));
+    expect(c.warning).toContain(
+      'kind v0.33.0 is newer than the releases kubelab has node images for (v0.30 to v0.32)',
+    );
+    expect(c.warning).toContain('--image');
+  });
+
+  it('an older or unreadable kind gets a warning too, never a silent guess', () => {
+    const old = nodeImageFor('v0.27.0');
+    expect(old.image).toBe(image('v0.30'));
+    expect(old.warning).toContain('older');
+    const odd = nodeImageFor('unknown version');
+    expect(odd.image).toBe(image('v0.32'));
+    expect(odd.warning).toContain('cannot read the kind version');
+  });
+
+  it('knows which images refuse cgroup v1 hosts (Kubernetes >= 1.35)', () => {
+    expect(nodeImageKubernetesMinor(image('v0.30'))).toEqual([1, 34]);
+    expect(refusesCgroupV1(image('v0.30'))).toBe(false);
+    expect(refusesCgroupV1(image('v0.31'))).toBe(true);
+    expect(refusesCgroupV1(image('v0.32'))).toBe(true);
+    expect(refusesCgroupV1('registry.example/node@sha256:' + 'a'.repeat(64))).toBe(true);
+    expect(refusesCgroupV1('localhost:5000/kindest/node:v1.33.4')).toBe(false);
   });
 });
 
@@ -239,6 +307,19 @@ describe('KindCli', () => {
         }),
       ).clusters(),
     ).rejects.toMatchObject({ message: expect.stringContaining('Docker is not reachable') });
+  });
+
+  it('lists node containers, and none for an empty cluster', async () => {
+    expect(
+      await new KindCli(
+        new FakeRunner({ 'kind get nodes': { stdout: fixture('kind-get-nodes.stdout.txt') } }),
+      ).nodes('kubelab'),
+    ).toEqual(['kubelab-control-plane', 'kubelab-worker']);
+    expect(
+      await new KindCli(
+        new FakeRunner({ 'kind get nodes': { stderr: fixture('kind-get-nodes-none.stderr.txt') } }),
+      ).nodes('kubelab'),
+    ).toEqual([]);
   });
 
   it('returns the kubeconfig text kind prints', async () => {

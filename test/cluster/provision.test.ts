@@ -15,6 +15,8 @@ import type { KubeObject, ProgressEvent } from '../../server/cluster/types.js';
 import { environmentError, KubelabError } from '../../server/errors.js';
 import { FakeProvisionedCluster } from './helpers/fake-provisioned.js';
 import { FakeRunner, fixture, type Reply } from './helpers/fake-runner.js';
+import { KIND_NODE_IMAGE, KIND_NODE_IMAGES } from '../../server/cluster/kind.js';
+import { PROBE_IMAGE } from '../../server/probe/index.js';
 
 const SMALL_MANIFEST = `
 apiVersion: apiextensions.k8s.io/v1
@@ -47,10 +49,8 @@ const healthy: Record<string, Reply | Reply[]> = {
   'kind get clusters': { stderr: fixture('kind-get-clusters-none.stderr.txt') },
   'kind create cluster': { stderr: fixture('kind-create-success.stderr.txt') },
   'kind get kubeconfig': { stdout: fixture('kind-kubeconfig.yaml') },
-  'docker pull': {
-    stdout: 'Status: Downloaded newer image for registry.k8s.io/e2e-test-images/agnhost:2.53\n',
-  },
-  'kind load docker-image': { stderr: fixture('kind-load-image.stderr.txt') },
+  'kind get nodes': { stdout: fixture('kind-get-nodes.stdout.txt') },
+  'docker exec kubelab-worker crictl pull': { stdout: fixture('crictl-pull-success.stdout.txt') },
 };
 
 function setup(script: Record<string, Reply | Reply[]> = {}, opts: { canary?: CanaryResult } = {}) {
@@ -86,14 +86,18 @@ describe('clusterUp', () => {
     const result = await clusterUp({ onProgress: (e) => events.push(e) }, deps);
 
     expect(runner.commands()).toEqual([
-      'docker info --format {{.ServerVersion}}',
+      'docker info --format {{.ServerVersion}} {{.CgroupVersion}}',
       'kind version',
       'kind get clusters',
       'kind create cluster --name kubelab --config -',
       'kind get kubeconfig --name kubelab',
-      'docker pull registry.k8s.io/e2e-test-images/agnhost:2.53',
-      'kind load docker-image registry.k8s.io/e2e-test-images/agnhost:2.53 --name kubelab',
+      'kind get nodes --name kubelab',
+      `docker exec kubelab-worker crictl pull ${PROBE_IMAGE}`,
     ]);
+    // kind v0.31 (the recorded `kind version`) gets the node image published with it.
+    expect(runner.calls.find((c) => c.argv[1] === 'create')!.opts.stdin).toContain(
+      'kindest/node:v1.35.0@sha256:452d707d4862f52530247495d180205e029056831160e22870e37e3f6c1ac31f',
+    );
     expect(opened[0]).toMatchObject({
       context: 'kind-kubelab',
       kubeconfigYaml: fixture('kind-kubeconfig.yaml'),
@@ -127,7 +131,7 @@ describe('clusterUp', () => {
     expect(lines).toContain('Docker: daemon reachable (server 28.2.2) (0ms)');
     expect(lines.some((l) => l.startsWith('Calico: 3 objects applied with server-side apply'))).toBe(true);
     expect(
-      lines.some((l) => l.startsWith('preload: registry.k8s.io/e2e-test-images/agnhost:2.53 loaded')),
+      lines.includes('preload: registry.k8s.io/e2e-test-images/agnhost:2.53 pulled on kubelab-worker'),
     ).toBe(true);
     expect(lines.at(-1)).toMatch(/^enforcement canary: NetworkPolicy is enforced/);
     // Every event carries the time since `up` started.
@@ -159,7 +163,7 @@ describe('clusterUp', () => {
     expect(err).toBeInstanceOf(KubelabError);
     expect(err.exitCode).toBe(3);
     expect(err.message).toContain('Docker daemon is not reachable');
-    expect(runner.commands()).toEqual(['docker info --format {{.ServerVersion}}']);
+    expect(runner.commands()).toEqual(['docker info --format {{.ServerVersion}} {{.CgroupVersion}}']);
   });
 
   it('without kind: says what to install', async () => {
@@ -170,23 +174,71 @@ describe('clusterUp', () => {
     });
   });
 
-  it('warns (and goes on) when kind is not the release the node image was published with', async () => {
-    const { deps } = setup({ 'kind version': { stdout: 'kind v0.33.0 go1.26.1 linux/amd64\n' } });
+  it('picks the node image by `kind version`; a kind newer than the table warns and goes on', async () => {
+    const { deps, runner } = setup({ 'kind version': { stdout: 'kind v0.33.0 go1.26.1 linux/amd64\n' } });
     const result = await clusterUp({}, deps);
-    expect(result.warnings[0]).toContain('published with kind v0.31.0 and you have kind v0.33.0');
+    expect(result.warnings[0]).toContain(
+      'kind v0.33.0 is newer than the releases kubelab has node images for',
+    );
+    expect(runner.calls.find((c) => c.argv[1] === 'create')!.opts.stdin).toContain(KIND_NODE_IMAGE);
+    const v32 = setup({ 'kind version': { stdout: 'kind v0.32.0 go1.26.1 linux/amd64\n' } });
+    expect((await clusterUp({}, v32.deps)).warnings).toEqual([]);
     const pinned = setup({ 'kind version': { stdout: 'kind v0.33.0 go1.26.1 linux/amd64\n' } });
     expect(
       (await clusterUp({ nodeImage: 'kindest/node:v1.37.0@sha256:' + 'a'.repeat(64) }, pinned.deps)).warnings,
     ).toEqual([]);
   });
 
-  it('a failed preload is a warning, not a failure', async () => {
+  it("a failed pre-pull is a warning in crictl's words, not a failure", async () => {
     const { deps } = setup({
-      'kind load docker-image': { exitCode: 1, stderr: fixture('kind-load-image-not-local.stderr.txt') },
+      'docker exec kubelab-worker crictl pull': {
+        exitCode: 1,
+        stderr: fixture('crictl-pull-dns-failed.stderr.txt'),
+      },
     });
     const result = await clusterUp({}, deps);
     expect(result.preloaded).toBe(false);
-    expect(result.warnings[0]).toContain('the nodes will pull it when a lab starts');
+    expect(result.warnings[0]).toMatch(
+      /^could not pre-pull registry\.k8s\.io\/e2e-test-images\/agnhost:2\.53 \(kubelab-worker: pulling image: .*server misbehaving"?\); the nodes will pull it when a lab starts$/,
+    );
+  });
+
+  it('a Calico failure is reported at once, stopping a pre-pull that is still downloading', async () => {
+    const { cluster, deps, runner } = setup({ 'docker exec kubelab-worker crictl pull': { hang: true } });
+    cluster.pollsUntilReady = Infinity;
+    const events: ProgressEvent[] = [];
+    await expect(
+      clusterUp({ calicoTimeoutMs: 60_000, onProgress: (e) => events.push(e) }, deps),
+    ).rejects.toMatchObject({
+      code: 'ENVIRONMENT',
+      message: expect.stringContaining('Calico was not ready'),
+    });
+    // Had clusterUp waited for the pull, it would never have settled: the fake pull ends only when stopped.
+    expect(runner.canceled).toEqual([`docker exec kubelab-worker crictl pull ${PROBE_IMAGE}`]);
+    expect(events.some((e) => e.step === 'preload')).toBe(false);
+  });
+
+  it('refuses a cgroup v1 host before creating anything, and says why and what to do', async () => {
+    const { deps, runner } = setup({ 'docker info': { stdout: '24.0.7 1\n' } });
+    const err = (await clusterUp({}, deps).catch((e: unknown) => e)) as KubelabError;
+    expect(err.code).toBe('ENVIRONMENT');
+    expect(err.message).toContain('cgroup v1');
+    expect(err.message).toContain('Kubernetes 1.35 and newer');
+    expect(err.hint).toContain('cgroup v2');
+    expect(err.hint).toContain('--image kindest/node:v1.34.0@sha256:');
+    expect(runner.commands().some((c) => c.startsWith('kind create'))).toBe(false);
+    // With a Kubernetes 1.34 image it goes ahead, with a warning.
+    const old = setup({ 'docker info': { stdout: '24.0.7 1\n' } });
+    const result = await clusterUp({ nodeImage: KIND_NODE_IMAGES[0]!.image }, old.deps);
+    expect(result.created).toBe(true);
+    expect(result.warnings[0]).toContain('cgroup v1');
+    // A cluster that already runs is not refused: it evidently started.
+    const running = setup({
+      'docker info': { stdout: '24.0.7 1\n' },
+      'kind get clusters': { stdout: fixture('kind-get-clusters.stdout.txt') },
+    });
+    running.cluster.calicoPreinstalled = true;
+    await expect(clusterUp({}, running.deps)).resolves.toMatchObject({ created: false });
   });
 
   it('kind create failures surface as kind explains them', async () => {
@@ -240,7 +292,7 @@ describe('clusterUp', () => {
     await clusterUp({ workers: 2, canary: false, preload: false }, deps);
     const create = runner.calls.find((c) => c.argv[1] === 'create')!;
     expect(create.opts.stdin!.match(/role: worker/g)).toHaveLength(2);
-    expect(runner.commands().some((c) => c.startsWith('docker pull'))).toBe(false);
+    expect(runner.commands().some((c) => c.includes('crictl pull'))).toBe(false);
   });
 });
 

@@ -47,6 +47,22 @@ describe('execaRunner', () => {
     expect(succeeded(r)).toBe(false);
   });
 
+  it('stops a program when its signal is aborted, and says so', async () => {
+    const controller = new AbortController();
+    const started = Date.now();
+    const pending = runner.run([node, '-e', 'setTimeout(()=>{}, 20000)'], {
+      signal: controller.signal,
+      onStderrLine: () => {},
+    });
+    setTimeout(() => controller.abort(), 200);
+    const r = await pending;
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(r.canceled).toBe(true);
+    expect(r.timedOut).toBe(false);
+    expect(succeeded(r)).toBe(false);
+    expect(describeFailure(r)).toContain('was stopped');
+  });
+
   it('gives the child exactly the injected environment', async () => {
     const r = await execaRunner({ PATH: process.env.PATH, KUBELAB_PROBE_VAR: 'x1' }).run([
       node,

@@ -95,4 +95,18 @@ describe('lab test tells an instructor what is wrong with their lab', () => {
     );
     expect(text).toMatch(/^ {2}FAIL survived: np-lab\/np-backend: widen/m);
   });
+
+  it('says a broken scenario once, not once per case', async () => {
+    const labs = await editedCopy((y) => y);
+    const db1 = join(labs, '..', 'scenarios', 'np-backend', '20-db1.yaml');
+    // db1 stops listening on 1111: pre-flight (no policy at all) cannot reach it.
+    await writeFile(db1, (await readFile(db1, 'utf8')).replace('SERVE_PORT_1111', 'SERVE_PORT_1112'));
+    const lab = await loadLab('np-backend', labs);
+    const result = await selfTestLab(lab, { cwd: join(labs, '..') });
+    expect(result.ok).toBe(false);
+    expect(result.cases).toHaveLength(1);
+    const text = formatSelfTest([result]);
+    expect(text.match(/environment error in preflight/g)).toHaveLength(1);
+    expect(text).toMatch(/the other 27 case\(s\) were not run/);
+  });
 });

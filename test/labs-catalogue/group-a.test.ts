@@ -6,7 +6,7 @@
  * or check change that lets a mistake through by another route shows up here.
  */
 import { describe, expect, it } from 'vitest';
-import type { ProbeResult } from '../../server/grader/report.js';
+import type { GradeReport, ProbeResult } from '../../server/grader/report.js';
 import { caseFile, notPassing, probesOf, selfTestedLabs, workloadOf } from './support.js';
 
 /** Case file (relative to the lab folder; lab.yaml = nothing applied) -> checks that do not pass. */
@@ -21,6 +21,7 @@ const PINNED: Record<string, FailingChecks> = {
       'others-cannot-reach-api',
       'namespace-isolated',
       'other-namespaces-blocked',
+      'ingress-exactly',
     ],
     'solution.yaml': [],
     'wrong/01-allow-without-default-deny.yaml': [
@@ -28,30 +29,47 @@ const PINNED: Record<string, FailingChecks> = {
       'frontend-nothing-else',
       'namespace-isolated',
       'other-namespaces-blocked',
+      'ingress-exactly',
     ],
     'wrong/02-default-deny-allows-all.yaml': [
       'frontend-nothing-else',
       'others-cannot-reach-api',
       'namespace-isolated',
       'other-namespaces-blocked',
+      'ingress-exactly',
     ],
     'wrong/03-default-deny-selects-api-only.yaml': [
       'default-deny',
       'frontend-nothing-else',
       'namespace-isolated',
       'other-namespaces-blocked',
+      'ingress-exactly',
     ],
-    'wrong/04-allow-every-port.yaml': ['frontend-nothing-else'],
-    'wrong/05-frontend-from-any-namespace.yaml': ['other-namespaces-blocked'],
-    'wrong/06-whole-namespace.yaml': ['others-cannot-reach-api'],
+    'wrong/04-allow-every-port.yaml': ['frontend-nothing-else', 'ingress-exactly'],
+    'wrong/05-frontend-from-any-namespace.yaml': ['other-namespaces-blocked', 'ingress-exactly'],
+    'wrong/06-whole-namespace.yaml': ['others-cannot-reach-api', 'ingress-exactly'],
     'wrong/07-ports-as-separate-rule.yaml': [
       'frontend-nothing-else',
       'others-cannot-reach-api',
       'other-namespaces-blocked',
+      'ingress-exactly',
     ],
-    'wrong/08-deny-egress-too.yaml': ['frontend-reaches-api', 'dns-still-works', 'egress-unaffected'],
-    'wrong/09-allow-rule-in-default-deny.yaml': ['frontend-nothing-else'],
-    'wrong/10-egress-on-frontend.yaml': ['allow-policy', 'frontend-reaches-api', 'egress-unaffected'],
+    'wrong/08-deny-egress-too.yaml': [
+      'default-deny',
+      'frontend-reaches-api',
+      'dns-still-works',
+      'egress-unaffected',
+      'ingress-exactly',
+      'nothing-else-changes',
+    ],
+    'wrong/09-allow-rule-in-default-deny.yaml': ['frontend-nothing-else', 'ingress-exactly'],
+    'wrong/10-egress-on-frontend.yaml': [
+      'allow-policy',
+      'frontend-reaches-api',
+      'egress-unaffected',
+      'ingress-exactly',
+      'nothing-else-changes',
+    ],
     'wrong/11-wrong-namespace.yaml': [
       'default-deny',
       'allow-policy',
@@ -59,10 +77,21 @@ const PINNED: Record<string, FailingChecks> = {
       'others-cannot-reach-api',
       'namespace-isolated',
       'other-namespaces-blocked',
+      'ingress-exactly',
+      'nothing-else-changes',
     ],
+    'wrong/12-named-port.yaml': ['ingress-exactly'],
+    'wrong/13-every-port-but-the-probed-ones.yaml': ['ingress-exactly'],
+    'wrong/14-udp-left-open.yaml': ['ingress-exactly'],
+    'wrong/15-replicas-reach-each-other.yaml': ['ingress-exactly'],
+    'wrong/16-notin-admits-strangers.yaml': ['ingress-exactly'],
+    'wrong/17-outside-world-admitted.yaml': ['ingress-exactly'],
+    'wrong/18-egress-locked-to-probed-paths.yaml': ['nothing-else-changes'],
+    'wrong/19-decoy-egress-locked.yaml': ['ingress-exactly'],
     'right/01-policytypes-defaulted.yaml': [],
-    'right/02-named-port.yaml': [],
     'right/03-namespace-and-pod-in-one-peer.yaml': [],
+    'right/04-json-list.json': [],
+    'right/05-split-allow.yaml': [],
   },
   'np-namespace-isolation': {
     'lab.yaml': [
@@ -70,26 +99,46 @@ const PINNED: Record<string, FailingChecks> = {
       'other-teams-blocked',
       'unlabelled-namespace-blocked',
       'own-namespace-blocked',
+      'ingress-exactly',
     ],
     'solution.yaml': [],
-    'wrong/01-pod-selector-instead-of-namespace.yaml': ['payments-reach-app', 'payments-batch-reach-app'],
-    'wrong/02-name-label.yaml': ['payments-reach-app', 'payments-batch-reach-app'],
-    'wrong/03-one-namespace-by-name.yaml': ['payments-batch-reach-app'],
-    'wrong/04-or-with-own-namespace.yaml': ['own-namespace-blocked'],
-    'wrong/05-pod-label-any-namespace.yaml': ['payments-reach-app', 'other-teams-blocked'],
-    'wrong/06-pods-must-carry-team-label.yaml': ['payments-reach-app'],
+    'wrong/01-pod-selector-instead-of-namespace.yaml': [
+      'payments-reach-app',
+      'payments-batch-reach-app',
+      'ingress-exactly',
+    ],
+    'wrong/02-name-label.yaml': ['payments-reach-app', 'payments-batch-reach-app', 'ingress-exactly'],
+    'wrong/03-one-namespace-by-name.yaml': ['payments-batch-reach-app', 'ingress-exactly'],
+    'wrong/04-or-with-own-namespace.yaml': ['own-namespace-blocked', 'ingress-exactly'],
+    'wrong/05-pod-label-any-namespace.yaml': ['payments-reach-app', 'other-teams-blocked', 'ingress-exactly'],
+    'wrong/06-pods-must-carry-team-label.yaml': ['payments-reach-app', 'ingress-exactly'],
     'wrong/07-all-namespaces.yaml': [
       'other-teams-blocked',
       'unlabelled-namespace-blocked',
       'own-namespace-blocked',
+      'ingress-exactly',
     ],
-    'wrong/08-ledger-only.yaml': ['policy-exists', 'other-teams-blocked', 'unlabelled-namespace-blocked'],
-    'wrong/09-port-list.yaml': ['payments-reach-app', 'payments-batch-reach-app'],
-    'wrong/10-egress-too.yaml': ['egress-unaffected'],
+    'wrong/08-ledger-only.yaml': [
+      'policy-exists',
+      'other-teams-blocked',
+      'unlabelled-namespace-blocked',
+      'ingress-exactly',
+    ],
+    'wrong/09-port-list.yaml': ['payments-reach-app', 'payments-batch-reach-app', 'ingress-exactly'],
+    'wrong/10-egress-too.yaml': ['policy-exists', 'egress-unaffected', 'nothing-else-changes'],
+    'wrong/11-namespaces-by-name.yaml': ['ingress-exactly'],
+    'wrong/12-notin-admits-unlabelled.yaml': ['ingress-exactly'],
+    'wrong/13-range-short-of-probed-port.yaml': ['ingress-exactly'],
+    'wrong/14-udp-for-everyone.yaml': ['ingress-exactly'],
+    'wrong/15-ledger-replicas.yaml': ['ingress-exactly'],
+    'wrong/16-outside-world-admitted.yaml': ['ingress-exactly'],
+    'wrong/17-egress-locked-to-probed-paths.yaml': ['nothing-else-changes'],
+    'wrong/18-everything-but-the-probed-decoys.yaml': ['ingress-exactly'],
     'right/01-match-expressions.yaml': [],
     'right/02-explicit-empty-pod-selector.yaml': [],
     'right/03-separate-default-deny.yaml': [],
     'right/04-policytypes-defaulted.yaml': [],
+    'right/05-list-every-protocol.yaml': [],
   },
   'np-and-vs-or': {
     'lab.yaml': [
@@ -97,25 +146,58 @@ const PINNED: Record<string, FailingChecks> = {
       'prod-non-clients-blocked',
       'non-prod-clients-blocked',
       'same-namespace-client-blocked',
+      'orders-ingress-exactly',
     ],
     'solution.yaml': [],
-    'wrong/01-or-two-peers.yaml': ['prod-non-clients-blocked', 'same-namespace-client-blocked'],
-    'wrong/02-or-two-rules.yaml': ['prod-non-clients-blocked', 'same-namespace-client-blocked'],
-    'wrong/03-namespace-only.yaml': ['prod-non-clients-blocked'],
+    'wrong/01-or-two-peers.yaml': [
+      'prod-non-clients-blocked',
+      'same-namespace-client-blocked',
+      'orders-ingress-exactly',
+    ],
+    'wrong/02-or-two-rules.yaml': [
+      'prod-non-clients-blocked',
+      'same-namespace-client-blocked',
+      'orders-ingress-exactly',
+    ],
+    'wrong/03-namespace-only.yaml': ['prod-non-clients-blocked', 'orders-ingress-exactly'],
     'wrong/04-pod-only.yaml': [
       'prod-clients-reach-orders',
       'prod-eu-clients-reach-orders',
       'same-namespace-client-blocked',
+      'orders-ingress-exactly',
     ],
-    'wrong/05-clients-of-any-namespace.yaml': ['non-prod-clients-blocked', 'same-namespace-client-blocked'],
-    'wrong/06-prod-by-name.yaml': ['prod-eu-clients-reach-orders'],
-    'wrong/07-extra-pod-label.yaml': ['prod-eu-clients-reach-orders'],
-    'wrong/08-label-value-typo.yaml': ['prod-clients-reach-orders', 'prod-eu-clients-reach-orders'],
-    'wrong/09-selects-every-pod.yaml': ['policy-exists', 'other-pods-unaffected'],
-    'wrong/10-namespace-in-pod-selector.yaml': ['prod-clients-reach-orders', 'prod-eu-clients-reach-orders'],
+    'wrong/05-clients-of-any-namespace.yaml': [
+      'non-prod-clients-blocked',
+      'same-namespace-client-blocked',
+      'orders-ingress-exactly',
+    ],
+    'wrong/06-prod-by-name.yaml': ['prod-eu-clients-reach-orders', 'orders-ingress-exactly'],
+    'wrong/07-extra-pod-label.yaml': ['prod-eu-clients-reach-orders', 'orders-ingress-exactly'],
+    'wrong/08-label-value-typo.yaml': [
+      'prod-clients-reach-orders',
+      'prod-eu-clients-reach-orders',
+      'orders-ingress-exactly',
+    ],
+    'wrong/09-selects-every-pod.yaml': ['policy-exists', 'other-pods-unaffected', 'nothing-else-changes'],
+    'wrong/10-namespace-in-pod-selector.yaml': [
+      'prod-clients-reach-orders',
+      'prod-eu-clients-reach-orders',
+      'orders-ingress-exactly',
+    ],
+    'wrong/11-prod-namespaces-by-name.yaml': ['orders-ingress-exactly'],
+    'wrong/12-clients-by-app-name.yaml': ['orders-ingress-exactly'],
+    'wrong/13-notin-admits-unlabelled.yaml': ['orders-ingress-exactly'],
+    'wrong/14-every-port-but-8080.yaml': ['orders-ingress-exactly'],
+    'wrong/15-udp-for-everyone.yaml': ['orders-ingress-exactly'],
+    'wrong/16-orders-replicas.yaml': ['orders-ingress-exactly'],
+    'wrong/17-outside-world-admitted.yaml': ['orders-ingress-exactly'],
+    'wrong/18-smoke-test-locked-to-probed-path.yaml': ['nothing-else-changes'],
+    'wrong/19-decoy-egress-locked.yaml': ['orders-ingress-exactly'],
+    'wrong/20-everything-but-the-probed-decoys.yaml': ['orders-ingress-exactly'],
     'right/01-match-expressions.yaml': [],
     'right/02-keys-swapped.yaml': [],
     'right/03-port-and-separate-deny.yaml': [],
+    'right/04-json-duplicate-peers.json': [],
   },
 };
 
@@ -160,6 +242,223 @@ describe.each(LAB_IDS)('%s', (id) => {
     const table: FailingChecks = {};
     for (const c of results.get(id)!.cases) table[caseFile(id, c.file)] = notPassing(c.report);
     expect(table).toEqual(PINNED[id]);
+  });
+
+  it('catches every behaviour-changing mutant of its solution and passes every equivalent one', () => {
+    const m = results.get(id)!.mutants!;
+    expect(m.survived).toEqual([]);
+    expect(m.failingEquivalent).toEqual([]);
+    expect(m.errors).toEqual([]);
+    expect(m.behaviourChanging).toBeGreaterThan(0);
+    expect(m.caught).toBe(m.behaviourChanging);
+  });
+
+  it('names a concrete connection and the rule or isolation behind it for every attempt failing a statement of intent', () => {
+    const lab = labs.get(id)!;
+    const statements = new Set(
+      lab.checks.filter((c) => c.kind === 'traffic' || c.kind === 'unchanged').map((c) => c.id),
+    );
+    const hostile = lab.knownWrong.filter((w) => statements.has(w.failsCheck));
+    expect(hostile.length).toBeGreaterThanOrEqual(4);
+    for (const wrong of hostile) {
+      const first = statementMessages(report(id, wrong.file), wrong.failsCheck)[0] ?? '';
+      expect(first, wrong.file).toMatch(COUNTEREXAMPLE);
+      expect(first, wrong.file).toMatch(
+        /^(also|newly) reachable/.test(first)
+          ? /(allowed|admitted) by [a-z0-9-]+\/[a-z0-9-]+ (ingress|egress) rule \d+/
+          : /restricted by [a-z0-9-]+\/[a-z0-9-]+/,
+      );
+    }
+  });
+});
+
+/** `also reachable: SOURCE -> DESTINATION on PORTS, ...` (the verdict may carry a note in brackets): one concrete connection, in words. */
+const COUNTEREXAMPLE =
+  /^(also reachable|not reachable|newly reachable|no longer reachable)(?: \([^)]*\))?: \S.* -> \S.* on (TCP|UDP|SCTP|every port) /;
+
+function statementMessages(r: GradeReport, checkId: string): string[] {
+  const check = r.checks.find((c) => c.id === checkId);
+  expect(check?.status, `${checkId} fails`).toBe('fail');
+  return check!.messages;
+}
+
+/** Asserts that one of a failed statement's counterexamples matches every pattern given. */
+function expectCounterexample(id: string, file: string, checkId: string, ...patterns: RegExp[]) {
+  const messages = statementMessages(report(id, file), checkId);
+  expect(
+    messages.some((m) => patterns.every((p) => p.test(m))),
+    `${id} ${file}: a counterexample matching ${patterns.join(' and ')} in\n${messages.join('\n')}`,
+  ).toBe(true);
+}
+
+describe('np-default-deny-ingress: the hostile answers fail with the connection they open or close', () => {
+  const id = 'np-default-deny-ingress';
+  it('names the ports, protocol and addresses beside the probed ones', () => {
+    expectCounterexample(
+      id,
+      'wrong/13-every-port-but-the-probed-ones.yaml',
+      'ingress-exactly',
+      /^also reachable: .* -> ndi-app\/.* on TCP 1-8079, 8081-9089, 9091-65535, /,
+      /ndi-app\/default-deny-ingress ingress rule 1/,
+    );
+    expectCounterexample(
+      id,
+      'wrong/14-udp-left-open.yaml',
+      'ingress-exactly',
+      /^also reachable: .* on UDP 1-65535, /,
+    );
+    expectCounterexample(
+      id,
+      'wrong/17-outside-world-admitted.yaml',
+      'ingress-exactly',
+      /^also reachable: \S+ \(any IPv4 address outside the cluster\) -> ndi-app\//,
+    );
+  });
+
+  it('names two replicas of one app, and pods that do not exist yet', () => {
+    expectCounterexample(
+      id,
+      'wrong/15-replicas-reach-each-other.yaml',
+      'ingress-exactly',
+      /^also reachable: ndi-app\/api-\S+ -> ndi-app\/api-\S+ on /,
+      /ndi-app\/api-peers ingress rule 1/,
+    );
+    expectCounterexample(
+      id,
+      'wrong/19-decoy-egress-locked.yaml',
+      'ingress-exactly',
+      /^also reachable: a new pod in namespace \S+ with app=frontend -> ndi-app\/api-\S+ on TCP 8080, /,
+    );
+    expectCounterexample(
+      id,
+      'wrong/12-named-port.yaml',
+      'ingress-exactly',
+      /^not reachable: ndi-app\/frontend-\S+ -> a new pod in namespace ndi-app with app=api on TCP 8080\b/,
+    );
+    expectCounterexample(
+      id,
+      'wrong/12-named-port.yaml',
+      'ingress-exactly',
+      /naming the port "http" on TCP 1-8079, 8081-65535/,
+    );
+  });
+
+  it('names an outgoing connection cut by an egress allow-list of exactly the probed paths', () => {
+    expectCounterexample(
+      id,
+      'wrong/18-egress-locked-to-probed-paths.yaml',
+      'nothing-else-changes',
+      /^no longer reachable(?: \([^)]*\))?: ndi-app\/\S+ -> /,
+      /\(open with the scenario alone\)/,
+      /ndi-app\/egress-allowlist/,
+    );
+  });
+});
+
+describe('np-namespace-isolation: the hostile answers fail with the connection they open or close', () => {
+  const id = 'np-namespace-isolation';
+  it('names a future team=payments namespace left out, and unlabelled namespaces let in', () => {
+    expectCounterexample(
+      id,
+      'wrong/11-namespaces-by-name.yaml',
+      'ingress-exactly',
+      /^not reachable: a new pod in a new namespace labelled team=payments with any labels -> nsi-app\//,
+    );
+    expectCounterexample(
+      id,
+      'wrong/12-notin-admits-unlabelled.yaml',
+      'ingress-exactly',
+      /^also reachable: kube-system\/coredns-\S+ -> nsi-app\/ledger-/,
+    );
+  });
+
+  it('names the ports, protocol, replicas and addresses beside the probed ones', () => {
+    expectCounterexample(
+      id,
+      'wrong/13-range-short-of-probed-port.yaml',
+      'ingress-exactly',
+      / on TCP 1024-8079, /,
+    );
+    expectCounterexample(id, 'wrong/14-udp-for-everyone.yaml', 'ingress-exactly', / on UDP 1-65535, /);
+    expectCounterexample(
+      id,
+      'wrong/15-ledger-replicas.yaml',
+      'ingress-exactly',
+      /^also reachable: nsi-app\/ledger-\S+ -> nsi-app\/ledger-\S+ on every port of TCP, UDP and SCTP/,
+    );
+    expectCounterexample(
+      id,
+      'wrong/16-outside-world-admitted.yaml',
+      'ingress-exactly',
+      /outside the cluster\) -> nsi-app\//,
+    );
+  });
+});
+
+describe('np-and-vs-or: the hostile answers fail with the connection they open or close', () => {
+  const id = 'np-and-vs-or';
+  it('names future prod namespaces and clients left out, and unlabelled namespaces let in', () => {
+    expectCounterexample(
+      id,
+      'wrong/11-prod-namespaces-by-name.yaml',
+      'orders-ingress-exactly',
+      /^not reachable: a new pod in a new namespace labelled env=prod with .*role=client -> avo-shared\/orders-/,
+    );
+    expectCounterexample(
+      id,
+      'wrong/12-clients-by-app-name.yaml',
+      'orders-ingress-exactly',
+      /^not reachable: a new pod in namespace avo-prod with .*role=client -> /,
+    );
+    expectCounterexample(
+      id,
+      'wrong/12-clients-by-app-name.yaml',
+      'orders-ingress-exactly',
+      /^also reachable: a new pod in namespace avo-prod with app=web\|mobile-bff, role not in \(client\) -> /,
+    );
+    expectCounterexample(
+      id,
+      'wrong/13-notin-admits-unlabelled.yaml',
+      'orders-ingress-exactly',
+      /^also reachable: a new pod in namespace (default|kube-\S+) with .*role=client -> avo-shared\/orders-/,
+    );
+    expectCounterexample(
+      id,
+      'wrong/19-decoy-egress-locked.yaml',
+      'orders-ingress-exactly',
+      /^also reachable: a new pod in namespace avo-prod with .*role not in \(batch, client\) -> avo-shared\/orders-/,
+    );
+  });
+
+  it('tolerates other ports for prod clients but not for anyone else', () => {
+    expectCounterexample(
+      id,
+      'wrong/14-every-port-but-8080.yaml',
+      'orders-ingress-exactly',
+      /^also reachable: avo-prod\/cron-\S+ -> avo-shared\/orders-\S+ on TCP 1-8079, 8081-65535, /,
+    );
+    const messages = statementMessages(
+      report(id, 'wrong/14-every-port-but-8080.yaml'),
+      'orders-ingress-exactly',
+    );
+    expect(messages.some((m) => /^also reachable: avo-prod(-eu)?\/(web|mobile-bff)-/.test(m))).toBe(false);
+    expectCounterexample(id, 'wrong/15-udp-for-everyone.yaml', 'orders-ingress-exactly', / on UDP 8080, /);
+    expectCounterexample(
+      id,
+      'wrong/16-orders-replicas.yaml',
+      'orders-ingress-exactly',
+      /^also reachable: avo-shared\/orders-\S+ -> avo-shared\/orders-\S+ /,
+    );
+  });
+
+  it('names a client cut off from smoke-test when smoke-test is locked to the probed path', () => {
+    expectCounterexample(
+      id,
+      'wrong/18-smoke-test-locked-to-probed-path.yaml',
+      'nothing-else-changes',
+      /^no longer reachable(?: \([^)]*\))?: \S+ -> avo-shared\/smoke-test-/,
+      /avo-shared\/smoke-test-from-staging/,
+    );
   });
 });
 

@@ -17,6 +17,7 @@ import {
   validateLabDir,
 } from '../../server/labs/index.js';
 import { KubelabError, type Problem } from '../../server/errors.js';
+import { PROBE_IMAGE } from '../../server/probe/index.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/labs/', import.meta.url));
 const FIXTURE_LABS = join(FIXTURES, 'labs');
@@ -143,7 +144,7 @@ describe('the np-backend scenario', () => {
     }
     for (const d of deployments) {
       const c = (d.spec as Spec).template.spec.containers[0]!;
-      expect(c.image).toBe('registry.k8s.io/e2e-test-images/agnhost:2.53');
+      expect(c.image).toBe(PROBE_IMAGE);
       expect(c.imagePullPolicy).toBe('IfNotPresent');
       expect(c.resources).toBeDefined();
     }
@@ -402,6 +403,21 @@ describe('labs built on the fly', () => {
     expect(problems.map((p) => `${p.line}: ${p.path}: ${p.message}`)).toEqual([
       '1: id: must be "renamed", the name of the lab\'s folder',
       '47: checks[2].kind: must be one of policy, connectivity, dns, traffic, unchanged',
+    ]);
+  });
+
+  it('a misspelled key in a knownWrong entry is one problem, not also "file not listed"', async () => {
+    // Two attempts in one folder: the folder is scanned for unlisted files because of the second.
+    await copyGood('typo-in-attempt', (t) =>
+      t
+        .replace('failsCheck: client-blocked', 'failCheck: client-blocked')
+        .replace('knownWrong:\n', 'knownWrong:\n  - file: wrong/again.yaml\n    failsCheck: client-blocked\n    mistake: The same mistake again\n'),
+    );
+    await cp(join(dir, 'labs', 'good', 'wrong', 'ingress.yaml'), join(dir, 'labs', 'typo-in-attempt', 'wrong', 'again.yaml'));
+    const problems = (await validateLabDir(join(dir, 'labs', 'typo-in-attempt'))).problems;
+    expect(problems.map((p) => p.message)).toEqual([
+      'is required',
+      'unknown field "failCheck" (did you mean "failsCheck"?)',
     ]);
   });
 

@@ -29,7 +29,25 @@ const fixtures: Fixture[] = [
     stderr:
       "curl: (7) Failed to connect to db1.np-lab.svc.cluster.local port 1111 after 1 ms: Couldn't connect to server\n",
     outcome: 'refused',
-    detail: /curl exit 7: Failed to connect/,
+    // curl 8 no longer prints the system error: the words must cover a refusal and an unreachable host.
+    detail:
+      /^curl exit 7: Failed to connect to .* Couldn't connect to server \(refused: nothing listening on that port, or the host is unreachable; curl 8 does not say which\)$/,
+  },
+  {
+    what: 'curl 8 unreachable host reads exactly like a refusal, and is worded for both',
+    spec: tcp,
+    exitCode: 7,
+    stderr: "curl: (7) Failed to connect to 10.0.3.4 port 80 after 3071 ms: Couldn't connect to server\n",
+    outcome: 'refused',
+    detail: /or the host is unreachable/,
+  },
+  {
+    what: 'curl 7 refused names the refusal only',
+    spec: tcp,
+    exitCode: 7,
+    stderr: 'curl: (7) Failed to connect to 10.96.44.2 port 1111 after 0 ms: Connection refused\n',
+    outcome: 'refused',
+    detail: /^curl exit 7: Failed to connect to 10\.96\.44\.2 port 1111 after 0 ms: Connection refused$/,
   },
   {
     what: 'curl 7 refused',

@@ -50,3 +50,31 @@ describe('the catalogue in the web app', () => {
     },
   );
 });
+
+describe('answers that only the statements of intent catch fail in the web app too, with a counterexample', () => {
+  const cases = labs.flatMap((lab) =>
+    lab.knownWrong
+      .filter((w) =>
+        lab.checks.some((c) => c.id === w.failsCheck && (c.kind === 'traffic' || c.kind === 'unchanged')),
+      )
+      .map((w) => [lab.id, w.file, w.failsCheck, lab] as const),
+  );
+
+  it('has such answers in every lab', () => {
+    expect(new Set(cases.map(([id]) => id))).toEqual(new Set(labs.map((l) => l.id)));
+  });
+
+  it.each(cases)('%s %s fails %s', async (id, file, failsCheck, lab) => {
+    const res = await request(app)
+      .post(`/api/labs/${id}/check`)
+      .send({ manifests: await readFile(`${lab.dir}/${file}`, 'utf8') })
+      .expect(200);
+    expect(res.body.passed).toBe(false);
+    const check = res.body.checks.find((c: { id: string }) => c.id === failsCheck);
+    expect(check.status).toBe('fail');
+    expect(check.messages[0]).toMatch(
+      /^(also reachable|not reachable|no longer reachable|newly reachable)\b.* -> .* on (TCP|UDP|SCTP|every port)/,
+    );
+    expect(res.body.diagnosis).toMatch(/\S/);
+  });
+});

@@ -36,6 +36,12 @@ export class ScriptedCluster implements Cluster {
   beforePolicy: NetworkAnswer[] = ['connect'];
   afterPolicy: NetworkAnswer[] = ['connect', 'drop'];
   failDeleteNamespace = false;
+  /** Namespaces that exist before the test (e.g. leftovers of an interrupted canary). */
+  existingNamespaces: KubeObject[] = [];
+  /** Objects deleted through delete(), as `Kind/name`. */
+  readonly deleted: string[] = [];
+  /** Called on every exec, before it answers (to interrupt a canary mid-probe). */
+  onExec: (() => void) | undefined;
   private probes = { before: 0, after: 0 };
 
   policyApplied(): boolean {
@@ -47,9 +53,13 @@ export class ScriptedCluster implements Cluster {
     return objects.map((o) => ({ kind: o.kind, name: o.metadata.name, action: 'created' as const }));
   }
 
-  async delete(): Promise<void> {}
+  async delete(kind: string, name: string): Promise<void> {
+    this.deleted.push(`${kind}/${name}`);
+  }
 
   async list(kind: ListableKind, namespace?: string): Promise<KubeObject[]> {
+    if (kind === 'Namespace')
+      return [...this.existingNamespaces, ...this.applied.filter((o) => o.kind === kind)];
     return this.applied
       .filter((o) => o.kind === kind && (!namespace || o.metadata.namespace === namespace))
       .map((o) =>
@@ -65,6 +75,7 @@ export class ScriptedCluster implements Cluster {
 
   async exec(pod: PodRef, argv: string[], timeoutMs: number): Promise<ExecResult> {
     this.execs.push({ pod, argv, timeoutMs });
+    this.onExec?.();
     const phase = this.policyApplied() ? 'after' : 'before';
     const script = phase === 'after' ? this.afterPolicy : this.beforePolicy;
     const answer = script[Math.min(this.probes[phase]++, script.length - 1)]!;

@@ -12,6 +12,8 @@ export interface Reply {
   stderr?: string;
   notFound?: boolean;
   timedOut?: boolean;
+  /** Runs until RunOptions.signal is aborted (a long download), then reports itself canceled. */
+  hang?: boolean;
 }
 
 export interface RecordedCall {
@@ -25,6 +27,8 @@ export interface RecordedCall {
  */
 export class FakeRunner implements Runner {
   readonly calls: RecordedCall[] = [];
+  /** Commands stopped through their abort signal. */
+  readonly canceled: string[] = [];
   private readonly used = new Map<string, number>();
 
   constructor(private readonly script: Record<string, Reply | Reply[]>) {}
@@ -40,6 +44,22 @@ export class FakeRunner implements Runner {
     const n = this.used.get(key) ?? 0;
     this.used.set(key, n + 1);
     const reply = replies[Math.min(n, replies.length - 1)]!;
+    if (reply.hang) {
+      await new Promise<void>((resolve) => {
+        if (opts.signal?.aborted) resolve();
+        opts.signal?.addEventListener('abort', () => resolve(), { once: true });
+      });
+      this.canceled.push(cmd);
+      return {
+        argv,
+        exitCode: undefined,
+        stdout: '',
+        stderr: '',
+        notFound: false,
+        timedOut: false,
+        canceled: true,
+      };
+    }
     const stderr = reply.stderr ?? '';
     if (opts.onStderrLine)
       for (const line of stderr.split('\n').filter((l, i, all) => l.length > 0 || i < all.length - 1))
