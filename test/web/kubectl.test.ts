@@ -160,7 +160,7 @@ describe.skipIf(kubectlSkipReason !== undefined)('kubectl against kubelab serve'
     );
     const ws = await kubectl(file, ['exec', 'deploy/backend', '--', 'curl', 'http://db1:1111']);
     expect(ws.code).toBe(1);
-    expect(ws.stderr).toMatch(/Unauthorized/);
+    expect(ws.stderr).toMatch(/the server has asked for the client to provide credentials|Unauthorized/);
   });
 
   it("a learner's cluster survives a restart; Reset restores the scenario", async () => {
