@@ -46,6 +46,25 @@ describe('kubelab lab check --simulated', () => {
     expect(r.out).toMatch(/can't resolve .*UDP 53/);
   });
 
+  it('refuses a workload with more replicas than the simulated cluster runs (exit 2, at once)', async () => {
+    const big = [
+      'apiVersion: apps/v1',
+      'kind: Deployment',
+      'metadata: {name: big, namespace: np-lab}',
+      'spec:',
+      '  replicas: 1000000',
+      '  selector: {matchLabels: {app: big}}',
+      '  template:',
+      '    metadata: {labels: {app: big}}',
+      '    spec: {containers: [{name: c, image: registry.k8s.io/e2e-test-images/agnhost:2.53}]}',
+      '',
+    ].join('\n');
+    const r = await run(['lab', 'check', 'np-backend', '--simulated', '-f', '-'], big);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('spec.replicas');
+    expect(r.err).toContain('at most 100 replicas');
+  });
+
   it('reads manifests from stdin with -f -', async () => {
     const { readFile } = await import('node:fs/promises');
     const yaml = await readFile('labs/np-backend/solution.yaml', 'utf8');
