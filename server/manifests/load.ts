@@ -2,10 +2,10 @@
  * Reading Kubernetes YAML/JSON with positions: every object remembers its file and line, and any
  * field path inside it can be turned back into a line, so errors read `file:line: spec.x: ...`.
  */
-import { readFile, readdir, stat } from 'node:fs/promises';
+import * as nodeFs from 'node:fs/promises';
 import { join, extname } from 'node:path';
 import { LineCounter, parseAllDocuments, isNode, type Document } from 'yaml';
-import { badInput, type Problem } from '../errors.js';
+import { KubelabError, badInput, type Problem } from '../errors.js';
 
 export type FieldPath = ReadonlyArray<string | number>;
 
@@ -103,27 +103,45 @@ function firstLine(s: string): string {
 
 const MANIFEST_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
 
+/** The file-system calls the loader makes; tests pass one that fails where a real disk would. */
+export interface ManifestFs {
+  stat(path: string): Promise<{ isFile(): boolean; isDirectory(): boolean }>;
+  readdir(path: string): Promise<string[]>;
+  readFile(path: string, encoding: 'utf8'): Promise<string>;
+  realpath(path: string): Promise<string>;
+}
+
+const NODE_FS: ManifestFs = {
+  stat: (p) => nodeFs.stat(p),
+  readdir: (p) => nodeFs.readdir(p),
+  readFile: (p, e) => nodeFs.readFile(p, e),
+  realpath: (p) => nodeFs.realpath(p),
+};
+
 /**
- * Reads files, directories (recursively, .yaml/.yml/.json in name order) and `-` (stdin text given
- * by the caller). Unreadable paths are a BAD_INPUT error naming the path.
+ * Reads files, directories (recursively, .yaml/.yml/.json in name order, symlinks followed, each
+ * file and folder once however many links lead to it) and `-` (stdin text given by the caller).
+ * Unreadable paths are a BAD_INPUT error naming the path.
  */
 export async function loadManifestInputs(
   inputs: string[],
-  opts: ParseOptions & { stdin?: () => Promise<string> } = {},
+  opts: ParseOptions & { stdin?: () => Promise<string>; fs?: ManifestFs } = {},
 ): Promise<LoadedDocument[]> {
+  const fs = opts.fs ?? NODE_FS;
   const docs: LoadedDocument[] = [];
+  const seen = new Set<string>();
   for (const input of inputs) {
     if (input === '-') {
       if (!opts.stdin) throw badInput('reading from stdin (-) is not available here');
       docs.push(...parseYamlDocuments(await opts.stdin(), '<stdin>', opts));
       continue;
     }
-    for (const file of await expandPath(input)) {
+    for (const file of await expandPath(fs, input, seen, true)) {
       let text: string;
       try {
-        text = await readFile(file, 'utf8');
+        text = await fs.readFile(file, 'utf8');
       } catch (e) {
-        throw badInput(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+        throw cannotRead(file, e);
       }
       docs.push(...parseYamlDocuments(text, file, opts));
     }
@@ -131,26 +149,65 @@ export async function loadManifestInputs(
   return docs;
 }
 
-async function expandPath(path: string): Promise<string[]> {
+function cannotRead(path: string, e: unknown): KubelabError {
+  const code = (e as NodeJS.ErrnoException).code;
+  const why =
+    code === 'ENOENT'
+      ? 'no such file or directory'
+      : code === 'EACCES' || code === 'EPERM'
+        ? 'permission denied'
+        : code === 'ELOOP'
+          ? 'too many levels of symbolic links'
+          : (code ?? String(e));
+  return badInput(
+    `cannot read ${path}: ${why}`,
+    [],
+    'Check the path and its permissions; directories are read recursively for .yaml, .yml and .json files.',
+  );
+}
+
+async function expandPath(
+  fs: ManifestFs,
+  path: string,
+  seen: Set<string>,
+  named: boolean,
+): Promise<string[]> {
   let info;
+  let real: string;
   try {
-    info = await stat(path);
+    info = await fs.stat(path); // follows symlinks
+    real = await fs.realpath(path);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw badInput(
-      `cannot read ${path}: ${code === 'ENOENT' ? 'no such file or directory' : (code ?? String(e))}`,
-      [],
-      'Check the path; directories are read recursively for .yaml, .yml and .json files.',
-    );
+    throw cannotRead(path, e);
   }
+  // A folder linked into itself (or a file reached twice) is read once, so links cannot loop.
+  if (seen.has(real)) return [];
+  seen.add(real);
   if (info.isFile()) return [path];
-  if (!info.isDirectory()) throw badInput(`${path} is neither a file nor a directory`);
-  const entries = (await readdir(path, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name));
+  if (!info.isDirectory()) {
+    if (named) throw badInput(`${path} is neither a file nor a directory`);
+    return [];
+  }
+  let names: string[];
+  try {
+    names = (await fs.readdir(path)).sort((a, b) => a.localeCompare(b));
+  } catch (e) {
+    throw cannotRead(path, e);
+  }
   const files: string[] = [];
-  for (const entry of entries) {
-    const full = join(path, entry.name);
-    if (entry.isDirectory()) files.push(...(await expandPath(full)));
-    else if (entry.isFile() && MANIFEST_EXTENSIONS.has(extname(entry.name).toLowerCase())) files.push(full);
+  for (const name of names) {
+    const full = join(path, name);
+    let entry;
+    try {
+      entry = await fs.stat(full);
+    } catch (e) {
+      // A dangling link to a manifest is a mistake worth naming; to anything else, not our business.
+      if (MANIFEST_EXTENSIONS.has(extname(name).toLowerCase())) throw cannotRead(full, e);
+      continue;
+    }
+    if (entry.isDirectory()) files.push(...(await expandPath(fs, full, seen, false)));
+    else if (entry.isFile() && MANIFEST_EXTENSIONS.has(extname(name).toLowerCase()))
+      files.push(...(await expandPath(fs, full, seen, false)));
   }
   return files;
 }

@@ -1,5 +1,12 @@
 import { describe, it, expect } from 'vitest';
-import { parseYamlDocuments, objectsOf, problemAt, formatPath } from '../../server/manifests/load.js';
+import {
+  parseYamlDocuments,
+  objectsOf,
+  problemAt,
+  formatPath,
+  loadManifestInputs,
+  type ManifestFs,
+} from '../../server/manifests/load.js';
 import { KubelabError } from '../../server/errors.js';
 
 describe('parseYamlDocuments', () => {
@@ -75,5 +82,37 @@ describe('objectsOf', () => {
     expect(formatPath(['spec', 'egress', 0, 'to', 1, 'ipBlock', 'cidr'])).toBe(
       'spec.egress[0].to[1].ipBlock.cidr',
     );
+  });
+});
+
+describe('loadManifestInputs on a disk that refuses', () => {
+  // Root reads every folder whatever its mode, so the refusal comes from an injected file system.
+  const refusing: ManifestFs = {
+    stat: async () => ({ isFile: () => false, isDirectory: () => true }),
+    realpath: async (p) => p,
+    readdir: async (p) => {
+      throw Object.assign(new Error(`EACCES: permission denied, scandir '${p}'`), { code: 'EACCES' });
+    },
+    readFile: async () => '',
+  };
+
+  it('an unreadable directory is bad input naming the path (exit 2), not an internal error', async () => {
+    const err = await loadManifestInputs(['policies'], { fs: refusing }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(KubelabError);
+    expect((err as KubelabError).code).toBe('BAD_INPUT');
+    expect((err as KubelabError).exitCode).toBe(2);
+    expect((err as KubelabError).message).toBe('cannot read policies: permission denied');
+  });
+
+  it('an unreadable file is bad input too', async () => {
+    const fs: ManifestFs = {
+      ...refusing,
+      stat: async () => ({ isFile: () => true, isDirectory: () => false }),
+      readFile: async () => {
+        throw Object.assign(new Error('EACCES'), { code: 'EACCES' });
+      },
+    };
+    const err = await loadManifestInputs(['p.yaml'], { fs }).catch((e: unknown) => e);
+    expect((err as KubelabError).message).toBe('cannot read p.yaml: permission denied');
   });
 });
