@@ -4,7 +4,17 @@
  */
 import * as nodeFs from 'node:fs/promises';
 import { join, extname } from 'node:path';
-import { LineCounter, parseAllDocuments, isNode, type Document } from 'yaml';
+import {
+  CST,
+  Lexer,
+  LineCounter,
+  isMap,
+  isNode,
+  isScalar,
+  parseAllDocuments,
+  visit,
+  type Document,
+} from 'yaml';
 import { KubelabError, badInput, type Problem } from '../errors.js';
 
 export type FieldPath = ReadonlyArray<string | number>;
@@ -49,7 +59,18 @@ export function parseYamlDocuments(text: string, file: string, opts: ParseOption
     throw badInput(`${file} is larger than ${maxBytes} bytes`, [{ file, message: 'input too large' }]);
   }
   const lineCounter = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const tooDeep = nestingTooDeep(text);
+  if (tooDeep !== undefined) {
+    const { line, col } = linePos(text, tooDeep);
+    throw badInput(
+      `${file} nests collections more than ${MAX_YAML_NESTING} levels deep`,
+      [{ file, line, column: col, message: `more than ${MAX_YAML_NESTING} nested collections start here` }],
+      'Kubernetes manifests nest a few levels; close every [ and { you open.',
+    );
+  }
+  // The parser's own duplicate-key check compares every key with every other (seconds for a
+  // 128 kB map); duplicateKeys() below does the same job with a set.
+  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
   if (!Array.isArray(docs)) {
     // An empty stream yields an EmptyStream object; there are no documents in it.
     return [];
@@ -60,9 +81,17 @@ export function parseYamlDocuments(text: string, file: string, opts: ParseOption
       const pos = lineCounter.linePos(err.pos[0]);
       problems.push({ file, line: pos.line, column: pos.col, message: firstLine(err.message) });
     }
+    for (const offset of duplicateKeys(doc)) {
+      const pos = lineCounter.linePos(offset);
+      problems.push({ file, line: pos.line, column: pos.col, message: 'Map keys must be unique' });
+    }
   }
   if (problems.length > 0) {
-    throw badInput(`${file} is not valid YAML`, problems, 'Fix the YAML syntax at the line shown.');
+    throw badInput(
+      `${file} is not valid YAML`,
+      capProblems(problems),
+      'Fix the YAML syntax at the line shown.',
+    );
   }
   const out: LoadedDocument[] = [];
   docs.forEach((doc, index) => {
@@ -85,6 +114,82 @@ export function parseYamlDocuments(text: string, file: string, opts: ParseOption
       source: where(doc.contents.range?.[0] ?? doc.range?.[0]),
       locate: (path) => where(offsetOf(doc, path)),
     });
+  });
+  return out;
+}
+
+/**
+ * The YAML parser's time grows with the square of the nesting depth, and some shapes (a line of
+ * thousands of `? `) exhaust its memory: 128 kB of `[` took seconds. Manifests nest a handful of
+ * levels, so deeper input is refused before parsing. The lexer (linear) tells flow brackets from
+ * brackets inside strings; block indicators on one line (`- - - -`) nest too.
+ */
+export const MAX_YAML_NESTING = 40;
+
+function nestingTooDeep(text: string): number | undefined {
+  let offset = 0;
+  let flow = 0;
+  let onThisLine = 0;
+  for (const token of new Lexer().lex(text)) {
+    switch (CST.tokenType(token)) {
+      case 'flow-map-start':
+      case 'flow-seq-start':
+        if (++flow > MAX_YAML_NESTING) return offset;
+        break;
+      case 'flow-map-end':
+      case 'flow-seq-end':
+        flow = Math.max(0, flow - 1);
+        break;
+      case 'seq-item-ind':
+      case 'explicit-key-ind':
+      case 'map-value-ind':
+        if (++onThisLine > MAX_YAML_NESTING) return offset;
+        break;
+      case 'newline':
+        onThisLine = 0;
+        break;
+      case 'doc-start':
+        flow = 0;
+        break;
+      default:
+    }
+    // The lexer also yields marker tokens that are not part of the source text.
+    if (token !== CST.DOCUMENT && token !== CST.FLOW_END && token !== CST.SCALAR) offset += token.length;
+  }
+  return undefined;
+}
+
+function linePos(text: string, offset: number): { line: number; col: number } {
+  const before = text.slice(0, offset);
+  const lastBreak = before.lastIndexOf('\n');
+  return { line: before.split('\n').length, col: offset - lastBreak };
+}
+
+/** At most this many problems are listed; a flood of follow-on errors helps nobody. */
+export const MAX_LISTED_PROBLEMS = 20;
+
+export function capProblems(problems: Problem[], max: number = MAX_LISTED_PROBLEMS): Problem[] {
+  if (problems.length <= max) return problems;
+  return [
+    ...problems.slice(0, max),
+    { message: `and ${problems.length - max} more problems (fix the ones above first)` },
+  ];
+}
+
+/** Where a mapping repeats a key (scalar keys; `<<` merge keys may repeat). */
+function duplicateKeys(doc: Document): number[] {
+  const out: number[] = [];
+  visit(doc, {
+    Map(_key, map) {
+      if (!isMap(map)) return;
+      const seen = new Set<unknown>();
+      for (const pair of map.items) {
+        const k = pair.key;
+        if (!isScalar(k) || k.value === '<<') continue;
+        if (seen.has(k.value)) out.push(k.range?.[0] ?? 0);
+        else seen.add(k.value);
+      }
+    },
   });
   return out;
 }

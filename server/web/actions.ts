@@ -65,10 +65,11 @@ export class LabActions {
         );
       }
       text = manifests;
-      objects = parseLearnerManifests(text, lab, {
-        maxBytes: this.limits.maxManifestBytes,
-        maxAliasCount: this.limits.maxAliasCount,
-      });
+      const limits = { maxBytes: this.limits.maxManifestBytes, maxAliasCount: this.limits.maxAliasCount };
+      const checker = this.state.active.checker;
+      objects = checker.parse
+        ? await checker.parse({ lab, learnerId, text, limits })
+        : parseLearnerManifests(text, lab, limits);
     }
     const report = await this.state.active.checker.check({ lab, learnerId, manifests: objects });
     try {

@@ -6,7 +6,7 @@
 import type { KubeObject } from '../cluster/types.js';
 import { badInput, type Problem } from '../errors.js';
 import type { Lab } from '../labs/model.js';
-import { isRecord, objectsOf, parseYamlDocuments, problemAt } from '../manifests/load.js';
+import { capProblems, isRecord, objectsOf, parseYamlDocuments, problemAt } from '../manifests/load.js';
 
 export const EDITOR_FILE = 'your manifests';
 const NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -78,7 +78,7 @@ export function parseLearnerManifests(
     problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
     throw badInput(
       `${EDITOR_FILE} cannot be applied`,
-      problems as Problem[],
+      capProblems(problems as Problem[]),
       'Fix the lines shown and check again.',
     );
   }

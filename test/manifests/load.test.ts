@@ -5,9 +5,11 @@ import {
   problemAt,
   formatPath,
   loadManifestInputs,
+  MAX_LISTED_PROBLEMS,
+  MAX_YAML_NESTING,
   type ManifestFs,
 } from '../../server/manifests/load.js';
-import { KubelabError } from '../../server/errors.js';
+import { KubelabError, type Problem } from '../../server/errors.js';
 
 describe('parseYamlDocuments', () => {
   it('reads multi-document YAML, skipping empty documents, and locates fields by path', () => {
@@ -114,5 +116,49 @@ describe('loadManifestInputs on a disk that refuses', () => {
     };
     const err = await loadManifestInputs(['p.yaml'], { fs }).catch((e: unknown) => e);
     expect((err as KubelabError).message).toBe('cannot read p.yaml: permission denied');
+  });
+});
+
+describe('parseYamlDocuments on hostile input', () => {
+  const problemsOf = (text: string): Problem[] => {
+    try {
+      parseYamlDocuments(text, 'f.yaml', { maxBytes: 256 * 1024 });
+    } catch (e) {
+      if (e instanceof KubelabError) return e.problems;
+      throw e;
+    }
+    return [];
+  };
+
+  it('refuses deep nesting before parsing, with one problem at the place it gets too deep', () => {
+    for (const text of [
+      `a: ${'['.repeat(130_000)}`,
+      `a: ${'[ "]" '.repeat(20_000)}`, // brackets in strings do not hide the real ones
+      `${'? '.repeat(60_000)}x`, // exhausted the parser's memory
+      `${'- '.repeat(60_000)}x`,
+      'a: [b\n'.repeat(20_000),
+    ]) {
+      const problems = problemsOf(text);
+      expect(problems).toHaveLength(1);
+      expect(problems[0]!.message).toContain(`more than ${MAX_YAML_NESTING} nested collections`);
+      expect(problems[0]!.line).toBeGreaterThanOrEqual(1);
+    }
+  });
+
+  it('accepts ordinary nesting and brackets inside strings', () => {
+    const text = `x: "${'['.repeat(100)}"\ny: [[[{a: [1]}]]]\n# ${'{'.repeat(100)}\nz: |\n  ${'['.repeat(100)}\n`;
+    expect(problemsOf(text)).toEqual([]);
+  });
+
+  it('finds repeated keys (with their line) and lists at most 20 problems, then says how many more', () => {
+    expect(problemsOf('a: 1\nb: 2\na: 3\n')).toEqual([
+      { file: 'f.yaml', line: 3, column: 1, message: 'Map keys must be unique' },
+    ]);
+    expect(problemsOf('<<: {a: 1}\n<<: {b: 2}\n')).toEqual([]);
+    const many = problemsOf('a: [b]\n'.repeat(18_000));
+    expect(many).toHaveLength(MAX_LISTED_PROBLEMS + 1);
+    expect(many.at(-1)!.message).toBe(
+      `and ${18_000 - 1 - MAX_LISTED_PROBLEMS} more problems (fix the ones above first)`,
+    );
   });
 });

@@ -544,6 +544,27 @@ describe('page forms for hints, solution and reset', () => {
   });
 });
 
+describe('hostile YAML', () => {
+  it('130,000 unclosed [ are refused with one problem, parsed where the checker parses', async () => {
+    const { app, deps } = setup();
+    const parsed: string[] = [];
+    const { parseLearnerManifests } = await import('../../server/web/manifests.js');
+    // A checker that parses off the HTTP thread gets the text; the fake parses in place and records it.
+    deps.checker.parse = async ({ lab, text, limits }) => {
+      parsed.push(text);
+      return parseLearnerManifests(text, lab, limits);
+    };
+    const res = await request(app)
+      .post('/api/labs/np-fake/check')
+      .send({ manifests: `a: ${'['.repeat(130_000)}` });
+    expect(res.status).toBe(400);
+    expect(res.body.error.problems).toHaveLength(1);
+    expect(res.body.error.problems[0].message).toContain('nested collections');
+    expect(parsed).toHaveLength(1);
+    expect(deps.checker.checks).toBe(0);
+  });
+});
+
 describe('form posts with a broken %-escape', () => {
   it('are refused with 400 and not counted as an attempt', async () => {
     const { app, deps } = setup();
