@@ -2,7 +2,8 @@
  * The real WebDeps: labs from labs/ and scenarios/, the grader, one simulated cluster per learner
  * and lab (or a real cluster when kind + Docker are there), progress in SQLite.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Cluster, ProgressFn } from '../cluster/types.js';
 import { EnforcementGate } from '../cluster/canary.js';
 import { deployScenario } from '../cluster/deploy.js';
@@ -180,9 +181,30 @@ export async function createDefaultWebDeps(opts: DefaultWebDepsOptions = {}): Pr
  * scenario objects are loaded once per server; Markdown pages and solutions are read per request,
  * so edits to them show on reload. Failures are not cached.
  */
-export function labCatalogue(root?: RootArg): LabCatalogue {
+export function labCatalogue(root?: RootArg, opts: { recheckMs?: number } = {}): LabCatalogue {
+  const recheckMs = opts.recheckMs ?? 1000;
   const once = new Map<string, Promise<unknown>>();
-  const cached = <T>(key: string, load: () => Promise<T>): Promise<T> => {
+  const roots = catalogRoots(root);
+  let seen: Promise<string> | undefined;
+  let seenAt = 0;
+  /**
+   * Instructors add and edit labs while the server runs: when a lab or scenario folder appears or
+   * goes, or its lab.yaml / scenario.yaml changes, everything read from them is read again.
+   * Looking costs a stat per folder, at most once per `recheckMs`.
+   */
+  const fresh = async (): Promise<void> => {
+    const now = Date.now();
+    if (seen && now - seenAt < recheckMs) return;
+    const before = seen;
+    seen = Promise.all([
+      catalogueFingerprint(roots.labs, 'lab.yaml'),
+      catalogueFingerprint(roots.scenarios, 'scenario.yaml'),
+    ]).then((f) => f.join('\n'));
+    seenAt = now;
+    if (before && (await before) !== (await seen)) once.clear();
+  };
+  const cached = async <T>(key: string, load: () => Promise<T>): Promise<T> => {
+    await fresh();
     let p = once.get(key) as Promise<T> | undefined;
     if (!p) {
       p = load();
@@ -216,7 +238,29 @@ export function labCatalogue(root?: RootArg): LabCatalogue {
   };
 }
 
-/** Real clusters apply a new policy a few seconds after it is created: re-probe for this long. */
+/**
+ * The folders under `dir` and their definition file's size and time: enough to see a lab or
+ * scenario added, removed or redefined, at one readdir and a stat per folder.
+ */
+async function catalogueFingerprint(dir: string, definition: string): Promise<string> {
+  let names: string[];
+  try {
+    names = (await readdir(dir)).sort();
+  } catch {
+    return '';
+  }
+  const parts = await Promise.all(
+    names.map(async (name) => {
+      try {
+        const s = await stat(join(dir, name, definition));
+        return `${name} ${s.size} ${s.mtimeMs}`;
+      } catch {
+        return name;
+      }
+    }),
+  );
+  return parts.join('\n');
+}
 
 /**
  * A real cluster for the web app. A cluster the learner brought must prove it enforces

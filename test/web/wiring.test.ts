@@ -225,3 +225,30 @@ describe('auto mode', () => {
     await d.close();
   });
 });
+
+describe('the lab catalogue while the server runs', () => {
+  it('lists a lab added after the first request, and forgets a removed one', async () => {
+    const { cp, mkdtemp, readFile: read, rm, writeFile } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { labCatalogue } = await import('../../server/web/wiring.js');
+    const root = await mkdtemp(join(tmpdir(), 'kubelab-catalogue-'));
+    try {
+      await cp('test/fixtures/labs/scenarios', join(root, 'scenarios'), { recursive: true });
+      await cp('test/fixtures/labs/labs/good', join(root, 'labs', 'good'), { recursive: true });
+      const catalogue = labCatalogue(join(root, 'labs'), { recheckMs: 0 });
+      expect((await catalogue.list()).labs.map((l) => l.id)).toEqual(['good']);
+
+      await cp(join(root, 'labs', 'good'), join(root, 'labs', 'newer'), { recursive: true });
+      const yaml = join(root, 'labs', 'newer', 'lab.yaml');
+      await writeFile(yaml, (await read(yaml, 'utf8')).replace(/^id: good$/m, 'id: newer'));
+      expect((await catalogue.list()).labs.map((l) => l.id)).toEqual(['good', 'newer']);
+      expect((await catalogue.get('newer')).id).toBe('newer');
+
+      await rm(join(root, 'labs', 'good'), { recursive: true });
+      expect((await catalogue.list()).labs.map((l) => l.id)).toEqual(['newer']);
+      await expect(catalogue.get('good')).rejects.toThrow('there is no lab called "good"');
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+});
