@@ -77,13 +77,23 @@ export function parseYamlDocuments(text: string, file: string, opts: ParseOption
   }
   const problems: Problem[] = [];
   for (const doc of docs) {
+    const linesWithError = new Set<number>();
     for (const err of doc.errors) {
-      const pos = lineCounter.linePos(err.pos[0]);
-      problems.push({ file, line: pos.line, column: pos.col, message: firstLine(err.message) });
+      const plain = plainYamlError(text, lineCounter.linePos(err.pos[0]), err.code, firstLine(err.message));
+      // One problem per line: the parser's later complaints about a line follow from its first.
+      if (linesWithError.has(plain.line)) continue;
+      linesWithError.add(plain.line);
+      problems.push({ file, ...plain });
     }
     for (const offset of duplicateKeys(doc)) {
       const pos = lineCounter.linePos(offset);
-      problems.push({ file, line: pos.line, column: pos.col, message: 'Map keys must be unique' });
+      const key = /^[^:\n]*/.exec(text.slice(offset))?.[0].trim() ?? '';
+      problems.push({
+        file,
+        line: pos.line,
+        column: pos.col,
+        message: `${key ? `"${key}"` : 'this key'} appears twice in the same mapping: keep one`,
+      });
     }
   }
   if (problems.length > 0) {
@@ -200,6 +210,104 @@ function offsetOf(doc: Document, path: FieldPath): number | undefined {
     if (isNode(node) && node.range) return node.range[0];
   }
   return doc.range?.[0];
+}
+
+/**
+ * The parser's words ("All mapping items must start at the same column") name its grammar, not
+ * the learner's mistake, and point at the start of the line. Say what is wrong and where the line
+ * should start, at the first character of the line.
+ */
+export function plainYamlError(
+  text: string,
+  pos: { line: number; col: number },
+  code: string,
+  parserMessage: string,
+): { line: number; column: number; message: string } {
+  const lines = text.split('\n');
+  const lineText = lines[pos.line - 1] ?? '';
+  const indent = lineText.length - lineText.trimStart().length;
+  const atLineStart = pos.col <= indent + 1;
+  const column = atLineStart && lineText.trim() !== '' ? indent + 1 : pos.col;
+  const where = { line: pos.line, column };
+  const first = lineText.trim().split(/\s/)[0] ?? '';
+  if (code === 'TAB_AS_INDENT') {
+    return { ...where, message: 'this line is indented with a tab; YAML allows only spaces' };
+  }
+  if (
+    (code === 'BAD_INDENT' && /mapping items must start at the same column/.test(parserMessage)) ||
+    (code === 'MISSING_CHAR' && /Sequence item without - indicator/.test(parserMessage))
+  ) {
+    return {
+      ...where,
+      message: `"${first}" starts in column ${indent + 1}, ${alignmentAdvice(lines, pos.line, indent)}`,
+    };
+  }
+  if (/Flow (sequence|mapping) in block collection/.test(parserMessage)) {
+    return {
+      ...where,
+      message:
+        'a [ or { is not closed: add the matching ] or } (a list or mapping written inline must end on its own line or be indented under its key)',
+    };
+  }
+  if (code === 'MISSING_CHAR' && /Missing closing .?quote/.test(parserMessage)) {
+    return { ...where, message: 'a quoted text is not closed: add the closing quote' };
+  }
+  if (
+    code === 'BLOCK_AS_IMPLICIT_KEY' ||
+    /Nested mappings are not allowed in compact mappings/.test(parserMessage)
+  ) {
+    return {
+      ...where,
+      message: 'two "key:" on one line: put the second key on its own line, indented under the first',
+    };
+  }
+  if (code === 'MULTILINE_IMPLICIT_KEY') {
+    return {
+      ...where,
+      message: 'a key runs over two lines: a key and its ":" must be on one line (is a ":" missing above?)',
+    };
+  }
+  return { ...where, message: `YAML cannot read this: ${parserMessage}` };
+}
+
+/** Which column the line should start in: the blocks still open above it, nearest first. */
+function alignmentAdvice(lines: string[], lineNo: number, indent: number): string {
+  type Level = { line: number; indent: number; what: string; key: boolean };
+  const open: Level[] = [];
+  let limit = Infinity;
+  for (let i = lineNo - 2; i >= 0 && limit > 0; i--) {
+    const t = lines[i] ?? '';
+    const body = t.trimStart();
+    if (body === '' || body.startsWith('#')) continue;
+    const ind = t.length - body.length;
+    // "- key: v" opens two blocks: the list (at the dash) and the item's mapping (at the key).
+    const levels: Level[] = [];
+    const dash = /^-\s+(\S+)/.exec(body);
+    if (dash)
+      levels.push({ line: i + 1, indent: ind + body.indexOf(dash[1]!), what: `"${dash[1]}"`, key: true });
+    levels.push({
+      line: i + 1,
+      indent: ind,
+      what: body.startsWith('-') ? 'the list item' : `"${body.split(/\s/)[0]}"`,
+      key: !body.startsWith('-'),
+    });
+    for (const level of levels) {
+      if (level.indent < limit) {
+        open.push(level);
+        limit = level.indent;
+      } else if (level.indent === limit && level.key && !open.at(-1)!.key) {
+        open[open.length - 1] = level; // a key at the list's column is the likelier sibling
+      }
+    }
+  }
+  const below = open.find((o) => o.indent < indent);
+  const above = [...open].reverse().find((o) => o.indent > indent);
+  const options = [above, below]
+    .filter((o): o is Level => o !== undefined)
+    .map((o) => `column ${o.indent + 1} like ${o.what} on line ${o.line}`);
+  if (options.length === 0)
+    return 'which lines up with nothing above it: YAML counts the spaces, so indent it like the lines it belongs with';
+  return `which lines up with nothing above it: YAML counts the spaces, so start it in ${options.join(' or in ')}`;
 }
 
 function firstLine(s: string): string {

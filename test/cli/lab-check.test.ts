@@ -65,6 +65,28 @@ describe('kubelab lab check --simulated', () => {
     expect(r.err).toContain('at most 100 replicas');
   });
 
+  it('a YAML indentation error says what is wrong in plain words, with the YAML hint only', async () => {
+    const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = await mkdtemp(join(tmpdir(), 'kubelab-indent-'));
+    try {
+      const file = join(dir, 'policy.yaml');
+      await writeFile(
+        file,
+        'apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: np-backend\n  namespace: np-lab\nspec:\n  podSelector:\n    matchLabels:\n      app: backend\n   policyTypes:\n  - Egress\n',
+      );
+      const r = await run(['lab', 'check', 'np-backend', '--simulated', '-f', file]);
+      expect(r.code).toBe(2);
+      expect(r.err).toContain(`${file} is not valid YAML`);
+      expect(r.err).toContain(`${file}:10:4: "policyTypes:" starts in column 4`);
+      expect(r.err).toContain('Fix the YAML at the lines shown.');
+      expect(r.err).not.toContain('each object needs apiVersion');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('reads manifests from stdin with -f -', async () => {
     const { readFile } = await import('node:fs/promises');
     const yaml = await readFile('labs/np-backend/solution.yaml', 'utf8');

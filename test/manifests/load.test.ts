@@ -152,7 +152,7 @@ describe('parseYamlDocuments on hostile input', () => {
 
   it('finds repeated keys (with their line) and lists at most 20 problems, then says how many more', () => {
     expect(problemsOf('a: 1\nb: 2\na: 3\n')).toEqual([
-      { file: 'f.yaml', line: 3, column: 1, message: 'Map keys must be unique' },
+      { file: 'f.yaml', line: 3, column: 1, message: '"a" appears twice in the same mapping: keep one' },
     ]);
     expect(problemsOf('<<: {a: 1}\n<<: {b: 2}\n')).toEqual([]);
     const many = problemsOf('a: [b]\n'.repeat(18_000));
@@ -160,5 +160,54 @@ describe('parseYamlDocuments on hostile input', () => {
     expect(many.at(-1)!.message).toBe(
       `and ${18_000 - 1 - MAX_LISTED_PROBLEMS} more problems (fix the ones above first)`,
     );
+  });
+});
+
+describe('YAML mistakes in plain words', () => {
+  const only = (text: string): Problem => {
+    try {
+      parseYamlDocuments(text, 'mine.yaml');
+    } catch (e) {
+      const problems = (e as KubelabError).problems;
+      expect(problems).toHaveLength(1);
+      return problems[0]!;
+    }
+    throw new Error('expected a YAML error');
+  };
+
+  it('a key indented one space too far or too little: its real column, and where it could start', () => {
+    const text = [
+      'spec:',
+      '  podSelector:',
+      '    matchLabels:',
+      '      app: backend',
+      '   policyTypes:',
+      '  - Egress',
+      '',
+    ].join('\n');
+    const p = only(text);
+    expect(p).toMatchObject({ line: 5, column: 4 });
+    expect(p.message).toBe(
+      '"policyTypes:" starts in column 4, which lines up with nothing above it: YAML counts the spaces, so start it in column 5 like "matchLabels:" on line 3 or in column 3 like "podSelector:" on line 2',
+    );
+    expect(p.message).not.toContain('mapping items');
+  });
+
+  it("a list item's key out of line names the sibling key of the item", () => {
+    const text = ['egress:', '  - to:', '    - podSelector: {}', '     ports:', '    - port: 53', ''].join(
+      '\n',
+    );
+    const p = only(text);
+    expect(p).toMatchObject({ line: 4, column: 6 });
+    expect(p.message).toContain('"ports:" starts in column 6');
+    expect(p.message).toContain('column 5 like "to:" on line 2');
+    expect(p.message).not.toContain('indicator');
+  });
+
+  it('tabs, unclosed brackets and quotes, two keys on a line', () => {
+    expect(only('a: 1\n\tb: 2\n').message).toBe('this line is indented with a tab; YAML allows only spaces');
+    expect(only('kind: [broken').message).toContain('a [ or { is not closed');
+    expect(only('a: "x\n').message).toBe('a quoted text is not closed: add the closing quote');
+    expect(only('a: b: c\n').message).toContain('two "key:" on one line');
   });
 });
