@@ -63,7 +63,7 @@ export function parseYamlDocuments(text: string, file: string, opts: ParseOption
   if (tooDeep !== undefined) {
     const { line, col } = linePos(text, tooDeep);
     throw badInput(
-      `${file} nests collections more than ${MAX_YAML_NESTING} levels deep`,
+      `${file}: collections are nested more than ${MAX_YAML_NESTING} levels deep`,
       [{ file, line, column: col, message: `more than ${MAX_YAML_NESTING} nested collections start here` }],
       'Kubernetes manifests nest a few levels; close every [ and { you open.',
     );

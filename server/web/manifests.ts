@@ -4,7 +4,7 @@
  * line and column instead of a vague failure later in the cluster.
  */
 import type { KubeObject } from '../cluster/types.js';
-import { badInput, type Problem } from '../errors.js';
+import { KubelabError, badInput, isKubelabError, type Problem } from '../errors.js';
 import type { Lab } from '../labs/model.js';
 import { capProblems, isRecord, objectsOf, parseYamlDocuments, problemAt } from '../manifests/load.js';
 
@@ -16,10 +16,22 @@ export function parseLearnerManifests(
   lab: Lab,
   limits: { maxBytes: number; maxAliasCount: number },
 ): KubeObject[] {
-  const docs = parseYamlDocuments(text, EDITOR_FILE, {
-    maxBytes: limits.maxBytes,
-    maxAliasCount: limits.maxAliasCount,
-  });
+  let docs;
+  try {
+    docs = parseYamlDocuments(text, EDITOR_FILE, {
+      maxBytes: limits.maxBytes,
+      maxAliasCount: limits.maxAliasCount,
+    });
+  } catch (e) {
+    // The loader's headline names a file ("f.yaml is not valid YAML"); here it is a plural.
+    if (isKubelabError(e) && e.message.startsWith(`${EDITOR_FILE} is `)) {
+      throw new KubelabError(e.code, `${EDITOR_FILE} are ${e.message.slice(EDITOR_FILE.length + 4)}`, {
+        problems: e.problems,
+        ...(e.hint ? { hint: e.hint } : {}),
+      });
+    }
+    throw e;
+  }
   const { objects, problems } = objectsOf(docs);
   const out: KubeObject[] = [];
   const seen = new Set<string>();

@@ -4,6 +4,7 @@ import type { CheckResult, GradeReport, ProbeResult } from '../grader/report.js'
 import type { Lab } from '../labs/model.js';
 import type { LabProgress, LabStatus } from '../store/index.js';
 import type { AppContext } from './app.js';
+import { renderMarkdownInline } from './markdown.js';
 import { outcomeLabel } from './matrix.js';
 
 /** Requests from the page's own script ask for HTML fragments in JSON. */
@@ -28,6 +29,7 @@ export function commonLocals(ctx: AppContext, req: Request): Record<string, unkn
     path: req.path,
     statusWords,
     outcomeLabel,
+    renderMarkdownInline,
   };
 }
 

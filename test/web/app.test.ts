@@ -544,6 +544,15 @@ describe('page forms for hints, solution and reset', () => {
   });
 });
 
+describe('the editor\'s YAML errors', () => {
+  it('speak of the manifests in the plural', async () => {
+    const { app } = setup();
+    const res = await request(app).post('/api/labs/np-fake/check').send({ manifests: 'a: [1\n' });
+    expect(res.status).toBe(400);
+    expect(res.body.error.message).toBe('your manifests are not valid YAML');
+  });
+});
+
 describe('hostile YAML', () => {
   it('130,000 unclosed [ are refused with one problem, parsed where the checker parses', async () => {
     const { app, deps } = setup();

@@ -113,6 +113,7 @@ export function pageRoutes(ctx: AppContext): Router {
           progress,
           hints: actions.revealedHints(lab, progress),
         }),
+        progress: await renderView(res, 'partials/progress', { lab, progress }),
       },
     });
   });
@@ -126,6 +127,10 @@ export function pageRoutes(ctx: AppContext): Router {
     res.json({
       sections: {
         solution: await renderView(res, 'partials/solution', { lab, solution, mode: ctx.state.active.info }),
+        progress: await renderView(res, 'partials/progress', {
+          lab,
+          progress: actions.progress(lab, learnerId),
+        }),
       },
     });
   });
