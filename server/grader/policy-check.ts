@@ -53,8 +53,8 @@ export function runPolicyCheck(check: PolicyCheck, snapshot: Snapshot): CheckRes
       if (missing.length > 0) parts.push(`does not select ${missing.join(', ')}`);
       if (extra.length > 0) parts.push(`also selects ${extra.join(', ')}`);
       fail(
-        `${check.name}'s podSelector ${describeSelector(policy.spec.podSelector)} selects ${selected.length} pod(s) in ${check.namespace} ` +
-          `but must select exactly the ${wanted.length} pod(s) matching ${describeSelector(check.selects)}: ${parts.join('; ')}.`,
+        `${check.name}'s podSelector ${describeSelector(policy.spec.podSelector)} selects ${pods(selected.length)} in ${check.namespace} ` +
+          `but must select exactly the ${pods(wanted.length)} matching ${describeSelector(check.selects)}: ${parts.join('; ')}.`,
       );
     } else {
       result.messages.push(`${check.name} selects exactly ${[...selectedNames].sort().join(', ')}.`);
@@ -98,4 +98,8 @@ export function describeSelector(sel: {
     ),
   ];
   return parts.length === 0 ? '{} (every pod)' : `{${parts.join(', ')}}`;
+}
+
+function pods(n: number): string {
+  return n === 0 ? 'no pods' : n === 1 ? '1 pod' : `${n} pods`;
 }

@@ -31,6 +31,8 @@ export interface ModeInfo {
   description: string;
   /** Why this mode was chosen, in one sentence for the banner (e.g. `Docker is not running`). */
   reason?: string;
+  /** The technical detail behind the reason (a tool's own error), shown on the cluster page only. */
+  detail?: string;
 }
 
 /**

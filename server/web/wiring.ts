@@ -123,7 +123,7 @@ export async function createDefaultWebDeps(opts: DefaultWebDepsOptions = {}): Pr
   const mode = opts.mode ?? 'auto';
   if (mode === 'simulated') {
     simulated.info.reason = 'You chose the simulated cluster.';
-    deps.provisionUnavailable = 'restart kubelab without --simulated.';
+    deps.provisionUnavailable = 'Restart kubelab without --simulated.';
     pool?.warm();
     return deps;
   }
@@ -149,10 +149,11 @@ export async function createDefaultWebDeps(opts: DefaultWebDepsOptions = {}): Pr
   const availability = await detectRealClusterAvailability(target, provisionDeps);
   if (!availability.available) {
     pool?.warm();
-    simulated.info.reason = `No real cluster: ${availability.reason.replace(/[.?!]$/, '')}.`;
+    simulated.info.reason = `No real cluster: ${sentence(availability.reason)}`;
+    if (availability.detail) simulated.info.detail = availability.detail;
     deps.provisionUnavailable = brought
-      ? 'check the context you named (kubectl --context ... get nodes), then restart kubelab.'
-      : 'install and start Docker and kind (kubelab doctor says what is missing), then restart kubelab.';
+      ? 'Check the context you named (kubectl --context ... get nodes), then restart kubelab.'
+      : 'Install and start Docker and kind (kubelab doctor says what is missing), then restart kubelab.';
     return deps;
   }
   try {
@@ -236,6 +237,12 @@ export function labCatalogue(root?: RootArg, opts: { recheckMs?: number } = {}):
         readScenarioObjects(await loadScenario(lab.scenario, catalogRoots(root).scenarios)),
       ),
   };
+}
+
+/** Ends a sentence once: "Is the daemon running?" keeps its question mark. */
+function sentence(text: string): string {
+  const t = text.trim();
+  return /[.?!]$/.test(t) ? t : `${t}.`;
 }
 
 /**

@@ -87,6 +87,34 @@ describe('kubelab lab check --simulated', () => {
     }
   });
 
+  it('counts in words: "the probe", "no pods", never "all 1 probes" or "pod(s)"', async () => {
+    const one = await run([
+      'lab',
+      'check',
+      'np-and-vs-or',
+      '--simulated',
+      '-f',
+      'labs/np-and-vs-or/solution.yaml',
+      '--json',
+    ]);
+    expect(one.code).toBe(0);
+    expect(one.out).toContain('the probe went as expected.');
+    expect(one.out).not.toMatch(/all 1 probes/);
+    const nobody = [
+      'apiVersion: networking.k8s.io/v1',
+      'kind: NetworkPolicy',
+      'metadata: {name: np-backend, namespace: np-lab}',
+      'spec:',
+      '  podSelector: {matchLabels: {app: nobody}}',
+      '  policyTypes: [Egress]',
+      '',
+    ].join('\n');
+    const none = await run(['lab', 'check', 'np-backend', '--simulated', '-f', '-', '--json'], nobody);
+    expect(none.code).toBe(1);
+    expect(none.out).toContain('selects no pods in np-lab but must select exactly the 2 pods');
+    expect(none.out).not.toContain('pod(s)');
+  });
+
   it('reads manifests from stdin with -f -', async () => {
     const { readFile } = await import('node:fs/promises');
     const yaml = await readFile('labs/np-backend/solution.yaml', 'utf8');

@@ -544,7 +544,7 @@ describe('page forms for hints, solution and reset', () => {
   });
 });
 
-describe('the editor\'s YAML errors', () => {
+describe("the editor's YAML errors", () => {
   it('speak of the manifests in the plural', async () => {
     const { app } = setup();
     const res = await request(app).post('/api/labs/np-fake/check').send({ manifests: 'a: [1\n' });

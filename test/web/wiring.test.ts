@@ -42,7 +42,8 @@ describe('the real np-backend lab over HTTP (simulated cluster)', () => {
     expect(page.text).toContain(lab.title);
     expect(page.text).toContain('namespace</span> np-lab');
     expect(page.text).toContain('Simulated cluster');
-    expect(page.text).toContain('You chose the simulated cluster.');
+    const cluster = await request(app).get('/cluster').expect(200);
+    expect(cluster.text).toContain('You chose the simulated cluster.');
   });
 
   it('the matrix starts all open and matches the lab after the reference solution', async () => {
@@ -144,9 +145,19 @@ describe('auto mode', () => {
       }),
     });
     expect(d.cluster.info.mode).toBe('simulated');
-    expect(d.cluster.info.reason).toMatch(/^No real cluster: Docker: Cannot connect to the Docker daemon/);
+    // In words for the banner; Docker's own message (with its socket path) is the detail.
+    expect(d.cluster.info.reason).toBe('No real cluster: Docker is not running.');
+    expect(d.cluster.info.detail).toContain('Is the docker daemon running?');
     expect(d.provision).toBeUndefined();
-    expect(d.provisionUnavailable).toMatch(/Docker and kind/);
+    expect(d.provisionUnavailable).toMatch(/^Install and start Docker and kind/);
+    const app = createApp(d);
+    const lab = await request(app).get('/labs/np-backend').expect(200);
+    expect(lab.text).not.toContain('docker.sock');
+    const cluster = await request(app).get('/cluster').expect(200);
+    expect(cluster.text).toContain('No real cluster: Docker is not running.');
+    expect(cluster.text).toContain('Is the docker daemon running?');
+    expect(cluster.text).toContain('the simulated cluster, inside kubelab');
+    expect(cluster.text).not.toContain('(in-process) (simulated)');
     await d.close();
   });
 
