@@ -30,6 +30,7 @@ import { availableParallelism } from 'node:os';
 import { DEFAULT_DB_PATH, ProgressStore } from '../store/index.js';
 import { ClusterChecker } from './checker.js';
 import type { ActiveCluster, Checker, LabCatalogue, ModeInfo, WebDeps } from './deps.js';
+import { orderLabs, readCoursePath } from './catalogue-order.js';
 import { SimulatedWorkerPool } from './sim-pool.js';
 import { predictConnectivity, ScenarioCache, simulatedChecker } from './simulated.js';
 
@@ -218,7 +219,7 @@ export function labCatalogue(root?: RootArg, opts: { recheckMs?: number } = {}):
     list: () =>
       cached('list', async () => {
         const { labs, problems } = await validateAll(root);
-        return { labs, problems };
+        return { labs: orderLabs(labs, await readCoursePath(roots.labs)), problems };
       }),
     get: (id) =>
       cached(`lab:${id}`, () =>
