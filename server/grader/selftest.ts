@@ -29,10 +29,10 @@ export interface SelfTestResult {
 
 export async function selfTestLab(
   lab: Lab,
-  opts: { clusters?: ScenarioClusters; cwd?: string } = {},
+  opts: { clusters?: ScenarioClusters; cwd?: string; scenariosRoot?: string } = {},
 ): Promise<SelfTestResult> {
   const clusters = opts.clusters ?? new ScenarioClusters();
-  const scenario = await loadScenario(lab.scenario);
+  const scenario = await loadScenario(lab.scenario, opts.scenariosRoot);
   const cwd = opts.cwd ?? process.cwd();
   const show = (f: string) => relative(cwd, f) || f;
   const cases: SelfTestCase[] = [];
