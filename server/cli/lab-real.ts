@@ -11,7 +11,7 @@ import type { Command } from 'commander';
 import type { CliIO } from './io.js';
 import type { Lab } from '../labs/model.js';
 import type { GradeReport } from '../grader/report.js';
-import { gradeLab, REAL_CLUSTER_SETTLE_MS } from '../grader/index.js';
+import { gradeLab, REAL_CLUSTER_CONCURRENCY, REAL_CLUSTER_SETTLE_MS } from '../grader/index.js';
 import { loadLab, loadScenario, readLabPage, readScenarioObjects } from '../labs/index.js';
 import {
   openCluster,
@@ -155,7 +155,7 @@ export async function gradeOnRealCluster(
     scenario,
     cluster,
     settleMs: REAL_CLUSTER_SETTLE_MS,
-    concurrency: 8,
+    concurrency: REAL_CLUSTER_CONCURRENCY,
     onProgress: progress,
     ...(clock ? { now: () => clock.now(), sleep: (ms: number) => clock.sleep(ms) } : {}),
   });

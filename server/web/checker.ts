@@ -20,6 +20,8 @@ export interface SimulatedCheckerParts {
   predict(lab: Lab, cluster: Cluster): Promise<Prediction>;
   /** Most sessions kept in memory; the least recently used is dropped (and rebuilt on demand). */
   maxSessions?: number;
+  /** Throws (BAD_INPUT) when the manifests would replace an object of the lab's scenario. */
+  guard?(lab: Lab, manifests: KubeObject[]): Promise<void>;
 }
 
 interface Session {
@@ -46,6 +48,8 @@ export class SimulatedChecker implements Checker {
 
   check(req: { lab: Lab; learnerId: string; manifests: KubeObject[] }): Promise<GradeReport> {
     return this.withSession(req.lab, req.learnerId, async (session, cluster) => {
+      // Before anything is deleted: a refused submission leaves the learner's cluster as it was.
+      await this.parts.guard?.(req.lab, req.manifests);
       for (const old of session.applied) await cluster.delete(old.kind, old.name, old.namespace);
       session.applied = [];
       if (req.manifests.length > 0) {
