@@ -435,7 +435,9 @@ function addHints(
   for (const wanted of lab.checks) {
     if (wanted.kind !== 'policy') continue;
     const c = checks.find((x) => x.id === wanted.id);
-    const exists = oracle.model.policies.some((p) => p.namespace === wanted.namespace && p.name === wanted.name);
+    const exists = oracle.model.policies.some(
+      (p) => p.namespace === wanted.namespace && p.name === wanted.name,
+    );
     if (!c || c.status !== 'fail' || exists) continue;
     const candidates = oracle.model.policies.filter(
       (p) => p.namespace === wanted.namespace && !shipped.has(`${p.namespace}/${p.name}`),
