@@ -43,6 +43,15 @@ export function registerLabCatalogCommands(lab: Command, io: CliIO): void {
     .option('--json', 'print {ok, labs, problems} as JSON')
     .action(async (path: string | undefined, opts: { scenarios?: string; json?: boolean }) => {
       const result = await validatePath(io, path, opts.scenarios);
+      if (result.checked.labs === 0) {
+        // Nothing checked is not "valid": a wrong path or a lab without lab.yaml must not pass.
+        const where = path ?? 'labs/';
+        throw badInput(
+          `no lab found in ${where}: neither it nor any folder in it has a ${LAB_FILE}`,
+          [],
+          `Give a lab folder (with ${LAB_FILE}) or the folder of labs; kubelab lab new ID creates one.`,
+        );
+      }
       const problems = result.problems.map((p) => relativeProblem(io.cwd, p));
       if (opts.json) {
         io.stdout(

@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import type { CliIO } from './io.js';
 import { registerLabCatalogCommands } from './lab-catalog.js';
+import { registerLabNew } from './lab-new.js';
 import { listLabs, loadLab, readManifestFile } from '../labs/index.js';
 import { gradeOnSimulated } from '../grader/simulated.js';
 import { formatReport } from '../grader/format.js';
@@ -20,6 +21,7 @@ function collect(value: string, previous: string[] = []): string[] {
 export function registerLab(program: Command, io: CliIO): void {
   const lab = program.command('lab').description('Labs: list, validate, check, test, start, reset');
   registerLabCatalogCommands(lab, io);
+  registerLabNew(lab, io);
 
   lab
     .command('check')

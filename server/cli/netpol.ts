@@ -3,10 +3,16 @@
  * directories, `-`), build the network the NetworkPolicy engine sees, and answer probes or print
  * the whole source x destination matrix. Bad input exits 2 with file:line and field path.
  */
-import { relative, resolve } from 'node:path';
+import { basename, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { badInput, type Problem } from '../errors.js';
-import { loadManifestInputs, objectsOf, problemAt } from '../manifests/load.js';
+import {
+  isRecord,
+  loadManifestInputs,
+  objectsOf,
+  problemAt,
+  type LoadedDocument,
+} from '../manifests/load.js';
 import {
   buildNetworkModel,
   compileNetwork,
@@ -85,8 +91,22 @@ export function registerNetpol(program: Command, io: CliIO): void {
 /** Reads every input, builds the model, and refuses (exit 2) when any object has a problem. */
 export async function loadNetwork(inputs: string[], io: CliIO): Promise<CompiledNetwork> {
   const paths = inputs.map((p) => (p === '-' ? p : relative(io.cwd, resolve(io.cwd, p)) || '.'));
-  const docs = await loadManifestInputs(paths, { stdin: () => io.readStdin() });
+  const docs = (await loadManifestInputs(paths, { stdin: () => io.readStdin() })).filter((doc) => {
+    if (!isScenarioDescription(doc)) return true;
+    io.stderr(
+      `kubelab: skipped ${doc.source.file}: a kubelab scenario description, not a Kubernetes object\n`,
+    );
+    return false;
+  });
   const { objects, problems } = objectsOf(docs);
+  if (objects.length === 0 && problems.length === 0) {
+    const what = paths.map((p) => (p === '-' ? 'stdin' : p)).join(', ');
+    throw badInput(
+      `no Kubernetes objects were read from ${what}`,
+      [],
+      'Give YAML or JSON manifests (files, directories with .yaml/.yml/.json files, or - with text on stdin).',
+    );
+  }
   const { model, problems: modelProblems } = buildNetworkModel(objects.map((o) => o.object));
   const all: Problem[] = [...problems];
   for (const p of modelProblems) {
@@ -101,6 +121,14 @@ export async function loadNetwork(inputs: string[], io: CliIO): Promise<Compiled
     );
   }
   return compileNetwork(model);
+}
+
+/** A scenario folder's scenario.yaml describes the scenario; the manifests are its other files. */
+function isScenarioDescription(doc: LoadedDocument): boolean {
+  const v = doc.value;
+  return (
+    basename(doc.source.file) === 'scenario.yaml' && isRecord(v) && !('kind' in v) && !('apiVersion' in v)
+  );
 }
 
 type EndpointRef = { kind: 'pod'; namespace: string; name: string } | { kind: 'ip'; ip: string };

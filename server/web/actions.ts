@@ -6,7 +6,7 @@ import type { KubeObject } from '../cluster/types.js';
 import { badInput, notFound } from '../errors.js';
 import type { GradeReport } from '../grader/report.js';
 import type { Lab } from '../labs/model.js';
-import type { LabProgress } from '../store/index.js';
+import { isProgressNotSaved, type LabProgress } from '../store/index.js';
 import type { ActiveCluster, WebDeps, WebLimits } from './deps.js';
 import { parseLearnerManifests } from './manifests.js';
 import type { ConnectivityMatrix } from './matrix.js';
@@ -16,6 +16,12 @@ export const LAB_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 export interface AppState {
   active: ActiveCluster;
+}
+
+export interface CheckOutcome {
+  report: GradeReport;
+  /** Set when the grade could not be recorded (the progress database refused the write). */
+  progressNotSaved?: string;
 }
 
 export class LabActions {
@@ -46,7 +52,7 @@ export class LabActions {
    * Grades the learner's work. In simulated mode `manifests` (YAML text) replaces the policies they
    * applied before; in kube mode the cluster is what it is and the text is ignored.
    */
-  async check(lab: Lab, learnerId: string, manifests: unknown): Promise<GradeReport> {
+  async check(lab: Lab, learnerId: string, manifests: unknown): Promise<CheckOutcome> {
     const simulated = this.state.active.info.mode === 'simulated';
     let text: string | undefined;
     let objects: KubeObject[] = [];
@@ -59,17 +65,24 @@ export class LabActions {
         );
       }
       text = manifests;
-      objects = parseLearnerManifests(text, lab, {
-        maxBytes: this.limits.maxManifestBytes,
-        maxAliasCount: this.limits.maxAliasCount,
-      });
+      const limits = { maxBytes: this.limits.maxManifestBytes, maxAliasCount: this.limits.maxAliasCount };
+      const checker = this.state.active.checker;
+      objects = checker.parse
+        ? await checker.parse({ lab, learnerId, text, limits })
+        : parseLearnerManifests(text, lab, limits);
     }
     const report = await this.state.active.checker.check({ lab, learnerId, manifests: objects });
-    this.deps.store.recordCheck(learnerId, lab.id, this.deps.clock(), {
-      ...(text !== undefined ? { manifests: text } : {}),
-      report,
-    });
-    return report;
+    try {
+      this.deps.store.recordCheck(learnerId, lab.id, this.deps.clock(), {
+        ...(text !== undefined ? { manifests: text } : {}),
+        report,
+      });
+    } catch (e) {
+      // The grade is still true and the learner should see it; only the record of it is lost.
+      if (!isProgressNotSaved(e)) throw e;
+      return { report, progressNotSaved: e.message };
+    }
+    return { report };
   }
 
   matrix(lab: Lab, learnerId: string): Promise<ConnectivityMatrix> {

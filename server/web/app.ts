@@ -65,13 +65,28 @@ export function createApp(deps: WebDeps): Express {
   });
   app.use(sameOriginOnly());
   app.use(express.json({ limit: limits.maxBodyBytes }));
-  app.use(express.urlencoded({ extended: false, limit: limits.maxBodyBytes }));
+  app.use(
+    express.urlencoded({ extended: false, limit: limits.maxBodyBytes, verify: refuseBadPercentEscapes }),
+  );
 
   app.use('/api', apiRoutes(ctx));
   app.use(pageRoutes(ctx));
   app.use(notFoundHandler);
   app.use(errorHandler(ctx, log));
   return app;
+}
+
+/**
+ * A form value with a broken %-escape would otherwise be kept undecoded and applied as nonsense
+ * (and counted as an attempt): refuse the request instead. A browser never sends one.
+ */
+function refuseBadPercentEscapes(_req: unknown, _res: unknown, body: Buffer): void {
+  const at = body.toString('latin1').search(/%(?![0-9a-fA-F]{2})/);
+  if (at >= 0) {
+    throw new KubelabError('BAD_INPUT', `the form data has an invalid %-escape at byte ${at}`, {
+      hint: 'Send the form URL-encoded (every % followed by two hex digits), or use the JSON API.',
+    });
+  }
 }
 
 const notFoundHandler: RequestHandler = (req, _res, next) => {

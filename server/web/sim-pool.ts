@@ -10,7 +10,7 @@ import { KubelabError, type ErrorCode, type Problem } from '../errors.js';
 import type { GradeReport } from '../grader/report.js';
 import type { Lab } from '../labs/model.js';
 import type { RootArg } from '../labs/index.js';
-import type { Checker } from './deps.js';
+import type { Checker, ManifestLimits } from './deps.js';
 import type { ConnectivityMatrix } from './matrix.js';
 
 export interface WorkerOptions {
@@ -19,7 +19,10 @@ export interface WorkerOptions {
 }
 
 export type PoolRequestBody = { labId: string; learnerId: string } & (
-  { op: 'check'; manifests: KubeObject[] } | { op: 'matrix' } | { op: 'reset' }
+  | { op: 'check'; manifests: KubeObject[] }
+  | { op: 'parse'; text: string; limits: ManifestLimits }
+  | { op: 'matrix' }
+  | { op: 'reset' }
 );
 
 export type PoolRequest = PoolRequestBody & { id: number };
@@ -76,6 +79,16 @@ export class SimulatedWorkerPool implements Checker {
       learnerId: req.learnerId,
       manifests: req.manifests,
     }) as Promise<GradeReport>;
+  }
+
+  parse(req: { lab: Lab; learnerId: string; text: string; limits: ManifestLimits }): Promise<KubeObject[]> {
+    return this.call(req.learnerId, {
+      op: 'parse',
+      labId: req.lab.id,
+      learnerId: req.learnerId,
+      text: req.text,
+      limits: req.limits,
+    }) as Promise<KubeObject[]>;
   }
 
   matrix(req: { lab: Lab; learnerId: string }): Promise<ConnectivityMatrix> {

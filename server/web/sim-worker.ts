@@ -7,6 +7,7 @@ import { isKubelabError } from '../errors.js';
 import { catalogRoots, loadLab, type RootArg } from '../labs/index.js';
 import type { Lab } from '../labs/model.js';
 import type { PoolReply, PoolRequest, WorkerOptions } from './sim-pool.js';
+import { parseLearnerManifests } from './manifests.js';
 import { ScenarioCache, simulatedChecker } from './simulated.js';
 
 const port = parentPort;
@@ -31,6 +32,8 @@ async function answer(req: PoolRequest): Promise<unknown> {
   switch (req.op) {
     case 'check':
       return checker.check({ lab: l, learnerId: req.learnerId, manifests: req.manifests });
+    case 'parse':
+      return parseLearnerManifests(req.text, l, req.limits);
     case 'matrix':
       return checker.matrix({ lab: l, learnerId: req.learnerId });
     case 'reset':

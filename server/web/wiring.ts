@@ -2,7 +2,8 @@
  * The real WebDeps: labs from labs/ and scenarios/, the grader, one simulated cluster per learner
  * and lab (or a real cluster when kind + Docker are there), progress in SQLite.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Cluster, ProgressFn } from '../cluster/types.js';
 import { EnforcementGate } from '../cluster/canary.js';
 import { deployScenario } from '../cluster/deploy.js';
@@ -29,6 +30,7 @@ import { availableParallelism } from 'node:os';
 import { DEFAULT_DB_PATH, ProgressStore } from '../store/index.js';
 import { ClusterChecker } from './checker.js';
 import type { ActiveCluster, Checker, LabCatalogue, ModeInfo, WebDeps } from './deps.js';
+import { orderLabs, readCoursePath } from './catalogue-order.js';
 import { SimulatedWorkerPool } from './sim-pool.js';
 import { predictConnectivity, ScenarioCache, simulatedChecker } from './simulated.js';
 
@@ -122,7 +124,7 @@ export async function createDefaultWebDeps(opts: DefaultWebDepsOptions = {}): Pr
   const mode = opts.mode ?? 'auto';
   if (mode === 'simulated') {
     simulated.info.reason = 'You chose the simulated cluster.';
-    deps.provisionUnavailable = 'restart kubelab without --simulated.';
+    deps.provisionUnavailable = 'Restart kubelab without --simulated.';
     pool?.warm();
     return deps;
   }
@@ -148,10 +150,11 @@ export async function createDefaultWebDeps(opts: DefaultWebDepsOptions = {}): Pr
   const availability = await detectRealClusterAvailability(target, provisionDeps);
   if (!availability.available) {
     pool?.warm();
-    simulated.info.reason = `No real cluster: ${availability.reason.replace(/[.?!]$/, '')}.`;
+    simulated.info.reason = `No real cluster: ${sentence(availability.reason)}`;
+    if (availability.detail) simulated.info.detail = availability.detail;
     deps.provisionUnavailable = brought
-      ? 'check the context you named (kubectl --context ... get nodes), then restart kubelab.'
-      : 'install and start Docker and kind (kubelab doctor says what is missing), then restart kubelab.';
+      ? 'Check the context you named (kubectl --context ... get nodes), then restart kubelab.'
+      : 'Install and start Docker and kind (kubelab doctor says what is missing), then restart kubelab.';
     return deps;
   }
   try {
@@ -180,9 +183,30 @@ export async function createDefaultWebDeps(opts: DefaultWebDepsOptions = {}): Pr
  * scenario objects are loaded once per server; Markdown pages and solutions are read per request,
  * so edits to them show on reload. Failures are not cached.
  */
-export function labCatalogue(root?: RootArg): LabCatalogue {
+export function labCatalogue(root?: RootArg, opts: { recheckMs?: number } = {}): LabCatalogue {
+  const recheckMs = opts.recheckMs ?? 1000;
   const once = new Map<string, Promise<unknown>>();
-  const cached = <T>(key: string, load: () => Promise<T>): Promise<T> => {
+  const roots = catalogRoots(root);
+  let seen: Promise<string> | undefined;
+  let seenAt = 0;
+  /**
+   * Instructors add and edit labs while the server runs: when a lab or scenario folder appears or
+   * goes, or its lab.yaml / scenario.yaml changes, everything read from them is read again.
+   * Looking costs a stat per folder, at most once per `recheckMs`.
+   */
+  const fresh = async (): Promise<void> => {
+    const now = Date.now();
+    if (seen && now - seenAt < recheckMs) return;
+    const before = seen;
+    seen = Promise.all([
+      catalogueFingerprint(roots.labs, 'lab.yaml'),
+      catalogueFingerprint(roots.scenarios, 'scenario.yaml'),
+    ]).then((f) => f.join('\n'));
+    seenAt = now;
+    if (before && (await before) !== (await seen)) once.clear();
+  };
+  const cached = async <T>(key: string, load: () => Promise<T>): Promise<T> => {
+    await fresh();
     let p = once.get(key) as Promise<T> | undefined;
     if (!p) {
       p = load();
@@ -195,7 +219,7 @@ export function labCatalogue(root?: RootArg): LabCatalogue {
     list: () =>
       cached('list', async () => {
         const { labs, problems } = await validateAll(root);
-        return { labs, problems };
+        return { labs: orderLabs(labs, await readCoursePath(roots.labs)), problems };
       }),
     get: (id) =>
       cached(`lab:${id}`, () =>
@@ -216,7 +240,35 @@ export function labCatalogue(root?: RootArg): LabCatalogue {
   };
 }
 
-/** Real clusters apply a new policy a few seconds after it is created: re-probe for this long. */
+/** Ends a sentence once: "Is the daemon running?" keeps its question mark. */
+function sentence(text: string): string {
+  const t = text.trim();
+  return /[.?!]$/.test(t) ? t : `${t}.`;
+}
+
+/**
+ * The folders under `dir` and their definition file's size and time: enough to see a lab or
+ * scenario added, removed or redefined, at one readdir and a stat per folder.
+ */
+async function catalogueFingerprint(dir: string, definition: string): Promise<string> {
+  let names: string[];
+  try {
+    names = (await readdir(dir)).sort();
+  } catch {
+    return '';
+  }
+  const parts = await Promise.all(
+    names.map(async (name) => {
+      try {
+        const s = await stat(join(dir, name, definition));
+        return `${name} ${s.size} ${s.mtimeMs}`;
+      } catch {
+        return name;
+      }
+    }),
+  );
+  return parts.join('\n');
+}
 
 /**
  * A real cluster for the web app. A cluster the learner brought must prove it enforces

@@ -64,7 +64,7 @@ describe('without a Docker daemon (in-process, real docker CLI)', () => {
   it('detectRealClusterAvailability says no, and why', async () => {
     const result = await detectRealClusterAvailability({}, { env: noDaemonEnv() });
     expect(result.available).toBe(false);
-    expect(result.reason).toMatch(/^Docker: /);
+    expect(result.reason).toMatch(/^Docker is not (running|installed)$/);
   });
 });
 
