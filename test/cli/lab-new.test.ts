@@ -40,10 +40,13 @@ describe('kubelab lab new', () => {
       expect(validated.labs.map((l) => l.id)).toEqual(['np-demo']);
 
       const lab = await loadLab('np-demo', join(root, 'labs'));
-      // The case-based self-test only: the mutant search (issue 9) finds holes in these four checks
-      // that the current check kinds cannot close; the scaffold is updated with the new kinds.
-      const result = await selfTestLab(lab, { scenariosRoot: join(root, 'scenarios'), mutants: false });
+      // The whole self-test, mutants of the solution included: the scaffold's statements of intent
+      // leave no behaviour-changing mutant alive.
+      const result = await selfTestLab(lab, { scenariosRoot: join(root, 'scenarios') });
       expect(result.cases.filter((c) => !c.ok)).toEqual([]);
+      expect(result.mutants?.survived).toEqual([]);
+      expect(result.mutants?.failingEquivalent).toEqual([]);
+      expect(result.mutants?.caught).toBeGreaterThan(10);
       expect(result.ok).toBe(true);
       // Nothing applied, the solution, two known-wrong and one known-right attempt.
       expect(result.cases).toHaveLength(5);
