@@ -20,7 +20,7 @@ export const KIND_NODE_IMAGE_BUILT_FOR = 'v0.31.0';
 /** Calico's default IP pool; kind's own default (10.244.0.0/16) would not match calico.yaml. */
 export const POD_SUBNET = '192.168.0.0/16';
 
-export const DEFAULT_CLUSTER_NAME = 'kubelab';
+export { DEFAULT_CLUSTER_NAME } from './defaults.js';
 
 export interface KindClusterSpec {
   name: string;

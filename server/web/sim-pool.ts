@@ -44,7 +44,13 @@ interface Slot {
   pending: Map<number, Pending>;
 }
 
-const ENTRY = new URL('./sim-worker-entry.js', import.meta.url);
+/**
+ * A worker thread does not inherit the main thread's loader: compiled (dist/), it loads the compiled
+ * worker; run from the TypeScript sources, it goes through an entry that registers tsx first.
+ */
+const ENTRY = import.meta.url.endsWith('.ts')
+  ? new URL('./sim-worker-entry.js', import.meta.url)
+  : new URL('./sim-worker.js', import.meta.url);
 
 export class SimulatedWorkerPool implements Checker {
   private readonly slots: Array<Slot | undefined>;
