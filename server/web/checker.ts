@@ -35,6 +35,12 @@ const LIVE_BASIS = 'predicted by the policy engine from the NetworkPolicies in y
 export class SimulatedChecker implements Checker {
   private readonly sessions = new Map<string, Session>();
   private readonly maxSessions: number;
+  /**
+   * Each lab's matrix on its untouched scenario. Whoever has no session (a first visit, a visitor
+   * without a cookie, a learner after Reset) sees this one: building a cluster per such request
+   * would let anyone fill the sessions, evicting learners' work, at the cost of a cluster each.
+   */
+  private readonly pristine = new Map<string, Promise<ConnectivityMatrix>>();
 
   constructor(private readonly parts: SimulatedCheckerParts) {
     this.maxSessions = parts.maxSessions ?? 1000;
@@ -63,6 +69,7 @@ export class SimulatedChecker implements Checker {
   }
 
   matrix(req: { lab: Lab; learnerId: string }): Promise<ConnectivityMatrix> {
+    if (!this.sessions.has(sessionKey(req.lab.id, req.learnerId))) return this.pristineMatrix(req.lab);
     return this.withSession(req.lab, req.learnerId, async (session, cluster) => {
       const { probes } = await this.parts.predict(req.lab, cluster);
       return buildMatrix(probes, { basis: LIVE_BASIS, before: session.applied.length === 0 });
@@ -76,6 +83,19 @@ export class SimulatedChecker implements Checker {
     // Wait for anything in flight, then forget the cluster: the next action builds a fresh one.
     await session.queue.catch(() => undefined);
     if (this.sessions.get(key) === session) this.sessions.delete(key);
+  }
+
+  private pristineMatrix(lab: Lab): Promise<ConnectivityMatrix> {
+    let m = this.pristine.get(lab.id);
+    if (!m) {
+      m = (async () => {
+        const { probes } = await this.parts.predict(lab, await this.parts.freshCluster(lab));
+        return buildMatrix(probes, { basis: LIVE_BASIS, before: true });
+      })();
+      this.pristine.set(lab.id, m);
+      m.catch(() => this.pristine.delete(lab.id));
+    }
+    return m;
   }
 
   private withSession<T>(

@@ -168,11 +168,37 @@ describe('SimulatedChecker', () => {
     await checker.check({ lab, learnerId: 'c', manifests: [] });
     expect(checker.sessionCount).toBe(2);
     expect(clusters).toHaveLength(3);
-    // a survived; b was dropped and gets a fresh cluster.
+    // a survived; b was dropped and gets a fresh cluster on its next check.
     expect((await checker.matrix({ lab, learnerId: 'a' })).before).toBe(false);
     expect(clusters).toHaveLength(3);
-    await checker.matrix({ lab, learnerId: 'b' });
+    await checker.check({ lab, learnerId: 'b', manifests: [] });
     expect(clusters).toHaveLength(4);
+  });
+
+  it('a matrix for someone without a session is the untouched scenario, built once and creating no session', async () => {
+    const { checker, clusters } = setup({ maxSessions: 2 });
+    await checker.check({ lab, learnerId: 'a', manifests: [policy('deny')] });
+    const visitors = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => checker.matrix({ lab, learnerId: `visitor-${i}` })),
+    );
+    for (const m of visitors) {
+      expect(m.before).toBe(true);
+      expect(m.cells[0]![0]!.outcome).toBe('allowed');
+    }
+    // One cluster for the learner, one for the untouched scenario; no visitor took a session.
+    expect(clusters).toHaveLength(2);
+    expect(checker.sessionCount).toBe(1);
+    // So the learner's work was not evicted by the visitors.
+    expect((await checker.matrix({ lab, learnerId: 'a' })).cells[0]![0]!.outcome).toBe('blocked');
+    await checker.reset({ lab, learnerId: 'a' });
+    expect((await checker.matrix({ lab, learnerId: 'a' })).before).toBe(true);
+    expect(clusters).toHaveLength(2);
+  });
+
+  it('a failure building the untouched scenario is not remembered', async () => {
+    const { checker } = setup({ failFirst: true });
+    await expect(checker.matrix({ lab, learnerId: 'v' })).rejects.toThrow('scenario did not deploy');
+    expect((await checker.matrix({ lab, learnerId: 'v' })).before).toBe(true);
   });
 
   it('a scenario that fails to deploy is reported and retried on the next action', async () => {
