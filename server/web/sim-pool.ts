@@ -10,12 +10,14 @@ import { KubelabError, type ErrorCode, type Problem } from '../errors.js';
 import type { GradeReport } from '../grader/report.js';
 import type { Lab } from '../labs/model.js';
 import type { RootArg } from '../labs/index.js';
+import { DEFAULT_MAX_CLUSTERS } from './checker.js';
 import type { Checker } from './deps.js';
 import type { ConnectivityMatrix } from './matrix.js';
 
 export interface WorkerOptions {
   labsRoot?: RootArg;
   maxSessions?: number;
+  maxClusters?: number;
 }
 
 export type PoolRequestBody = { labId: string; learnerId: string } & (
@@ -63,6 +65,8 @@ export class SimulatedWorkerPool implements Checker {
       labsRoot?: RootArg;
       /** Most learner sessions kept in memory, shared out between the workers. */
       maxSessions?: number;
+      /** Most simulated clusters kept alive, shared out between the workers (memory is per process). */
+      maxClusters?: number;
       log?: (message: string) => void;
     },
   ) {
@@ -135,6 +139,10 @@ export class SimulatedWorkerPool implements Checker {
         ...(this.opts.maxSessions !== undefined
           ? { maxSessions: Math.max(1, Math.ceil(this.opts.maxSessions / this.slots.length)) }
           : {}),
+        maxClusters: Math.max(
+          1,
+          Math.ceil((this.opts.maxClusters ?? DEFAULT_MAX_CLUSTERS) / this.slots.length),
+        ),
       } satisfies WorkerOptions,
     });
     // An idle pool must not keep the process alive; a worker is referenced while it has work.

@@ -34,7 +34,7 @@ export class ScenarioCache {
 /** One simulated cluster per learner and lab, forked from the deployed scenario, graded in-process. */
 export function simulatedChecker(
   scenarios: ScenarioCache = new ScenarioCache(),
-  maxSessions?: number,
+  limits: { maxSessions?: number; maxClusters?: number } = {},
 ): SimulatedChecker {
   const clusters = new ScenarioClusters();
   return new SimulatedChecker({
@@ -47,7 +47,8 @@ export function simulatedChecker(
         preflightCache: clusters.preflightCache,
       }),
     predict: predictConnectivity,
-    ...(maxSessions !== undefined ? { maxSessions } : {}),
+    ...(limits.maxSessions !== undefined ? { maxSessions: limits.maxSessions } : {}),
+    ...(limits.maxClusters !== undefined ? { maxClusters: limits.maxClusters } : {}),
   });
 }
 
