@@ -50,6 +50,9 @@ interface Slot {
  * A worker thread does not inherit the main thread's loader: compiled (dist/), it loads the compiled
  * worker; run from the TypeScript sources, it goes through an entry that registers tsx first.
  */
+/** Old-generation heap of each grading worker, in MB. */
+export const DEFAULT_WORKER_HEAP_MB = 256;
+
 const ENTRY = import.meta.url.endsWith('.ts')
   ? new URL('./sim-worker-entry.js', import.meta.url)
   : new URL('./sim-worker.js', import.meta.url);
@@ -67,6 +70,8 @@ export class SimulatedWorkerPool implements Checker {
       maxSessions?: number;
       /** Most simulated clusters kept alive, shared out between the workers (memory is per process). */
       maxClusters?: number;
+      /** Heap limit of each worker (old generation, MB). */
+      heapMb?: number;
       log?: (message: string) => void;
     },
   ) {
@@ -134,6 +139,13 @@ export class SimulatedWorkerPool implements Checker {
     const existing = this.slots[index];
     if (existing) return existing;
     const worker = new Worker(ENTRY, {
+      // Without a limit V8 lets a busy worker's heap grow to gigabytes of garbage before it
+      // collects (measured: server RSS 478 MiB at 1000 sessions, 309 MiB with these limits). What
+      // a worker keeps alive is bounded (maxClusters, maxSessions), far below the limit.
+      resourceLimits: {
+        maxOldGenerationSizeMb: this.opts.heapMb ?? DEFAULT_WORKER_HEAP_MB,
+        maxYoungGenerationSizeMb: 16,
+      },
       workerData: {
         ...(this.opts.labsRoot !== undefined ? { labsRoot: this.opts.labsRoot } : {}),
         ...(this.opts.maxSessions !== undefined
