@@ -150,14 +150,14 @@ export async function gradeOnRealCluster(
   const progress = progressPrinter((s) => io.stderr(s));
   if (isBroughtCluster(target, io.env)) await assertEnforcing(cluster, canaryOptions(overrides, progress));
   const scenario = await (await labs()).loadScenario(lab.scenario);
-  const { gradeLab, REAL_CLUSTER_SETTLE_MS } = await import('../grader/index.js');
+  const { gradeLab, REAL_CLUSTER_CONCURRENCY, REAL_CLUSTER_SETTLE_MS } = await import('../grader/index.js');
   const clock = overrides.clock;
   return gradeLab({
     lab,
     scenario,
     cluster,
     settleMs: REAL_CLUSTER_SETTLE_MS,
-    concurrency: 8,
+    concurrency: REAL_CLUSTER_CONCURRENCY,
     onProgress: progress,
     ...(clock ? { now: () => clock.now(), sleep: (ms: number) => clock.sleep(ms) } : {}),
   });

@@ -127,6 +127,15 @@ export function formatSelfTest(results: SelfTestResult[]): string {
       lines.push(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.expectation}  [${c.file}]`);
       for (const p of c.problems) lines.push(`         ${p}`);
     }
+    const m = r.mutants;
+    if (m) {
+      lines.push(
+        `  mutants: ${m.generated} generated, ${m.behaviourChanging} behaviour-changing, ${m.caught} caught, ${m.survived.length} survived, ${m.equivalent} equivalent`,
+      );
+      for (const x of m.survived) lines.push(`  FAIL survived: ${x}`);
+      for (const x of m.failingEquivalent) lines.push(`  FAIL equivalent but failed: ${x}`);
+      for (const x of m.errors) lines.push(`  FAIL not graded: ${x}`);
+    }
   }
   lines.push('');
   lines.push(`${results.length} lab(s), ${cases} case(s), ${bad} failing`);

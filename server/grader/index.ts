@@ -11,7 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import pLimit from 'p-limit';
-import type { Cluster, ProgressFn } from '../cluster/types.js';
+import type { Cluster, KubeObject, ProgressFn } from '../cluster/types.js';
 import { isKubelabError } from '../errors.js';
 import type { Lab, Scenario } from '../labs/model.js';
 import { buildProbeArgv, classifyProbe, probeDeadlineMs } from '../probe/index.js';
@@ -21,6 +21,9 @@ import { planCheck, type CheckPlan, type PlannedProbe } from './plan.js';
 import { runPolicyCheck } from './policy-check.js';
 import type { CheckResult, Expectation, GradeReport, ProbeResult } from './report.js';
 import { podNotReadyReason, podReady, takeSnapshot, type Snapshot } from './snapshot.js';
+import { buildNetworkModel } from '../netpol/index.js';
+import { emptySelectorNotes, runIntentChecks, type IntentCheck } from './intent.js';
+import { scenarioIntactCheck, scenarioObjects } from './scenario-objects.js';
 
 export type { GradeReport, CheckResult, ProbeResult } from './report.js';
 
@@ -28,6 +31,8 @@ export interface GradeOptions {
   lab: Lab;
   scenario: Scenario;
   cluster: Cluster;
+  /** The scenario's objects as shipped (read from its manifests when not given). */
+  scenarioObjects?: KubeObject[];
   /**
    * How long to keep re-probing a probe whose result does not match yet. Policy takes a few seconds
    * to apply on a real cluster; the simulated one is exact at once (0).
@@ -97,7 +102,7 @@ export async function gradeLab(opts: GradeOptions): Promise<GradeReport> {
     );
   }
   const plans = lab.checks
-    .filter((c): c is Extract<typeof c, { kind: 'connectivity' | 'dns' }> => c.kind !== 'policy')
+    .filter((c): c is Extract<typeof c, { kind: 'connectivity' | 'dns' }> => c.kind === 'connectivity' || c.kind === 'dns')
     .map((c) => planCheck(lab, c, snapshot, oracle));
   for (const plan of plans) {
     for (const p of plan.problems) preflight.messages.push(`${plan.check.id}: ${p}`);
@@ -119,8 +124,29 @@ export async function gradeLab(opts: GradeOptions): Promise<GradeReport> {
     );
   checks.push(preflight);
 
+  const shipped = opts.scenarioObjects ?? (await scenarioObjects(opts.scenario));
+  checks.push(scenarioIntactCheck(snapshot, shipped, lab));
   for (const check of lab.checks) {
     if (check.kind === 'policy') checks.push(runPolicyCheck(check, snapshot));
+  }
+  const intentChecks = lab.checks.filter((c): c is IntentCheck => c.kind === 'traffic' || c.kind === 'unchanged');
+  const baseline = buildNetworkModel(shipped.filter((o) => o.kind === 'NetworkPolicy')).model.policies;
+  if (intentChecks.length > 0 && preflight.status === 'error') {
+    for (const c of intentChecks)
+      checks.push({ id: c.id, title: c.title, kind: c.kind, status: 'error', messages: ['not run: the environment is not ready (see pre-flight).'], probes: [] });
+  } else if (intentChecks.length > 0) {
+    progress('proving the statements of intent over all traffic');
+    checks.push(
+      ...runIntentChecks({
+        lab,
+        checks: intentChecks,
+        snapshot,
+        namespaces: oracle.model.namespaces,
+        pods: oracle.model.pods,
+        policies: oracle.model.policies,
+        baseline,
+      }),
+    );
   }
 
   if (preflight.status === 'error') {
@@ -156,23 +182,25 @@ export async function gradeLab(opts: GradeOptions): Promise<GradeReport> {
     plans.forEach((plan, i) => checks.push(summariseCheck(plan, results[i]!)));
   }
 
-  // Keep the lab's order for the learner's checks, pre-flight first.
-  const order = new Map(lab.checks.map((c, i) => [c.id, i]));
-  checks.sort((a, b) =>
-    a.kind === 'preflight' ? -1 : b.kind === 'preflight' ? 1 : order.get(a.id)! - order.get(b.id)!,
-  );
+  // Keep the lab's order for the learner's checks, pre-flight and the scenario's integrity first.
+  const order = new Map<string, number>([['preflight', -2], ['scenario-intact', -1], ...lab.checks.map((c, i) => [c.id, i] as [string, number])]);
+  checks.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
+  addHints(checks, oracle, baseline);
 
   const environmentError = checks.some((c) => c.status === 'error');
   const passed = !environmentError && checks.every((c) => c.status === 'pass');
   const failedChecks = checks.filter((c) => c.status === 'fail');
+  const graded = checks.length - 1;
+  const diagnosis = environmentError || passed ? undefined : diagnose(failedChecks);
   const summary = environmentError
     ? 'The environment has a problem, so this attempt was not graded. Nothing here is your fault: see the pre-flight and error lines.'
     : passed
-      ? `All ${checks.length - 1} checks pass.`
-      : `${failedChecks.length} of ${checks.length - 1} checks fail: ${failedChecks.map((c) => c.id).join(', ')}.`;
+      ? `All ${graded} checks pass.`
+      : `${diagnosis} (${failedChecks.length} of ${graded} checks fail: ${failedChecks.map((c) => c.id).join(', ')}.)`;
   return {
     lab: lab.id,
     passed,
+    ...(diagnosis ? { diagnosis } : {}),
     status: environmentError ? 'environment-error' : passed ? 'passed' : 'failed',
     cluster: { mode: cluster.mode, description: cluster.description },
     checks,
@@ -232,6 +260,12 @@ function preflightChecks(
 
 /** Real clusters apply policy a few seconds after it is created: re-probe for up to this long. */
 export const REAL_CLUSTER_SETTLE_MS = 15_000;
+
+/**
+ * Probes in flight at once on a real cluster. A dropped connection waits out its whole timeout, so
+ * a grade takes about one timeout only when all its probes run together (np-backend plans 32).
+ */
+export const REAL_CLUSTER_CONCURRENCY = 48;
 
 /** A bounded memo of pre-flight outcomes (oldest entries go first). */
 export class PreflightCache {
@@ -304,10 +338,14 @@ async function runProbe(cluster: Cluster, probe: PlannedProbe, opts: GradeOption
   const want = SUCCESS[probe.expected];
   let attempts = 0;
   let last: { outcome: ProbeOutcome; detail: string };
+  // Re-probe until the probe agrees with what the policies applied NOW predict, never until it
+  // agrees with the lab: right after a policy is applied nothing is enforced yet, so a wrong
+  // policy's open probes would match the lab at once. An exec that could not run will not start
+  // working by waiting.
   for (;;) {
     attempts++;
     last = await attempt(cluster, probe);
-    if (last.outcome === want || now() >= deadline) break;
+    if (settled(probe, last.outcome) || last.outcome === 'error' || now() >= deadline) break;
     await sleep(opts.retryIntervalMs ?? 1000);
   }
   const passed = last.outcome === want;
@@ -328,6 +366,58 @@ async function runProbe(cluster: Cluster, probe: PlannedProbe, opts: GradeOption
     if (env) result.environmentProblem = env;
   }
   return result;
+}
+
+/** Has the probe's result reached what the applied policies predict (or is there nothing to wait for)? */
+function settled(probe: PlannedProbe, outcome: ProbeOutcome): boolean {
+  if (probe.predicted === 'unknown') return outcome === SUCCESS[probe.expected];
+  // A port the policies allow may still refuse (nothing listening): that is what "allowed" looks like.
+  if (probe.predicted === 'allowed') return outcome === 'allowed' || outcome === 'refused';
+  return outcome === probe.predicted;
+}
+
+/** The one line a learner reads first: the most telling message of the most basic failed check. */
+function diagnose(failed: CheckResult[]): string {
+  const rank: Record<CheckResult['kind'], number> = {
+    preflight: 0,
+    scenario: 1,
+    policy: 2,
+    traffic: 3,
+    unchanged: 4,
+    dns: 5,
+    connectivity: 6,
+  };
+  const first = [...failed].sort((a, b) => rank[a.kind] - rank[b.kind])[0];
+  if (!first) return 'Not all checks pass.';
+  const line = first.messages.find((m) => !m.startsWith('note:')) ?? first.title;
+  return `${line.charAt(0).toUpperCase()}${line.slice(1)}`;
+}
+
+/**
+ * Teaching notes on a failed grade: selectors of the learner's policies that match nothing (a typo
+ * is the usual cause), and a policy whose traffic is right but whose name is not.
+ */
+function addHints(checks: CheckResult[], oracle: PolicyOracle, baseline: Array<{ namespace: string; name: string }>): void {
+  if (!checks.some((c) => c.status === 'fail')) return;
+  const shipped = new Set(baseline.map((p) => `${p.namespace}/${p.name}`));
+  const notes = emptySelectorNotes(oracle.model.policies, oracle.model.namespaces, oracle.model.pods, (p) =>
+    shipped.has(`${p.namespace}/${p.name}`),
+  );
+  const target =
+    checks.find((c) => c.status === 'fail' && (c.kind === 'traffic' || c.kind === 'unchanged')) ??
+    checks.find((c) => c.status === 'fail');
+  if (target) for (const n of notes) target.messages.push(`note: ${n}`);
+  const trafficRight = checks.some((c) => c.kind === 'traffic') && checks.every((c) => c.kind !== 'traffic' && c.kind !== 'unchanged' || c.status === 'pass');
+  if (!trafficRight) return;
+  for (const c of checks) {
+    if (c.kind !== 'policy' || c.status !== 'fail' || !c.messages[0]?.includes('was not found')) continue;
+    const ns = /in namespace (\S+?)[ .(]/.exec(c.messages[0])?.[1];
+    const candidates = oracle.model.policies.filter((p) => p.namespace === ns && !shipped.has(`${p.namespace}/${p.name}`));
+    if (candidates.length > 0)
+      c.messages.push(
+        `note: the traffic is already as required; only the name is wrong. Rename ${candidates.map((p) => p.name).join(' or ')} (NetworkPolicy names are how the task refers to them).`,
+      );
+  }
 }
 
 /** A failed probe is the environment's fault when the probe broke or the policies predict success. */

@@ -27,6 +27,8 @@ const DNS_LABEL = { key: 'k8s-app', value: 'kube-dns' };
 
 export class PolicyOracle {
   private readonly net: CompiledNetwork;
+  /** The cluster as the engine sees it (policies the engine could not read are left out). */
+  readonly model: NetworkModel;
   private readonly pods = new Map<string, PodModel>();
   /** Policies the engine could not read (should not happen for objects an API server accepted). */
   readonly unreadablePolicies: string[] = [];
@@ -38,11 +40,11 @@ export class PolicyOracle {
       if (policy) policies.push(policy);
       else this.unreadablePolicies.push(`${obj.metadata.namespace}/${obj.metadata.name}`);
     }
-    const model: NetworkModel = {
+    const model: NetworkModel = (this.model = {
       namespaces: snapshot.namespaces.map((n) => namespaceModelFromNamespace(n)),
       pods: snapshot.pods.map((p) => podModelFromPod(p)),
       policies,
-    };
+    });
     for (const pod of model.pods) this.pods.set(`${pod.namespace}/${pod.name}`, pod);
     this.net = compileNetwork(model);
   }

@@ -1,6 +1,7 @@
 /** Static checks on the learner's NetworkPolicy objects: exists, selects the right pods, types. */
 import type { Check } from '../labs/model.js';
 import { matchesSelector, validateNetworkPolicy } from '../netpol/index.js';
+import { selectorDifference } from '../netpol/label-classes.js';
 import type { CheckResult } from './report.js';
 import { labelsOf, type Snapshot } from './snapshot.js';
 
@@ -41,38 +42,39 @@ export function runPolicyCheck(check: PolicyCheck, snapshot: Snapshot): CheckRes
   }
 
   if (check.selects) {
+    // Compared over every label set a pod could carry, not only today's pods: a selector that
+    // happens to pick the right pods now but would also pick (or miss) a pod created tomorrow is wrong.
+    const diff = selectorDifference(policy.spec.podSelector, check.selects);
     const podsInNs = snapshot.pods.filter((p) => p.metadata.namespace === check.namespace);
     const selected = podsInNs.filter((p) => matchesSelector(policy.spec.podSelector, labelsOf(p)));
-    const wanted = podsInNs.filter((p) => matchesSelector(check.selects!, labelsOf(p)));
-    const selectedNames = new Set(selected.map((p) => p.metadata.name));
-    const wantedNames = new Set(wanted.map((p) => p.metadata.name));
-    const extra = [...selectedNames].filter((n) => !wantedNames.has(n)).sort();
-    const missing = [...wantedNames].filter((n) => !selectedNames.has(n)).sort();
-    if (extra.length > 0 || missing.length > 0) {
-      const parts: string[] = [];
-      if (missing.length > 0) parts.push(`does not select ${missing.join(', ')}`);
-      if (extra.length > 0) parts.push(`also selects ${extra.join(', ')}`);
+    if (diff) {
+      const labels = Object.entries(diff.labels).map(([k, v]) => `${k}=${v}`).join(', ') || 'no labels';
+      const today = podsInNs.filter((p) => matchesSelector(check.selects!, labelsOf(p)));
+      const sameToday =
+        selected.length === today.length && selected.every((p) => today.some((q) => q.metadata.name === p.metadata.name));
       fail(
-        `${check.name}'s podSelector ${describeSelector(policy.spec.podSelector)} selects ${selected.length} pod(s) in ${check.namespace} ` +
-          `but must select exactly the ${wanted.length} pod(s) matching ${describeSelector(check.selects)}: ${parts.join('; ')}.`,
+        `${check.name}'s podSelector ${describeSelector(policy.spec.podSelector)} must select exactly the pods matching ` +
+          `${describeSelector(check.selects)}, but it ${diff.matchedBy === 'first' ? 'also selects' : 'does not select'} a pod with ${labels}` +
+          (sameToday ? ' (no such pod runs today, but one could be created tomorrow).' : '.'),
       );
     } else {
-      result.messages.push(`${check.name} selects exactly ${[...selectedNames].sort().join(', ')}.`);
+      result.messages.push(`${check.name} selects exactly the pods matching ${describeSelector(check.selects)} (${selected.length} today).`);
     }
   }
 
   if (check.policyTypes) {
     const effective = effectivePolicyTypes(policy.spec);
     const missing = check.policyTypes.filter((t) => !effective.includes(t));
-    if (missing.length > 0) {
+    const extra = effective.filter((t) => !check.policyTypes!.includes(t as 'Ingress' | 'Egress'));
+    if (missing.length > 0 || extra.length > 0) {
       const given = policy.spec.policyTypes
         ? `policyTypes: [${policy.spec.policyTypes.join(', ')}]`
         : 'no policyTypes';
+      const defaulted = policy.spec.policyTypes
+        ? ''
+        : ` (policyTypes was left out, so the API server filled it in: Ingress always, Egress only when there are egress rules)`;
       fail(
-        `${check.name} must be an ${missing.join(' and ')} policy, but with ${given} it is ${effective.join(' and ') || 'neither'}` +
-          (missing.includes('Egress') && !policy.spec.egress?.length
-            ? ' (without policyTypes, Egress applies only when egress rules are present).'
-            : '.'),
+        `${check.name} must restrict ${check.policyTypes.join(' and ')} only, but with ${given} it restricts ${effective.join(' and ') || 'nothing'}${defaulted}.`,
       );
     }
   }

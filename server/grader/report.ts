@@ -26,7 +26,7 @@ export interface ProbeResult {
 export interface CheckResult {
   id: string;
   title: string;
-  kind: 'preflight' | 'policy' | 'connectivity' | 'dns';
+  kind: 'preflight' | 'scenario' | 'policy' | 'connectivity' | 'dns' | 'traffic' | 'unchanged';
   status: 'pass' | 'fail' | 'error';
   /** One or more lines saying why. */
   messages: string[];
@@ -40,8 +40,10 @@ export interface GradeReport {
   status: 'passed' | 'failed' | 'environment-error';
   cluster: { mode: 'simulated' | 'kube'; description: string };
   checks: CheckResult[];
-  /** One line for the top of the page / terminal. */
+  /** One line for the top of the page / terminal: the diagnosis first. */
   summary: string;
+  /** What is most wrong, in one line (absent on a pass). */
+  diagnosis?: string;
   startedAt: string;
   durationMs: number;
 }

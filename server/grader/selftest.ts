@@ -4,7 +4,15 @@
  * names, and each known-right attempt (a different correct answer) must pass. Any environment error is a failure of the lab, reported with the file responsible.
  */
 import { join, relative } from 'node:path';
-import type { Lab } from '../labs/model.js';
+import type { Lab, Scenario } from '../labs/model.js';
+import type { KubeObject } from '../cluster/types.js';
+import { effectivePolicyTypes } from '../netpol/index.js';
+import { selectorDifference } from '../netpol/label-classes.js';
+import type { NetworkPolicyModel } from '../netpol/types.js';
+import { behaviourDifference, type IntentCheck } from './intent.js';
+import { mutantsOf } from './mutants.js';
+import { PolicyOracle } from './oracle.js';
+import { takeSnapshot } from './snapshot.js';
 import { loadScenario, readManifestFile } from '../labs/index.js';
 import { gradeOnSimulated, ScenarioClusters } from './simulated.js';
 import type { GradeReport } from './report.js';
@@ -21,15 +29,32 @@ export interface SelfTestCase {
   report?: GradeReport;
 }
 
+export interface MutantSummary {
+  generated: number;
+  /** Mutants whose traffic (outside the lab's tolerances) or policy facts differ from the solution's. */
+  behaviourChanging: number;
+  /** Behaviour-changing mutants the grader fails. */
+  caught: number;
+  /** Behaviour-changing mutants the grader passes: each one is a hole in the lab's checks. */
+  survived: string[];
+  /** Mutants that behave like the solution. */
+  equivalent: number;
+  /** Equivalent mutants the grader fails: each one is a false fail waiting to happen. */
+  failingEquivalent: string[];
+  /** Mutants that could not be graded (environment errors), with why. */
+  errors: string[];
+}
+
 export interface SelfTestResult {
   lab: string;
   ok: boolean;
   cases: SelfTestCase[];
+  mutants?: MutantSummary;
 }
 
 export async function selfTestLab(
   lab: Lab,
-  opts: { clusters?: ScenarioClusters; cwd?: string } = {},
+  opts: { clusters?: ScenarioClusters; cwd?: string; mutants?: boolean } = {},
 ): Promise<SelfTestResult> {
   const clusters = opts.clusters ?? new ScenarioClusters();
   const scenario = await loadScenario(lab.scenario);
@@ -96,7 +121,90 @@ export async function selfTestLab(
   }
   for (const right of lab.knownRight ?? [])
     await run(right.why, join(lab.dir, right.file), 'passes', mustPass);
-  return { lab: lab.id, ok: cases.every((c) => c.ok), cases };
+  const mutants = opts.mutants === false ? undefined : await testMutants(lab, scenario, clusters);
+  const mutantsOk =
+    !mutants || (mutants.survived.length === 0 && mutants.failingEquivalent.length === 0 && mutants.errors.length === 0);
+  return { lab: lab.id, ok: cases.every((c) => c.ok) && mutantsOk, cases, ...(mutants ? { mutants } : {}) };
+}
+
+/**
+ * Grades every mutant of the solution and asks the engine, independently of the lab's checks,
+ * whether the mutant behaves like the solution: same traffic everywhere the lab does not tolerate
+ * a difference, and the same facts about the NetworkPolicies the lab names.
+ */
+async function testMutants(lab: Lab, scenario: Scenario, clusters: ScenarioClusters): Promise<MutantSummary> {
+  const solution = await readManifestFile(lab.files.solution);
+  const intent = lab.checks.filter((c): c is IntentCheck => c.kind === 'traffic' || c.kind === 'unchanged');
+  const policyChecks = lab.checks.filter((c): c is Extract<typeof c, { kind: 'policy' }> => c.kind === 'policy');
+  const world = async (objects: KubeObject[]) => {
+    const cluster = await clusters.fresh(scenario);
+    await cluster.apply(objects);
+    const snapshot = await takeSnapshot(cluster);
+    return { snapshot, model: new PolicyOracle(snapshot).model };
+  };
+  const base = await world(solution);
+  const summary: MutantSummary = {
+    generated: 0,
+    behaviourChanging: 0,
+    caught: 0,
+    survived: [],
+    equivalent: 0,
+    failingEquivalent: [],
+    errors: [],
+  };
+  for (const mutant of mutantsOf(solution)) {
+    summary.generated++;
+    const after = await world(mutant.objects);
+    const world0 = { snapshot: base.snapshot, namespaces: base.model.namespaces, pods: base.model.pods };
+    const difference =
+      behaviourDifference(intent, world0, base.model.policies, after.model.policies, ['the solution', 'this mutant']) ??
+      policyFactsDifference(policyChecks, base.model.policies, after.model.policies);
+    let report: GradeReport;
+    try {
+      report = await gradeOnSimulated(lab, mutant.objects, { scenario, clusters });
+    } catch (e) {
+      if (!isKubelabError(e)) throw e;
+      summary.errors.push(`${mutant.name}: could not grade: ${e.message}`);
+      continue;
+    }
+    if (report.status === 'environment-error') {
+      summary.errors.push(`${mutant.name}: ${envProblems(report).join(' ')}`);
+      continue;
+    }
+    if (difference) {
+      summary.behaviourChanging++;
+      if (report.passed) summary.survived.push(`${mutant.name} (passes, yet ${difference})`);
+      else summary.caught++;
+    } else {
+      summary.equivalent++;
+      if (!report.passed) summary.failingEquivalent.push(`${mutant.name} (behaves like the solution, yet fails: ${failingLines(report)[0] ?? ''})`);
+    }
+  }
+  return summary;
+}
+
+/** The facts a policy check asserts (exists, what it selects, what it restricts), compared. */
+function policyFactsDifference(
+  checks: Array<{ namespace: string; name: string }>,
+  a: NetworkPolicyModel[],
+  b: NetworkPolicyModel[],
+): string | undefined {
+  for (const check of checks) {
+    const find = (list: NetworkPolicyModel[]) => list.find((p) => p.namespace === check.namespace && p.name === check.name);
+    const pa = find(a);
+    const pb = find(b);
+    if (!pa || !pb) {
+      if (pa !== pb) return `NetworkPolicy ${check.namespace}/${check.name} exists in only one of them`;
+      continue;
+    }
+    if (selectorDifference(pa.spec.podSelector, pb.spec.podSelector))
+      return `NetworkPolicy ${check.namespace}/${check.name} selects other pods`;
+    const ta = effectivePolicyTypes(pa.spec);
+    const tb = effectivePolicyTypes(pb.spec);
+    if (ta.ingress !== tb.ingress || ta.egress !== tb.egress)
+      return `NetworkPolicy ${check.namespace}/${check.name} restricts other directions`;
+  }
+  return undefined;
 }
 
 function envProblems(r: GradeReport): string[] {

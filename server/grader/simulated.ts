@@ -4,6 +4,7 @@ import { SimulatedCluster } from '../cluster/sim/index.js';
 import type { Lab, Scenario } from '../labs/model.js';
 import { loadScenario, readScenarioObjects } from '../labs/index.js';
 import { gradeLab, PreflightCache, type GradeReport } from './index.js';
+import { guardScenarioObjects, scenarioObjects } from './scenario-objects.js';
 
 /** A simulated cluster with the scenario deployed (its external hosts included). */
 export async function createScenarioCluster(scenario: Scenario): Promise<SimulatedCluster> {
@@ -40,6 +41,7 @@ export async function gradeOnSimulated(
   opts: { scenario?: Scenario; clusters?: ScenarioClusters } = {},
 ): Promise<GradeReport> {
   const scenario = opts.scenario ?? (await loadScenario(lab.scenario));
+  guardScenarioObjects(objects, await scenarioObjects(scenario), lab);
   const cluster = await (opts.clusters ?? shared).fresh(scenario);
   if (objects.length > 0) await cluster.apply(objects);
   return gradeLab({ lab, scenario, cluster, preflightCache: (opts.clusters ?? shared).preflightCache });

@@ -8,8 +8,9 @@ import { basename, dirname, join, relative } from 'node:path';
 import type { Problem } from '../errors.js';
 import { formatPath, isRecord, problemAt, type FieldPath, type LoadedDocument } from '../manifests/load.js';
 import { matchesSelector, formatSelector, validateNetworkPolicy } from '../netpol/index.js';
+import { cidrRange } from '../netpol/ip-classes.js';
 import type { LabelSelector } from '../netpol/types.js';
-import type { Check, Lab, PodSet, ProbeTarget } from './model.js';
+import type { Check, EndpointSet, Lab, PodSet, ProbeTarget, TrafficRegion } from './model.js';
 import { fileKind, insideFolder, isNamespaced, kubeObjectsOf, readYamlFile, type CheckedObject } from './files.js';
 import { problemIn as at, zodProblems } from './problems.js';
 import { inspectScenario, singleDocument, type ScenarioInspection } from './scenario.js';
@@ -193,6 +194,19 @@ function toLab(data: LabFile, dir: string, labYaml: string, files: Omit<Lab['fil
             return pods ? { ...rest, pods: podSet(pods) } : rest;
           }),
         };
+      case 'traffic':
+        return {
+          ...c,
+          ...withLabNamespace(c, data.namespace),
+          open: c.open.map((r) => withLabNamespace(r, data.namespace)),
+          tolerate: c.tolerate.map((r) => ({ ...withLabNamespace(r, data.namespace), why: r.why })),
+        };
+      case 'unchanged':
+        return {
+          ...c,
+          except: c.except.map((r) => withLabNamespace(r, data.namespace)),
+          tolerate: c.tolerate.map((r) => ({ ...withLabNamespace(r, data.namespace), why: r.why })),
+        };
     }
   });
   return {
@@ -213,6 +227,26 @@ function toLab(data: LabFile, dir: string, labYaml: string, files: Omit<Lab['fil
     dir,
     files: { labYaml, ...files },
   };
+}
+
+/** Endpoint sets without a namespace mean the lab's namespace; fill it in once, here. */
+function withLabNamespace(region: TrafficRegion, labNamespace: string): TrafficRegion {
+  const fill = (sets: EndpointSet[] | undefined) =>
+    sets?.map((set): EndpointSet => {
+      if (set.pods) {
+        const { namespace, namespaceSelector, podSelector } = set.pods;
+        return {
+          pods: namespaceSelector ? { namespaceSelector, podSelector } : { namespace: namespace ?? labNamespace, podSelector },
+        };
+      }
+      if (set.service !== undefined) return { service: set.service, namespace: set.namespace ?? labNamespace };
+      return set;
+    });
+  const out: TrafficRegion = {};
+  if (region.from) out.from = fill(region.from)!;
+  if (region.to) out.to = fill(region.to)!;
+  if (region.ports) out.ports = region.ports;
+  return out;
 }
 
 interface CrossContext {
@@ -317,6 +351,31 @@ function checkAgainstScenario(ctx: CrossContext, scenario: ScenarioInspection, c
     const ns = check.namespace ?? labNs;
     if (!created.has(ns)) add(['namespace'], `namespace ${ns} is not created by scenario ${scenario.scenario?.name}`);
     else if (check.selects) podsOf({ namespace: ns, podSelector: check.selects }, ['selects']);
+    return;
+  }
+  if (check.kind === 'traffic' || check.kind === 'unchanged') {
+    const regions: Array<[FieldPath, TrafficRegion]> =
+      check.kind === 'traffic'
+        ? [[[], check], ...check.open.map((r, i): [FieldPath, TrafficRegion] => [['open', i], r]), ...check.tolerate.map((r, i): [FieldPath, TrafficRegion] => [['tolerate', i], r])]
+        : [...check.except.map((r, i): [FieldPath, TrafficRegion] => [['except', i], r]), ...check.tolerate.map((r, i): [FieldPath, TrafficRegion] => [['tolerate', i], r])];
+    for (const [rp, region] of regions) {
+      for (const side of ['from', 'to'] as const) {
+        region[side]?.forEach((set, i) => {
+          // A single set may have been written without a list: then the path stops at the field.
+          const sp: FieldPath = [...rp, side, ...(region[side]!.length > 1 ? [i] : [])];
+          if (set.service !== undefined) {
+            const ns = set.namespace ?? labNs;
+            if (!services.some((s) => s.namespace === ns && s.name === set.service)) add([...sp, 'service'], `scenario ${scenario.scenario?.name} has no Service ${set.service} in ${ns}`);
+          } else if (set.pods?.namespace !== undefined && !created.has(set.pods.namespace) && !SYSTEM_NAMESPACES.has(set.pods.namespace)) {
+            add([...sp, 'pods', 'namespace'], `namespace ${set.pods.namespace} is not created by scenario ${scenario.scenario?.name} (${[...created].join(', ')})`);
+          } else if (set.external) {
+            for (const [j, cidr] of [set.external.cidr, ...(set.external.except ?? [])].entries()) {
+              if (cidr !== undefined && !cidrRange(cidr)) add([...sp, 'external', j === 0 ? 'cidr' : 'except'], `${cidr} is not a CIDR (like 203.0.113.0/24 or 2001:db8::/32)`);
+            }
+          }
+        });
+      }
+    }
     return;
   }
   podsOf(check.from, ['from']);

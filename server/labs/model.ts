@@ -61,7 +61,56 @@ export type Check =
       expect: 'resolves' | 'fails';
       /** Names to resolve; a bare Service name is qualified with the lab namespace. */
       names: string[];
+    }
+  | ({
+      /** Proven over all traffic: in the region, open exactly where `open` says, blocked elsewhere. */
+      kind: 'traffic';
+      id: string;
+      title: string;
+      open: TrafficRegion[];
+      tolerate: Tolerance[];
+    } & TrafficRegion)
+  | {
+      /** Proven over all traffic: outside `except`, everything behaves as with the scenario alone. */
+      kind: 'unchanged';
+      id: string;
+      title: string;
+      except: TrafficRegion[];
+      tolerate: Tolerance[];
     };
+
+/**
+ * A set of endpoints in a statement of intent (see README, "Statements of intent"). Exactly one of:
+ * - pods: pods that exist now or could be created later, in `namespace` (default: the lab's) or in
+ *   every namespace, existing or new, matching `namespaceSelector`;
+ * - service: the pods a Service selects (its `namespace`, default: the lab's);
+ * - external: addresses outside the cluster, IPv4 and IPv6 (`cidr` narrows them, `except` cuts holes).
+ */
+export interface EndpointSet {
+  pods?: { namespace?: string; namespaceSelector?: LabelSelector; podSelector: LabelSelector };
+  service?: string;
+  namespace?: string;
+  external?: { cidr?: string; except?: string[] };
+}
+
+/** A port as in a NetworkPolicy rule, on the destination pod: a number, a range or a name. */
+export interface PortSpec {
+  port?: number | string;
+  endPort?: number;
+  protocol: Protocol;
+}
+
+/** Connections from any of `from` to any of `to` on any of `ports`; an absent field means "any". */
+export interface TrafficRegion {
+  from?: EndpointSet[];
+  to?: EndpointSet[];
+  ports?: PortSpec[];
+}
+
+/** A region where the task does not say what should happen: any behaviour passes there. */
+export interface Tolerance extends TrafficRegion {
+  why: string;
+}
 
 export interface KnownWrongAttempt {
   /** File with the attempt (relative to the lab folder). */

@@ -180,7 +180,99 @@ const dnsCheckSchema = strictObject({
   names: z.array(text('a DNS name'), { error: 'must be a list of names' }).min(1, 'must list at least one name'),
 });
 
-export const checkSchema = z.discriminatedUnion('kind', [policyCheckSchema, connectivityCheckSchema, dnsCheckSchema]);
+/**
+ * A set of endpoints in a statement of intent. Exactly one of: pods (existing and future ones, in
+ * one namespace or in every namespace a selector matches), the pods behind a Service, or addresses
+ * outside the cluster.
+ */
+const endpointSetSchema = strictObject({
+  pods: strictObject({
+    namespace: namespaceName.optional(),
+    namespaceSelector: labelSelectorSchema.optional(),
+    podSelector: labelSelectorSchema.default({}),
+  })
+    .refine((p) => !(p.namespace !== undefined && p.namespaceSelector !== undefined), {
+      message: 'give namespace or namespaceSelector, not both',
+    })
+    .optional(),
+  service: namespaceName.optional(),
+  namespace: namespaceName.optional(),
+  external: strictObject({
+    cidr: z.string({ error: 'must be a CIDR' }).optional(),
+    except: z.array(z.string({ error: 'must be a CIDR' })).optional(),
+  }).optional(),
+}).superRefine((set, ctx) => {
+  const given = (['pods', 'service', 'external'] as const).filter((k) => set[k] !== undefined);
+  if (given.length !== 1) {
+    ctx.addIssue({
+      code: 'custom',
+      path: [],
+      message:
+        given.length === 0
+          ? 'must name exactly one of pods, service or external'
+          : `must name exactly one of pods, service or external (found ${given.join(' and ')})`,
+    });
+  }
+  if (set.namespace !== undefined && set.service === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['namespace'], message: 'only applies to a service (pods carry their own namespace)' });
+  }
+});
+
+/** One set or a list of sets (their union). */
+const endpointSetsSchema = z
+  .union([endpointSetSchema, z.array(endpointSetSchema).min(1, 'must list at least one set')], {
+    error: 'must be a set of endpoints (pods, service or external) or a list of them',
+  })
+  .transform((v) => (Array.isArray(v) ? v : [v]));
+
+/** Like a NetworkPolicy port: protocol defaults to TCP; no port means every port of the protocol. */
+const portSpecSchema = strictObject({
+  port: port.optional(),
+  endPort: z.number({ error: 'must be a port number' }).int().min(1).max(65535).optional(),
+  protocol: protocol.default('TCP'),
+}).superRefine((p, ctx) => {
+  if (p.endPort !== undefined && typeof p.port !== 'number') {
+    ctx.addIssue({ code: 'custom', path: ['endPort'], message: 'needs a numeric port to start the range' });
+  } else if (p.endPort !== undefined && typeof p.port === 'number' && p.endPort < p.port) {
+    ctx.addIssue({ code: 'custom', path: ['endPort'], message: 'must not be below port' });
+  }
+});
+
+const regionShape = {
+  from: endpointSetsSchema.optional(),
+  to: endpointSetsSchema.optional(),
+  ports: z.array(portSpecSchema, { error: 'must be a list of ports' }).min(1, 'must list at least one port (or leave ports out for every port)').optional(),
+};
+const regionSchema = strictObject(regionShape);
+const toleranceSchema = strictObject({ ...regionShape, why: text('why the task does not constrain this traffic, in one line') });
+
+/**
+ * "Traffic from these sources to these destinations is open exactly where `open` says, and blocked
+ * everywhere else", over every pod that exists or could exist and every port and protocol.
+ */
+const trafficCheckSchema = strictObject({
+  kind: z.literal('traffic'),
+  ...checkBase,
+  ...regionShape,
+  open: z.array(regionSchema, { error: 'must be a list of regions' }).default([]),
+  tolerate: z.array(toleranceSchema, { error: 'must be a list of tolerated regions' }).default([]),
+});
+
+/** "Every connection outside `except` behaves as it does with only the scenario's own objects." */
+const unchangedCheckSchema = strictObject({
+  kind: z.literal('unchanged'),
+  ...checkBase,
+  except: z.array(regionSchema, { error: 'must be a list of regions' }).default([]),
+  tolerate: z.array(toleranceSchema, { error: 'must be a list of tolerated regions' }).default([]),
+});
+
+export const checkSchema = z.discriminatedUnion('kind', [
+  policyCheckSchema,
+  connectivityCheckSchema,
+  dnsCheckSchema,
+  trafficCheckSchema,
+  unchangedCheckSchema,
+]);
 
 export const pagesSchema = strictObject({
   task: relativeFile,

@@ -27,6 +27,8 @@ export interface SimulatedCheckerParts {
    * fresh copy with their objects applied again.
    */
   maxClusters?: number;
+  /** Throws (BAD_INPUT) when the manifests would replace an object of the lab's scenario. */
+  guard?(lab: Lab, manifests: KubeObject[]): Promise<void>;
 }
 
 export const DEFAULT_MAX_SESSIONS = 1000;
@@ -76,19 +78,27 @@ export class SimulatedChecker implements Checker {
 
   check(req: { lab: Lab; learnerId: string; manifests: KubeObject[] }): Promise<GradeReport> {
     // A session without a cluster starts from a fresh copy: its old objects would be deleted anyway.
-    return this.withSession(req.lab, req.learnerId, 'fresh', async (session, cluster) => {
-      for (const old of session.applied) await cluster.delete(old.kind, old.name, old.namespace);
-      session.applied = [];
-      session.manifests = [];
-      if (req.manifests.length > 0) {
-        // Remember what is about to be applied first: if apply fails half way, the next attempt
-        // still removes whatever made it into the cluster (and a rebuild fails the same way).
-        session.applied = req.manifests.map(refOf);
-        session.manifests = structuredClone(req.manifests);
-        await cluster.apply(req.manifests);
-      }
-      return this.parts.grade(req.lab, cluster);
-    });
+    return this.withSession(
+      req.lab,
+      req.learnerId,
+      'fresh',
+      async (session, cluster) => {
+        for (const old of session.applied) await cluster.delete(old.kind, old.name, old.namespace);
+        session.applied = [];
+        session.manifests = [];
+        if (req.manifests.length > 0) {
+          // Remember what is about to be applied first: if apply fails half way, the next attempt
+          // still removes whatever made it into the cluster (and a rebuild fails the same way).
+          session.applied = req.manifests.map(refOf);
+          session.manifests = structuredClone(req.manifests);
+          await cluster.apply(req.manifests);
+        }
+        return this.parts.grade(req.lab, cluster);
+      },
+      // Before the cluster is touched (or built): a refused submission leaves the learner's
+      // cluster, and what a rebuild would apply, as they were.
+      () => this.parts.guard?.(req.lab, req.manifests),
+    );
   }
 
   matrix(req: { lab: Lab; learnerId: string }): Promise<ConnectivityMatrix> {
@@ -128,6 +138,7 @@ export class SimulatedChecker implements Checker {
     learnerId: string,
     missing: 'fresh' | 'rebuild',
     action: (s: Session, c: Cluster) => Promise<T>,
+    before?: () => Promise<void> | undefined,
   ): Promise<T> {
     const key = sessionKey(lab.id, learnerId);
     let session = this.sessions.get(key);
@@ -142,7 +153,10 @@ export class SimulatedChecker implements Checker {
     const s = session;
     const run = s.queue
       .catch(() => undefined)
-      .then(async () => action(s, await this.clusterOf(lab, s, missing)));
+      .then(async () => {
+        await before?.();
+        return action(s, await this.clusterOf(lab, s, missing));
+      });
     s.queue = run;
     return run;
   }

@@ -8,6 +8,7 @@ import { PolicyOracle } from '../grader/oracle.js';
 import { planCheck } from '../grader/plan.js';
 import { ScenarioClusters } from '../grader/simulated.js';
 import { takeSnapshot } from '../grader/snapshot.js';
+import { guardScenarioObjects, scenarioObjects } from '../grader/scenario-objects.js';
 import { loadScenario } from '../labs/index.js';
 import type { Lab, Scenario } from '../labs/model.js';
 import { SimulatedChecker, type Prediction } from './checker.js';
@@ -47,6 +48,8 @@ export function simulatedChecker(
         preflightCache: clusters.preflightCache,
       }),
     predict: predictConnectivity,
+    guard: async (lab, manifests) =>
+      guardScenarioObjects(manifests, await scenarioObjects(await scenarios.get(lab.scenario)), lab),
     ...(limits.maxSessions !== undefined ? { maxSessions: limits.maxSessions } : {}),
     ...(limits.maxClusters !== undefined ? { maxClusters: limits.maxClusters } : {}),
   });

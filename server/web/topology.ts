@@ -50,7 +50,7 @@ export function buildTopology(objects: KubeObject[], lab: Lab): TopologyNamespac
   const subjects =
     policySubjects.length > 0
       ? policySubjects
-      : lab.checks.flatMap((c) => (c.kind === 'policy' ? [] : [c.from]));
+      : lab.checks.flatMap((c) => (c.kind === 'connectivity' || c.kind === 'dns' ? [c.from] : []));
   for (const o of objects) {
     const namespace = o.metadata.namespace ?? (o.kind === 'Namespace' ? o.metadata.name : 'default');
     if (o.kind === 'Namespace') ns(o.metadata.name);

@@ -15,7 +15,7 @@ import {
 } from '../cluster/provision.js';
 import { execaRunner, type Runner } from '../cluster/runner.js';
 import { isKubelabError, notFound } from '../errors.js';
-import { gradeLab, REAL_CLUSTER_SETTLE_MS } from '../grader/index.js';
+import { gradeLab, REAL_CLUSTER_CONCURRENCY, REAL_CLUSTER_SETTLE_MS } from '../grader/index.js';
 import {
   catalogRoots,
   loadLab,
@@ -243,7 +243,7 @@ function realCluster(cluster: Cluster, scenarios: ScenarioCache, brought: boolea
           scenario: await scenarios.get(lab.scenario),
           cluster: c,
           settleMs: REAL_CLUSTER_SETTLE_MS,
-          concurrency: 8,
+          concurrency: REAL_CLUSTER_CONCURRENCY,
         });
       },
       predict: predictConnectivity,

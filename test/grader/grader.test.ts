@@ -114,7 +114,7 @@ describe('environment problems are never blamed on the learner', () => {
     expect(pre.messages.join(' ')).toMatch(/np-lab\/db1.* is not ready/);
     expect(
       r.checks
-        .filter((c) => c.kind !== 'preflight' && c.kind !== 'policy')
+        .filter((c) => c.kind !== 'preflight' && c.kind !== 'policy' && c.kind !== 'scenario')
         .every((c) => c.status === 'error'),
     ).toBe(true);
   });
@@ -256,5 +256,126 @@ describe('pre-flight cache', () => {
     ]);
     await gradeLab({ lab, scenario, cluster, preflightCache: cache });
     expect(forks).toBe(2);
+  });
+});
+
+/**
+ * A real cluster as the grader meets it, in real time: each exec costs a round trip, a dropped
+ * connection waits out its probe timeout, and a policy is enforced only `lagMs` after it was applied
+ * (before that, traffic flows as it did without it).
+ */
+class EnforcementLagCluster implements Cluster {
+  readonly mode = 'kube' as const;
+  readonly description = 'cluster with lagging enforcement';
+  private readonly enforcedAt: number;
+  constructor(
+    private readonly applied: SimulatedCluster,
+    private readonly before: SimulatedCluster,
+    lagMs: number,
+    private readonly roundTripMs = 30,
+  ) {
+    this.enforcedAt = Date.now() + lagMs;
+  }
+  apply = (...a: Parameters<Cluster['apply']>) => this.applied.apply(...a);
+  delete = (...a: Parameters<Cluster['delete']>) => this.applied.delete(...a);
+  list = (...a: Parameters<Cluster['list']>) => this.applied.list(...a);
+  waitReady = (...a: Parameters<Cluster['waitReady']>) => this.applied.waitReady(...a);
+  deleteNamespace = (...a: Parameters<Cluster['deleteNamespace']>) => this.applied.deleteNamespace(...a);
+  async exec(pod: PodRef, argv: string[], timeoutMs: number): Promise<ExecResult> {
+    await new Promise((r) => setTimeout(r, this.roundTripMs));
+    const network = Date.now() < this.enforcedAt ? this.before : this.applied;
+    const result = await network.exec(pod, argv, timeoutMs);
+    // The simulation answers a dropped packet at once; a real probe waits for its timeout.
+    if (/timed out/i.test(result.stdout + result.stderr)) {
+      const seconds = Number(argv[argv.indexOf('timeout') + 1]) || 2;
+      await new Promise((r) => setTimeout(r, seconds * 1000));
+    }
+    return result;
+  }
+}
+
+describe('no race with enforcement that lags behind apply (real clusters)', () => {
+  const gradeRightAfterApply = async (file: string, lagMs: number) => {
+    const applied = await scenarioCluster();
+    await applied.apply(await readManifestFile(file));
+    const before = await scenarioCluster();
+    const cluster = new EnforcementLagCluster(applied, before, lagMs);
+    const started = Date.now();
+    const r = await gradeLab({ lab, scenario, cluster, settleMs: 15_000, retryIntervalMs: 250, concurrency: 48 });
+    return { r, ms: Date.now() - started };
+  };
+
+  it('fails wrong/14 (deny-all egress) graded the moment it is applied, although its open probes connect at first', async () => {
+    const { r } = await gradeRightAfterApply(join(lab.dir, 'wrong/14-deny-all-egress.yaml'), 1500);
+    expect(r.status).toBe('failed');
+    expect(check(r, 'backend-reaches-databases').status).toBe('fail');
+    // The open probes were re-run until the deny-all took effect, not accepted on the first try.
+    expect(check(r, 'backend-reaches-databases').probes.every((p) => p.attempts > 1)).toBe(true);
+  }, 30_000);
+
+  it('passes the solution graded the moment it is applied', async () => {
+    const { r } = await gradeRightAfterApply(lab.files.solution, 1500);
+    expect(r.status).toBe('passed');
+  }, 30_000);
+
+  it('grades an enforced solution in about one probe timeout plus round trips (probes run together)', async () => {
+    const { r, ms } = await gradeRightAfterApply(lab.files.solution, 0);
+    expect(r.status).toBe('passed');
+    const probes = r.checks.flatMap((c) => c.probes);
+    expect(probes.every((p) => p.attempts === 1)).toBe(true);
+    // One 2 s timeout for every blocked probe at once; one after another would take over a minute.
+    expect(ms).toBeGreaterThanOrEqual(2000);
+    expect(ms).toBeLessThan(4500);
+  }, 30_000);
+});
+
+describe('the scenario as shipped (a real cluster, changed with kubectl)', () => {
+  const monitoring = async () => {
+    const l = await loadLab('np-allow-monitoring');
+    const s = await loadScenario(l.scenario);
+    const c = new SimulatedCluster({ externalHosts: s.externalHosts });
+    await c.apply(await readScenarioObjects(s));
+    await c.apply(await readManifestFile(l.files.solution));
+    return { l, s, c };
+  };
+
+  it('fails scenario-intact, naming the policy, when a scenario policy was edited', async () => {
+    const { l, s, c } = await monitoring();
+    const policies = await c.list('NetworkPolicy', 'mon-app');
+    const same = policies.find((p) => p.metadata.name === 'allow-same-namespace')!;
+    await c.apply([{ ...same, spec: { podSelector: {}, policyTypes: ['Ingress'], ingress: [{}] } }]);
+    const r = await gradeLab({ lab: l, scenario: s, cluster: c });
+    expect(r.passed).toBe(false);
+    expect(check(r, 'scenario-intact').status).toBe('fail');
+    expect(check(r, 'scenario-intact').messages.join(' ')).toMatch(/NetworkPolicy mon-app\/allow-same-namespace was changed/);
+  });
+
+  it('fails scenario-intact when a scenario policy was deleted or a namespace relabelled', async () => {
+    const { l, s, c } = await monitoring();
+    await c.delete('NetworkPolicy', 'allow-same-namespace', 'mon-app');
+    const ns = (await c.list('Namespace')).find((n) => n.metadata.name === 'mon-sandbox')!;
+    await c.apply([{ ...ns, metadata: { ...ns.metadata, labels: { ...ns.metadata.labels, purpose: 'monitoring' } } }]);
+    const r = await gradeLab({ lab: l, scenario: s, cluster: c });
+    const text = check(r, 'scenario-intact').messages.join(' ');
+    expect(text).toMatch(/allow-same-namespace was deleted/);
+    expect(text).toMatch(/labels of namespace mon-sandbox were changed/);
+  });
+
+  it('passes scenario-intact for the solution as applied', async () => {
+    const { l, s, c } = await monitoring();
+    const r = await gradeLab({ lab: l, scenario: s, cluster: c });
+    expect(check(r, 'scenario-intact').status).toBe('pass');
+    expect(r.passed).toBe(true);
+  });
+
+  it('refuses to grade a submission that replaces a scenario object, on the command line path too', async () => {
+    const l = await loadLab('np-allow-monitoring');
+    const mine = {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: { name: 'allow-same-namespace', namespace: 'mon-app' },
+      spec: { podSelector: {}, ingress: [{}] },
+    };
+    await expect(gradeOnSimulated(l, [mine])).rejects.toThrow(/NetworkPolicy mon-app\/allow-same-namespace belongs to the scenario/);
   });
 });

@@ -44,7 +44,8 @@ describe('lab test tells an instructor what is wrong with their lab', () => {
     expect(text).toMatch(
       /FAIL .*fails check dns-only-to-cluster-dns +\[labs\/np-backend\/wrong\/01-forgot-dns\.yaml\]/,
     );
-    expect(text).toMatch(/1 lab\(s\), 22 case\(s\), 1 failing/);
+    expect(text).toMatch(/1 lab\(s\), 28 case\(s\), 1 failing/);
+    expect(text).toMatch(/^  mutants: \d+ generated, \d+ behaviour-changing, \d+ caught, 0 survived, \d+ equivalent$/m);
   });
 
   it('flags a known-right attempt that the grader fails, with the failing check', async () => {
@@ -62,4 +63,26 @@ describe('lab test tells an instructor what is wrong with their lab', () => {
     expect(bad[0]!.expectation).toBe('passes');
     expect(bad[0]!.problems.join('\n')).toMatch(/^backend-reaches-databases: /m);
   });
+
+  it('reports every mutant that a lab without its statement of intent lets through', async () => {
+    // Without the check proven over all traffic, only the sampled probes are left; they try
+    // db1 on 1111, 2222 and 3333, so a range 1111-1112 slips through, and so do many others.
+    const labs = await editedCopy((y) => {
+      const start = y.indexOf('  - id: backend-egress-exactly');
+      const end = y.indexOf('  - id: nothing-else-changes');
+      return y.slice(0, start) + y.slice(end).replace(/failsCheck: backend-egress-exactly/g, 'failsCheck: nothing-else-changes');
+    });
+    const lab = await loadLab('np-backend', labs);
+    const result = await selfTestLab(lab, { cwd: join(labs, '..') });
+    expect(result.ok).toBe(false);
+    const m = result.mutants!;
+    expect(m.generated).toBeGreaterThan(20);
+    expect(m.survived.length).toBeGreaterThan(0);
+    expect(m.survived.join('\n')).toMatch(/widen spec\.egress\[0\]\.ports\[0\] 1111 to 1111-1112 \(passes, yet .*1112.* is blocked with the solution and open with this mutant\)/);
+    expect(m.caught + m.survived.length).toBe(m.behaviourChanging);
+    const text = formatSelfTest([result]);
+    expect(text).toMatch(new RegExp(`mutants: ${m.generated} generated, ${m.behaviourChanging} behaviour-changing, ${m.caught} caught, ${m.survived.length} survived, ${m.equivalent} equivalent`));
+    expect(text).toMatch(/^  FAIL survived: np-lab\/np-backend: widen/m);
+  });
 });
+
