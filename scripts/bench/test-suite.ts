@@ -44,6 +44,8 @@ export const section: BenchSection = {
         `npm test: ${seconds.toFixed(1)} s, exit ${code}: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests} skipped`,
       );
       for (const s of skipped) console.log(`  skipped: ${s.fullName}`);
+      const failed = r.testResults.flatMap((f) => f.assertionResults.filter((a) => a.status === 'failed'));
+      for (const f of failed) console.log(`  FAILED: ${f.fullName}`);
       const met = seconds <= TARGET_S && code === 0;
       return {
         ok: met,
