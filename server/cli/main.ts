@@ -9,6 +9,9 @@ import { registerLab } from './lab.js';
 import { registerCluster } from './cluster.js';
 import { registerServe } from './serve.js';
 import { registerDoctor } from './doctor.js';
+import { registerSim } from './sim.js';
+import { registerPodSecurity } from './podsecurity.js';
+import { registerRbac } from './rbac.js';
 import type { CliIO } from './io.js';
 import { processIO } from './io.js';
 
@@ -19,6 +22,8 @@ export function buildProgram(io: CliIO): Command {
     .description('Hands-on Kubernetes labs with a grader that explains itself.')
     .version('0.1.0')
     .exitOverride()
+    // Root options only before the subcommand, so `podsecurity check --version v1.35` reaches the subcommand.
+    .enablePositionalOptions()
     .configureOutput({
       writeOut: (s) => io.stdout(s),
       writeErr: (s) => io.stderr(s),
@@ -29,6 +34,9 @@ export function buildProgram(io: CliIO): Command {
   registerCluster(program, io);
   registerServe(program, io);
   registerDoctor(program, io);
+  registerSim(program, io);
+  registerPodSecurity(program, io);
+  registerRbac(program, io);
   return program;
 }
 

@@ -102,7 +102,10 @@ export async function gradeLab(opts: GradeOptions): Promise<GradeReport> {
     );
   }
   const plans = lab.checks
-    .filter((c): c is Extract<typeof c, { kind: 'connectivity' | 'dns' }> => c.kind === 'connectivity' || c.kind === 'dns')
+    .filter(
+      (c): c is Extract<typeof c, { kind: 'connectivity' | 'dns' }> =>
+        c.kind === 'connectivity' || c.kind === 'dns',
+    )
     .map((c) => planCheck(lab, c, snapshot, oracle));
   for (const plan of plans) {
     for (const p of plan.problems) preflight.messages.push(`${plan.check.id}: ${p}`);
@@ -129,11 +132,20 @@ export async function gradeLab(opts: GradeOptions): Promise<GradeReport> {
   for (const check of lab.checks) {
     if (check.kind === 'policy') checks.push(runPolicyCheck(check, snapshot));
   }
-  const intentChecks = lab.checks.filter((c): c is IntentCheck => c.kind === 'traffic' || c.kind === 'unchanged');
+  const intentChecks = lab.checks.filter(
+    (c): c is IntentCheck => c.kind === 'traffic' || c.kind === 'unchanged',
+  );
   const baseline = buildNetworkModel(shipped.filter((o) => o.kind === 'NetworkPolicy')).model.policies;
   if (intentChecks.length > 0 && preflight.status === 'error') {
     for (const c of intentChecks)
-      checks.push({ id: c.id, title: c.title, kind: c.kind, status: 'error', messages: ['not run: the environment is not ready (see pre-flight).'], probes: [] });
+      checks.push({
+        id: c.id,
+        title: c.title,
+        kind: c.kind,
+        status: 'error',
+        messages: ['not run: the environment is not ready (see pre-flight).'],
+        probes: [],
+      });
   } else if (intentChecks.length > 0) {
     progress('proving the statements of intent over all traffic');
     checks.push(
@@ -183,9 +195,13 @@ export async function gradeLab(opts: GradeOptions): Promise<GradeReport> {
   }
 
   // Keep the lab's order for the learner's checks, pre-flight and the scenario's integrity first.
-  const order = new Map<string, number>([['preflight', -2], ['scenario-intact', -1], ...lab.checks.map((c, i) => [c.id, i] as [string, number])]);
+  const order = new Map<string, number>([
+    ['preflight', -2],
+    ['scenario-intact', -1],
+    ...lab.checks.map((c, i) => [c.id, i] as [string, number]),
+  ]);
   checks.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
-  addHints(checks, oracle, baseline);
+  addHints(checks, lab, oracle, baseline);
 
   const environmentError = checks.some((c) => c.status === 'error');
   const passed = !environmentError && checks.every((c) => c.status === 'pass');
@@ -397,7 +413,12 @@ function diagnose(failed: CheckResult[]): string {
  * Teaching notes on a failed grade: selectors of the learner's policies that match nothing (a typo
  * is the usual cause), and a policy whose traffic is right but whose name is not.
  */
-function addHints(checks: CheckResult[], oracle: PolicyOracle, baseline: Array<{ namespace: string; name: string }>): void {
+function addHints(
+  checks: CheckResult[],
+  lab: Lab,
+  oracle: PolicyOracle,
+  baseline: Array<{ namespace: string; name: string }>,
+): void {
   if (!checks.some((c) => c.status === 'fail')) return;
   const shipped = new Set(baseline.map((p) => `${p.namespace}/${p.name}`));
   const notes = emptySelectorNotes(oracle.model.policies, oracle.model.namespaces, oracle.model.pods, (p) =>
@@ -407,12 +428,20 @@ function addHints(checks: CheckResult[], oracle: PolicyOracle, baseline: Array<{
     checks.find((c) => c.status === 'fail' && (c.kind === 'traffic' || c.kind === 'unchanged')) ??
     checks.find((c) => c.status === 'fail');
   if (target) for (const n of notes) target.messages.push(`note: ${n}`);
-  const trafficRight = checks.some((c) => c.kind === 'traffic') && checks.every((c) => c.kind !== 'traffic' && c.kind !== 'unchanged' || c.status === 'pass');
+  const trafficRight =
+    checks.some((c) => c.kind === 'traffic') &&
+    checks.every((c) => (c.kind !== 'traffic' && c.kind !== 'unchanged') || c.status === 'pass');
   if (!trafficRight) return;
-  for (const c of checks) {
-    if (c.kind !== 'policy' || c.status !== 'fail' || !c.messages[0]?.includes('was not found')) continue;
-    const ns = /in namespace (\S+?)[ .(]/.exec(c.messages[0])?.[1];
-    const candidates = oracle.model.policies.filter((p) => p.namespace === ns && !shipped.has(`${p.namespace}/${p.name}`));
+  for (const wanted of lab.checks) {
+    if (wanted.kind !== 'policy') continue;
+    const c = checks.find((x) => x.id === wanted.id);
+    const exists = oracle.model.policies.some(
+      (p) => p.namespace === wanted.namespace && p.name === wanted.name,
+    );
+    if (!c || c.status !== 'fail' || exists) continue;
+    const candidates = oracle.model.policies.filter(
+      (p) => p.namespace === wanted.namespace && !shipped.has(`${p.namespace}/${p.name}`),
+    );
     if (candidates.length > 0)
       c.messages.push(
         `note: the traffic is already as required; only the name is wrong. Rename ${candidates.map((p) => p.name).join(' or ')} (NetworkPolicy names are how the task refers to them).`,

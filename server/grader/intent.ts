@@ -10,9 +10,20 @@
  * the isolation that blocks them.
  */
 import type { EndpointSet, Lab, PortSpec, Tolerance, TrafficRegion } from '../labs/model.js';
-import { evaluate, formatSelector, matchesSelector as selectorMatches, type ConnectionVerdict } from '../netpol/index.js';
+import {
+  evaluate,
+  formatSelector,
+  matchesSelector as selectorMatches,
+  type ConnectionVerdict,
+} from '../netpol/index.js';
 import { CompiledIpBlock } from '../netpol/ipblock.js';
-import { SpaceTooLarge, TrafficSpace, isJudged, type Behaviour, type SpaceEndpoint } from '../netpol/space.js';
+import {
+  SpaceTooLarge,
+  TrafficSpace,
+  isJudged,
+  type Behaviour,
+  type SpaceEndpoint,
+} from '../netpol/space.js';
 import type {
   NamespaceModel,
   NetworkPolicyModel,
@@ -57,15 +68,24 @@ interface ResolvedSet {
 
 export function runIntentChecks(input: IntentInput): CheckResult[] {
   const failAll = (message: string) =>
-    input.checks.map(
-      (c): CheckResult => ({ id: c.id, title: c.title, kind: c.kind, status: 'error', messages: [message], probes: [] }),
-    );
+    input.checks.map((c): CheckResult => ({
+      id: c.id,
+      title: c.title,
+      kind: c.kind,
+      status: 'error',
+      messages: [message],
+      probes: [],
+    }));
   const built = buildSpace(input.checks, input, [input.policies, input.baseline]);
   if (typeof built === 'string') return failAll(built);
   const { space, judge } = built;
   const now = space.behaviour(input.policies);
-  const before = input.checks.some((c) => c.kind === 'unchanged') ? space.behaviour(input.baseline) : undefined;
-  return input.checks.map((c) => (c.kind === 'traffic' ? trafficResult(c, judge, now) : unchangedResult(c, judge, now, before!)));
+  const before = input.checks.some((c) => c.kind === 'unchanged')
+    ? space.behaviour(input.baseline)
+    : undefined;
+  return input.checks.map((c) =>
+    c.kind === 'traffic' ? trafficResult(c, judge, now) : unchangedResult(c, judge, now, before!),
+  );
 }
 
 /**
@@ -85,14 +105,18 @@ export function behaviourDifference(
   const ba = space.behaviour(a);
   const bb = space.behaviour(b);
   let found: string | undefined;
-  forEachPair(judge, checks.flatMap((c) => c.tolerate), (s, d, tolerated) => {
-    if (found) return;
-    for (let x = 0; x < space.atoms.length; x++) {
-      if (tolerated?.[x] || ba.allowed(s, d, x) === bb.allowed(s, d, x)) continue;
-      found = `${space.sources[s]!.description} -> ${space.destinations[d]!.description} on ${describeAtoms(space, [x])} is ${ba.allowed(s, d, x) ? 'open' : 'blocked'} with ${names[0]} and ${bb.allowed(s, d, x) ? 'open' : 'blocked'} with ${names[1]}`;
-      return;
-    }
-  });
+  forEachPair(
+    judge,
+    checks.flatMap((c) => c.tolerate),
+    (s, d, tolerated) => {
+      if (found) return;
+      for (let x = 0; x < space.atoms.length; x++) {
+        if (tolerated?.[x] || ba.allowed(s, d, x) === bb.allowed(s, d, x)) continue;
+        found = `${space.sources[s]!.description} -> ${space.destinations[d]!.description} on ${describeAtoms(space, [x])} is ${ba.allowed(s, d, x) ? 'open' : 'blocked'} with ${names[0]} and ${bb.allowed(s, d, x) ? 'open' : 'blocked'} with ${names[1]}`;
+        return;
+      }
+    },
+  );
   return found;
 }
 
@@ -158,11 +182,21 @@ function resolveSet(set: EndpointSet, snapshot: Snapshot, problems: string[]): R
     const svc = snapshot.services.find((s) => s.metadata.namespace === ns && s.metadata.name === set.service);
     const selector = svc ? serviceSelector(svc) : undefined;
     if (!svc || !selector || Object.keys(selector).length === 0) {
-      problems.push(`Service ${ns}/${set.service} ${svc ? 'selects no pods' : 'does not exist'}; is the scenario deployed?`);
+      problems.push(
+        `Service ${ns}/${set.service} ${svc ? 'selects no pods' : 'does not exist'}; is the scenario deployed?`,
+      );
       return { peers: [], external: [] };
     }
     return {
-      peers: [{ peer: { namespaceSelector: { matchLabels: { [NAME_LABEL]: ns } }, podSelector: { matchLabels: selector } }, namespace: '' }],
+      peers: [
+        {
+          peer: {
+            namespaceSelector: { matchLabels: { [NAME_LABEL]: ns } },
+            podSelector: { matchLabels: selector },
+          },
+          namespace: '',
+        },
+      ],
       external: [],
     };
   }
@@ -212,10 +246,20 @@ class RegionJudge {
     return !sets || sets.some((set) => this.membership(set).dst[d] === 1);
   }
 
-  /** The atoms of `region` for the pair (s, d): all zero when the pair is outside the region. */
+  private readonly masks = new Map<TrafficRegion, Map<number, Uint8Array>>();
+
+  /** The atoms of `region` for the pair (s, d), or undefined when the pair is outside the region. */
   atoms(region: TrafficRegion, s: number, d: number): Uint8Array | undefined {
     if (!this.fromHolds(region.from, s) || !this.toHolds(region.to, d)) return undefined;
-    return this.space.portMask(region.ports as PortSpec[] | undefined, this.space.destinations[d]!);
+    // Ports depend on the destination only (named ports resolve there), so compute once per pair of those.
+    let perDestination = this.masks.get(region);
+    if (!perDestination) this.masks.set(region, (perDestination = new Map()));
+    let mask = perDestination.get(d);
+    if (!mask) {
+      mask = this.space.portMask(region.ports as PortSpec[] | undefined, this.space.destinations[d]!);
+      perDestination.set(d, mask);
+    }
+    return mask;
   }
 }
 
@@ -276,7 +320,12 @@ function trafficResult(check: TrafficCheck, judge: RegionJudge, now: Behaviour):
   return result(check, judge.space, now, undefined, mismatches);
 }
 
-function unchangedResult(check: UnchangedCheck, judge: RegionJudge, now: Behaviour, before: Behaviour): CheckResult {
+function unchangedResult(
+  check: UnchangedCheck,
+  judge: RegionJudge,
+  now: Behaviour,
+  before: Behaviour,
+): CheckResult {
   const mismatches: Mismatch[] = [];
   const A = judge.space.atoms.length;
   forEachPair(judge, check.tolerate, (s, d, tolerated) => {
@@ -308,10 +357,7 @@ function result(
 ): CheckResult {
   const base = { id: check.id, title: check.title, kind: check.kind, probes: [] };
   if (mismatches.length === 0) {
-    const scope =
-      check.kind === 'traffic'
-        ? 'every connection in scope'
-        : 'every other connection';
+    const scope = check.kind === 'traffic' ? 'every connection in scope' : 'every other connection';
     return {
       ...base,
       status: 'pass',
@@ -321,11 +367,15 @@ function result(
     };
   }
   // Real pods before imagined ones, one line per kind of pair (replicas of one workload alike).
-  const rank = (e: SpaceEndpoint) => (e.kind === 'pod' ? (e.hypothetical ? 2 + e.namesEveryPort.size : 0) : 1);
+  const rank = (e: SpaceEndpoint) =>
+    e.kind === 'pod' ? (e.hypothetical ? 2 + e.namesEveryPort.size : 0) : 1;
+  // Real endpoints first; among equals, what is open too much (the usual hole) before what is shut.
   const sorted = [...mismatches].sort(
     (x, y) =>
-      Number(y.want) - Number(x.want) ||
-      rank(space.sources[x.s]!) + rank(space.destinations[x.d]!) - (rank(space.sources[y.s]!) + rank(space.destinations[y.d]!)) ||
+      rank(space.sources[x.s]!) +
+        rank(space.destinations[x.d]!) -
+        (rank(space.sources[y.s]!) + rank(space.destinations[y.d]!)) ||
+      Number(x.want) - Number(y.want) ||
       x.s - y.s ||
       x.d - y.d,
   );
@@ -372,7 +422,9 @@ function describeMismatch(
   );
   const what = `${src.description} -> ${dst.description}`;
   if (check.kind === 'traffic') {
-    return m.want ? `not reachable: ${what} ${parts.join('; ')}.` : `also reachable: ${what} ${parts.join('; ')}.`;
+    return m.want
+      ? `not reachable: ${what} ${parts.join('; ')}.`
+      : `also reachable: ${what} ${parts.join('; ')}.`;
   }
   return m.want
     ? `no longer reachable (open with the scenario alone): ${what} ${parts.join('; ')}.`
@@ -387,7 +439,8 @@ function witnessVerdict(
   port: number,
   protocol: Protocol,
 ): ConnectionVerdict {
-  const endpoint = (e: SpaceEndpoint) => (e.kind === 'ip' ? { kind: 'ip' as const, ip: e.ip! } : { kind: 'pod' as const, pod: e.pod! });
+  const endpoint = (e: SpaceEndpoint) =>
+    e.kind === 'ip' ? { kind: 'ip' as const, ip: e.ip! } : { kind: 'pod' as const, pod: e.pod! };
   let to = endpoint(dst);
   if (dst.kind === 'pod' && dst.namesEveryPort.size > 0) {
     // A pod that really has those names on this port; renamed so the engine does not mistake it
@@ -398,7 +451,11 @@ function witnessVerdict(
       pod: {
         ...pod,
         name: `${pod.name}-named`,
-        ports: [...dst.namesEveryPort].map((n) => ({ name: n.split('/')[1]!, port, protocol: n.split('/')[0] as Protocol })),
+        ports: [...dst.namesEveryPort].map((n) => ({
+          name: n.split('/')[1]!,
+          port,
+          protocol: n.split('/')[0] as Protocol,
+        })),
       },
     };
   }
@@ -419,8 +476,14 @@ function allowedBecause(v: ConnectionVerdict): string {
 
 function blockedBecause(v: ConnectionVerdict): string {
   const parts: string[] = [];
-  if (!v.egress.allowed) parts.push(`egress is restricted by ${v.egress.isolatingPolicies.join(', ')} and no egress rule there allows it`);
-  if (!v.ingress.allowed) parts.push(`ingress is restricted by ${v.ingress.isolatingPolicies.join(', ')} and no ingress rule there admits it`);
+  if (!v.egress.allowed)
+    parts.push(
+      `egress is restricted by ${v.egress.isolatingPolicies.join(', ')} and no egress rule there allows it`,
+    );
+  if (!v.ingress.allowed)
+    parts.push(
+      `ingress is restricted by ${v.ingress.isolatingPolicies.join(', ')} and no ingress rule there admits it`,
+    );
   return parts.join('; ') || 'blocked';
 }
 
@@ -438,7 +501,10 @@ export function describeAtoms(space: TrafficSpace, atoms: number[]): string {
   const full = [...byProtocol.values()].every((l) => l.length === 1 && l[0]![0] === 1 && l[0]![1] === 65535);
   if (full && byProtocol.size === 3) return 'every port of TCP, UDP and SCTP';
   return [...byProtocol.entries()]
-    .map(([protocol, ranges]) => `${protocol} ${ranges.map(([lo, hi]) => (lo === hi ? `${lo}` : `${lo}-${hi}`)).join(', ')}`)
+    .map(
+      ([protocol, ranges]) =>
+        `${protocol} ${ranges.map(([lo, hi]) => (lo === hi ? `${lo}` : `${lo}-${hi}`)).join(', ')}`,
+    )
     .join('; ');
 }
 
@@ -457,24 +523,43 @@ export function emptySelectorNotes(
     if (skip(policy)) continue;
     const id = `${policy.namespace}/${policy.name}`;
     const inNs = pods.filter((p) => p.namespace === policy.namespace);
-    if (!matchesAny(policy.spec.podSelector, inNs.map((p) => p.labels)))
-      notes.push(`${id} spec.podSelector {${formatSelector(policy.spec.podSelector)}} matches no pod in ${policy.namespace}.`);
+    if (
+      !matchesAny(
+        policy.spec.podSelector,
+        inNs.map((p) => p.labels),
+      )
+    )
+      notes.push(
+        `${id} spec.podSelector {${formatSelector(policy.spec.podSelector)}} matches no pod in ${policy.namespace}.`,
+      );
     for (const direction of ['ingress', 'egress'] as const) {
       (policy.spec[direction] ?? []).forEach((rule, r) => {
-        const peers = (direction === 'ingress' ? (rule as { from?: NetworkPolicyPeer[] }).from : (rule as { to?: NetworkPolicyPeer[] }).to) ?? [];
+        const peers =
+          (direction === 'ingress'
+            ? (rule as { from?: NetworkPolicyPeer[] }).from
+            : (rule as { to?: NetworkPolicyPeer[] }).to) ?? [];
         peers.forEach((peer, i) => {
           if (peer.ipBlock) return;
           const field = `spec.${direction}[${r}].${direction === 'ingress' ? 'from' : 'to'}[${i}]`;
           const nsNames = peer.namespaceSelector
-            ? [...nsLabels.entries()].filter(([, l]) => selectorMatches(peer.namespaceSelector!, l)).map(([n]) => n)
+            ? [...nsLabels.entries()]
+                .filter(([, l]) => selectorMatches(peer.namespaceSelector!, l))
+                .map(([n]) => n)
             : [policy.namespace];
           if (peer.namespaceSelector && nsNames.length === 0) {
-            notes.push(`${id} ${field} namespaceSelector {${formatSelector(peer.namespaceSelector)}} matches no namespace.`);
+            notes.push(
+              `${id} ${field} namespaceSelector {${formatSelector(peer.namespaceSelector)}} matches no namespace.`,
+            );
             return;
           }
           if (peer.podSelector) {
             const candidates = pods.filter((p) => nsNames.includes(p.namespace) && !p.hostNetwork);
-            if (!matchesAny(peer.podSelector, candidates.map((p) => p.labels)))
+            if (
+              !matchesAny(
+                peer.podSelector,
+                candidates.map((p) => p.labels),
+              )
+            )
               notes.push(
                 `${id} ${field} podSelector {${formatSelector(peer.podSelector)}} matches no pod in ${nsNames.length === 1 ? nsNames[0] : `the ${nsNames.length} namespaces its namespaceSelector matches`}.`,
               );

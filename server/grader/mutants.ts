@@ -42,8 +42,13 @@ export function mutantsOf(solution: KubeObject[]): Mutant[] {
 
 function editsOf(spec: Json): Edit[] {
   const edits: Edit[] = [];
-  const at = (path: Array<string | number>) => (s: Json): unknown =>
-    path.reduce<unknown>((cur, k) => (isRecord(cur) || Array.isArray(cur) ? (cur as Json)[k as string] : undefined), s);
+  const at =
+    (path: Array<string | number>) =>
+    (s: Json): unknown =>
+      path.reduce<unknown>(
+        (cur, k) => (isRecord(cur) || Array.isArray(cur) ? (cur as Json)[k as string] : undefined),
+        s,
+      );
 
   edits.push({
     where: 'rename the policy',
@@ -79,19 +84,31 @@ function editsOf(spec: Json): Edit[] {
           const portAt = (s: Json) => (ruleAt(s).ports as Json[])[p]!;
           const proto = typeof port.protocol === 'string' ? port.protocol : 'TCP';
           const other = proto === 'TCP' ? 'UDP' : 'TCP';
-          edits.push({ where: `change ${pp} protocol ${proto} -> ${other}`, apply: (s) => (portAt(s).protocol = other) });
+          edits.push({
+            where: `change ${pp} protocol ${proto} -> ${other}`,
+            apply: (s) => (portAt(s).protocol = other),
+          });
           if (typeof port.port === 'number') {
             const n = port.port;
             const end = typeof port.endPort === 'number' ? port.endPort : n;
             if (end < 65535)
-              edits.push({ where: `widen ${pp} ${n}${end !== n ? `-${end}` : ''} to ${n}-${end + 1}`, apply: (s) => (portAt(s).endPort = end + 1) });
+              edits.push({
+                where: `widen ${pp} ${n}${end !== n ? `-${end}` : ''} to ${n}-${end + 1}`,
+                apply: (s) => (portAt(s).endPort = end + 1),
+              });
             if (end !== n)
-              edits.push({ where: `narrow ${pp} ${n}-${end} to ${n}-${end - 1}`, apply: (s) => (portAt(s).endPort = end - 1) });
+              edits.push({
+                where: `narrow ${pp} ${n}-${end} to ${n}-${end - 1}`,
+                apply: (s) => (portAt(s).endPort = end - 1),
+              });
             if (n > 1)
-              edits.push({ where: `widen ${pp} down to ${n - 1}-${end}`, apply: (s) => {
-                portAt(s).port = n - 1;
-                portAt(s).endPort = end;
-              } });
+              edits.push({
+                where: `widen ${pp} down to ${n - 1}-${end}`,
+                apply: (s) => {
+                  portAt(s).port = n - 1;
+                  portAt(s).endPort = end;
+                },
+              });
           }
         });
       }

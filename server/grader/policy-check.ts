@@ -48,17 +48,23 @@ export function runPolicyCheck(check: PolicyCheck, snapshot: Snapshot): CheckRes
     const podsInNs = snapshot.pods.filter((p) => p.metadata.namespace === check.namespace);
     const selected = podsInNs.filter((p) => matchesSelector(policy.spec.podSelector, labelsOf(p)));
     if (diff) {
-      const labels = Object.entries(diff.labels).map(([k, v]) => `${k}=${v}`).join(', ') || 'no labels';
+      const labels =
+        Object.entries(diff.labels)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(', ') || 'no labels';
       const today = podsInNs.filter((p) => matchesSelector(check.selects!, labelsOf(p)));
       const sameToday =
-        selected.length === today.length && selected.every((p) => today.some((q) => q.metadata.name === p.metadata.name));
+        selected.length === today.length &&
+        selected.every((p) => today.some((q) => q.metadata.name === p.metadata.name));
       fail(
         `${check.name}'s podSelector ${describeSelector(policy.spec.podSelector)} must select exactly the pods matching ` +
           `${describeSelector(check.selects)}, but it ${diff.matchedBy === 'first' ? 'also selects' : 'does not select'} a pod with ${labels}` +
           (sameToday ? ' (no such pod runs today, but one could be created tomorrow).' : '.'),
       );
     } else {
-      result.messages.push(`${check.name} selects exactly the pods matching ${describeSelector(check.selects)} (${selected.length} today).`);
+      result.messages.push(
+        `${check.name} selects exactly the pods matching ${describeSelector(check.selects)} (${selected.length} today).`,
+      );
     }
   }
 
@@ -70,9 +76,15 @@ export function runPolicyCheck(check: PolicyCheck, snapshot: Snapshot): CheckRes
       const given = policy.spec.policyTypes
         ? `policyTypes: [${policy.spec.policyTypes.join(', ')}]`
         : 'no policyTypes';
-      const defaulted = policy.spec.policyTypes
-        ? ''
-        : ` (policyTypes was left out, so the API server filled it in: Ingress always, Egress only when there are egress rules)`;
+      // The API server stores the defaulted value, so a live object cannot tell whether the learner
+      // wrote it: say how defaulting works whenever the value is what defaulting would give.
+      const byDefault = effectivePolicyTypes({
+        ...(policy.spec.egress ? { egress: policy.spec.egress } : {}),
+      });
+      const defaulted =
+        !policy.spec.policyTypes || byDefault.join() === effective.join()
+          ? ` (if policyTypes was left out, the API server filled it in: Ingress always, Egress only when there are egress rules)`
+          : '';
       fail(
         `${check.name} must restrict ${check.policyTypes.join(' and ')} only, but with ${given} it restricts ${effective.join(' and ') || 'nothing'}${defaulted}.`,
       );

@@ -36,13 +36,15 @@ export function guardScenarioObjects(submitted: KubeObject[], scenario: KubeObje
   const owned = new Set(scenario.map(key));
   const clashes = submitted.filter((o) => owned.has(key(o)));
   if (clashes.length === 0) return;
-  const names = clashes.map((o) => `${o.kind} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`);
+  const names = clashes.map(
+    (o) => `${o.kind} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`,
+  );
   throw badInput(
     `${names.join(', ')} ${clashes.length === 1 ? 'belongs' : 'belong'} to the scenario of lab ${lab.id} and cannot be changed or replaced.`,
     [],
     clashes.some((o) => o.kind === 'NetworkPolicy')
-      ? 'Give your NetworkPolicy another name: policies add up, so a new one can allow more but the scenario\'s stays as it is.'
-      : 'Leave the scenario\'s objects as they are and add your own.',
+      ? "Give your NetworkPolicy another name: policies add up, so a new one can allow more but the scenario's stays as it is."
+      : "Leave the scenario's objects as they are and add your own.",
   );
 }
 
@@ -72,17 +74,29 @@ export function scenarioIntactCheck(snapshot: Snapshot, scenario: KubeObject[], 
     if (obj.kind === 'NetworkPolicy') {
       const live = snapshot.policies.find((p) => p.metadata.namespace === ns && p.metadata.name === name);
       if (!live) problems.push(`the scenario's NetworkPolicy ${ns}/${name} was deleted: ${fix}.`);
-      else if (!samePolicy(obj, live)) problems.push(`the scenario's NetworkPolicy ${ns}/${name} was changed: ${fix}.`);
+      else if (!samePolicy(obj, live))
+        problems.push(`the scenario's NetworkPolicy ${ns}/${name} was changed: ${fix}.`);
     } else if (obj.kind === 'Namespace') {
       const live = snapshot.namespaces.find((n) => n.metadata.name === name);
       const strip = (l: Record<string, string>) =>
-        JSON.stringify(Object.entries(l).filter(([k]) => k !== 'kubernetes.io/metadata.name').sort());
+        JSON.stringify(
+          Object.entries(l)
+            .filter(([k]) => k !== 'kubernetes.io/metadata.name')
+            .sort(),
+        );
       if (live && strip(labelsOf(live)) !== strip(labelsOf(obj)))
-        problems.push(`the labels of namespace ${name} were changed (the scenario gives it ${strip(labelsOf(obj))}): ${fix}.`);
+        problems.push(
+          `the labels of namespace ${name} were changed (the scenario gives it ${strip(labelsOf(obj))}): ${fix}.`,
+        );
     } else if (obj.kind === 'Service') {
       const live = snapshot.services.find((s) => s.metadata.namespace === ns && s.metadata.name === name);
-      const portsOf = (s: KubeObject) => JSON.stringify(servicePorts(s).map((p) => [p.port, p.protocol, p.targetPort]));
-      if (live && (JSON.stringify(serviceSelector(live)) !== JSON.stringify(serviceSelector(obj)) || portsOf(live) !== portsOf(obj)))
+      const portsOf = (s: KubeObject) =>
+        JSON.stringify(servicePorts(s).map((p) => [p.port, p.protocol, p.targetPort]));
+      if (
+        live &&
+        (JSON.stringify(serviceSelector(live)) !== JSON.stringify(serviceSelector(obj)) ||
+          portsOf(live) !== portsOf(obj))
+      )
         problems.push(`the scenario's Service ${ns}/${name} was changed: ${fix}.`);
     }
   }
@@ -123,8 +137,10 @@ function relabelledPods(snapshot: Snapshot, scenario: KubeObject[], fix: string)
   // The pods the scenario's workloads make, with the labels of their templates.
   const { model } = buildNetworkModel(scenario);
   const templates = new Map<string, Record<string, string>>();
-  for (const pod of model.pods) templates.set(`${pod.namespace}/${pod.name.replace(/-\d+$/, '')}`, { ...pod.labels });
-  for (const obj of scenario) if (obj.kind === 'Pod') templates.set(`${obj.metadata.namespace}/${obj.metadata.name}`, labelsOf(obj));
+  for (const pod of model.pods)
+    templates.set(`${pod.namespace}/${pod.name.replace(/-\d+$/, '')}`, { ...pod.labels });
+  for (const obj of scenario)
+    if (obj.kind === 'Pod') templates.set(`${obj.metadata.namespace}/${obj.metadata.name}`, labelsOf(obj));
   const out: string[] = [];
   for (const pod of snapshot.pods) {
     const ns = pod.metadata.namespace ?? '';

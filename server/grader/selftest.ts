@@ -57,7 +57,7 @@ export async function selfTestLab(
   opts: { clusters?: ScenarioClusters; cwd?: string; mutants?: boolean } = {},
 ): Promise<SelfTestResult> {
   const clusters = opts.clusters ?? new ScenarioClusters();
-  const scenario = await loadScenario(lab.scenario);
+  const scenario = await loadScenario(lab.scenario, lab.scenariosRoot);
   const cwd = opts.cwd ?? process.cwd();
   const show = (f: string) => relative(cwd, f) || f;
   const cases: SelfTestCase[] = [];
@@ -103,6 +103,14 @@ export async function selfTestLab(
   await run('nothing applied', undefined, 'fails', (r) =>
     r.passed ? ['the check passes with nothing applied: the lab tests nothing the learner does.'] : [],
   );
+  // A scenario that fails pre-flight fails every case the same way: say it once.
+  if (cases[0]?.report?.status === 'environment-error') {
+    const rest = 1 + lab.knownWrong.length + (lab.knownRight ?? []).length;
+    cases[0].problems.push(
+      `the other ${rest} case(s) were not run: every one would stop at the same environment error.`,
+    );
+    return { lab: lab.id, ok: false, cases };
+  }
   await run('solution', lab.files.solution, 'passes', mustPass);
   for (const wrong of lab.knownWrong) {
     await run(wrong.mistake, join(lab.dir, wrong.file), `fails check ${wrong.failsCheck}`, (r) => {
@@ -123,7 +131,8 @@ export async function selfTestLab(
     await run(right.why, join(lab.dir, right.file), 'passes', mustPass);
   const mutants = opts.mutants === false ? undefined : await testMutants(lab, scenario, clusters);
   const mutantsOk =
-    !mutants || (mutants.survived.length === 0 && mutants.failingEquivalent.length === 0 && mutants.errors.length === 0);
+    !mutants ||
+    (mutants.survived.length === 0 && mutants.failingEquivalent.length === 0 && mutants.errors.length === 0);
   return { lab: lab.id, ok: cases.every((c) => c.ok) && mutantsOk, cases, ...(mutants ? { mutants } : {}) };
 }
 
@@ -135,7 +144,9 @@ export async function selfTestLab(
 async function testMutants(lab: Lab, scenario: Scenario, clusters: ScenarioClusters): Promise<MutantSummary> {
   const solution = await readManifestFile(lab.files.solution);
   const intent = lab.checks.filter((c): c is IntentCheck => c.kind === 'traffic' || c.kind === 'unchanged');
-  const policyChecks = lab.checks.filter((c): c is Extract<typeof c, { kind: 'policy' }> => c.kind === 'policy');
+  const policyChecks = lab.checks.filter(
+    (c): c is Extract<typeof c, { kind: 'policy' }> => c.kind === 'policy',
+  );
   const world = async (objects: KubeObject[]) => {
     const cluster = await clusters.fresh(scenario);
     await cluster.apply(objects);
@@ -157,8 +168,10 @@ async function testMutants(lab: Lab, scenario: Scenario, clusters: ScenarioClust
     const after = await world(mutant.objects);
     const world0 = { snapshot: base.snapshot, namespaces: base.model.namespaces, pods: base.model.pods };
     const difference =
-      behaviourDifference(intent, world0, base.model.policies, after.model.policies, ['the solution', 'this mutant']) ??
-      policyFactsDifference(policyChecks, base.model.policies, after.model.policies);
+      behaviourDifference(intent, world0, base.model.policies, after.model.policies, [
+        'the solution',
+        'this mutant',
+      ]) ?? policyFactsDifference(policyChecks, base.model.policies, after.model.policies);
     let report: GradeReport;
     try {
       report = await gradeOnSimulated(lab, mutant.objects, { scenario, clusters });
@@ -177,7 +190,10 @@ async function testMutants(lab: Lab, scenario: Scenario, clusters: ScenarioClust
       else summary.caught++;
     } else {
       summary.equivalent++;
-      if (!report.passed) summary.failingEquivalent.push(`${mutant.name} (behaves like the solution, yet fails: ${failingLines(report)[0] ?? ''})`);
+      if (!report.passed)
+        summary.failingEquivalent.push(
+          `${mutant.name} (behaves like the solution, yet fails: ${failingLines(report)[0] ?? ''})`,
+        );
     }
   }
   return summary;
@@ -190,7 +206,8 @@ function policyFactsDifference(
   b: NetworkPolicyModel[],
 ): string | undefined {
   for (const check of checks) {
-    const find = (list: NetworkPolicyModel[]) => list.find((p) => p.namespace === check.namespace && p.name === check.name);
+    const find = (list: NetworkPolicyModel[]) =>
+      list.find((p) => p.namespace === check.namespace && p.name === check.name);
     const pa = find(a);
     const pb = find(b);
     if (!pa || !pb) {

@@ -40,7 +40,7 @@ export async function gradeOnSimulated(
   objects: KubeObject[],
   opts: { scenario?: Scenario; clusters?: ScenarioClusters } = {},
 ): Promise<GradeReport> {
-  const scenario = opts.scenario ?? (await loadScenario(lab.scenario));
+  const scenario = opts.scenario ?? (await loadScenario(lab.scenario, lab.scenariosRoot));
   guardScenarioObjects(objects, await scenarioObjects(scenario), lab);
   const cluster = await (opts.clusters ?? shared).fresh(scenario);
   if (objects.length > 0) await cluster.apply(objects);

@@ -120,7 +120,14 @@ export async function inspectLab(id: string, roots: CatalogRoots): Promise<LabIn
     const list = Array.isArray(raw[field]) ? (raw[field] as unknown[]) : [];
     for (const [i, item] of list.entries()) {
       const attempt = part<{ file: string; failsCheck?: string }>(schema, item);
-      if (!attempt) continue;
+      if (!attempt) {
+        // The entry has its own error already; its file is still listed, so do not also call it unlisted.
+        if (isRecord(item) && typeof item.file === 'string') {
+          const { path, escapes } = await insideFolder(ctx.dir, item.file);
+          if (!escapes) attemptFiles.set(path, [field, i, 'file']);
+        }
+        continue;
+      }
       const path = await existingFile(ctx, [field, i, 'file'], attempt.file);
       if (path) {
         const earlier = attemptFiles.get(path);
@@ -164,7 +171,7 @@ export async function inspectLab(id: string, roots: CatalogRoots): Promise<LabIn
   }
 
   if (parsed.success && result.problems.length === 0 && solutionFile && pageFiles.task && pageFiles.concept && pageFiles.completion) {
-    result.lab = toLab(parsed.data, dir, file, {
+    result.lab = toLab(parsed.data, dir, file, roots.scenarios, {
       task: pageFiles.task,
       concept: pageFiles.concept,
       completion: pageFiles.completion,
@@ -174,7 +181,13 @@ export async function inspectLab(id: string, roots: CatalogRoots): Promise<LabIn
   return result;
 }
 
-function toLab(data: LabFile, dir: string, labYaml: string, files: Omit<Lab['files'], 'labYaml'>): Lab {
+function toLab(
+  data: LabFile,
+  dir: string,
+  labYaml: string,
+  scenariosRoot: string,
+  files: Omit<Lab['files'], 'labYaml'>,
+): Lab {
   const podSet = (p: { namespace?: string | undefined; podSelector: LabelSelector }): PodSet => ({
     namespace: p.namespace ?? data.namespace,
     podSelector: p.podSelector,
@@ -225,6 +238,7 @@ function toLab(data: LabFile, dir: string, labYaml: string, files: Omit<Lab['fil
     knownWrong: data.knownWrong,
     knownRight: data.knownRight,
     dir,
+    scenariosRoot,
     files: { labYaml, ...files },
   };
 }

@@ -150,6 +150,8 @@ export interface Lab {
   knownRight?: KnownRightAttempt[];
   /** Absolute paths. */
   dir: string;
+  /** The scenarios folder this lab was validated against (absent: the repository's). */
+  scenariosRoot?: string;
   files: { labYaml: string; task: string; concept: string; completion: string; solution: string };
 }
 

@@ -101,7 +101,7 @@ export function formatAddress(family: IpFamily, value: bigint): string {
   // The longest run of two or more zero groups becomes "::" (RFC 5952).
   let best = -1;
   let bestLen = 1;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (groups[i] !== 0) {
       i++;
       continue;
@@ -123,6 +123,10 @@ export function formatAddress(family: IpFamily, value: bigint): string {
 export function describeRanges(ranges: AddressRange[], max = 3): string {
   const shown = ranges
     .slice(0, max)
-    .map((r) => (r.lo === r.hi ? formatAddress(r.family, r.lo) : `${formatAddress(r.family, r.lo)}-${formatAddress(r.family, r.hi)}`));
+    .map((r) =>
+      r.lo === r.hi
+        ? formatAddress(r.family, r.lo)
+        : `${formatAddress(r.family, r.lo)}-${formatAddress(r.family, r.hi)}`,
+    );
   return ranges.length > max ? `${shown.join(', ')}, ...` : shown.join(', ');
 }

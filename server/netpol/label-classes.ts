@@ -91,7 +91,8 @@ export class LabelSpace {
     const out = new Map<string, bigint>();
     const full = (key: string) => (1n << BigInt(this.cellCount(key))) - 1n;
     const and = (key: string, mask: bigint) => out.set(key, (out.get(key) ?? full(key)) & mask);
-    for (const [key, value] of Object.entries(selector.matchLabels ?? {})) and(key, this.valueCell(key, value));
+    for (const [key, value] of Object.entries(selector.matchLabels ?? {}))
+      and(key, this.valueCell(key, value));
     for (const r of selector.matchExpressions ?? []) {
       const named = (r.values ?? []).reduce((m, v) => m | this.valueCell(r.key, v), 0n);
       const all = full(r.key);
@@ -180,7 +181,10 @@ export class LabelSpace {
         const excluded = vals.filter((v) => !named.includes(v));
         // "not in" includes "no such label", as it does in a selector.
         if (absent) parts.push(`${key} not in (${excluded.join(', ')})`);
-        else parts.push(excluded.length > 0 ? `${key} set, not in (${excluded.join(', ')})` : `label ${key} set`);
+        else
+          parts.push(
+            excluded.length > 0 ? `${key} set, not in (${excluded.join(', ')})` : `label ${key} set`,
+          );
       }
     }
     return parts;

@@ -89,9 +89,10 @@ export class TrafficSpace {
     const extraPeers = input.extraPeers ?? [];
     const peers = [
       ...policies.flatMap((p) =>
-        [...(p.spec.ingress ?? []).flatMap((r) => r.from ?? []), ...(p.spec.egress ?? []).flatMap((r) => r.to ?? [])].map(
-          (peer) => ({ peer, namespace: p.namespace }),
-        ),
+        [
+          ...(p.spec.ingress ?? []).flatMap((r) => r.from ?? []),
+          ...(p.spec.egress ?? []).flatMap((r) => r.to ?? []),
+        ].map((peer) => ({ peer, namespace: p.namespace })),
       ),
       ...extraPeers,
     ];
@@ -109,7 +110,9 @@ export class TrafficSpace {
     const cidrs = [
       ...podNets,
       ...clusterNets,
-      ...peers.flatMap(({ peer }) => (peer.ipBlock ? [peer.ipBlock.cidr, ...(peer.ipBlock.except ?? [])] : [])),
+      ...peers.flatMap(({ peer }) =>
+        peer.ipBlock ? [peer.ipBlock.cidr, ...(peer.ipBlock.except ?? [])] : [],
+      ),
     ];
     const classes = addressClasses(cidrs);
     const podNetIdx = new Set(podNets.map((_, i) => i));
@@ -132,12 +135,14 @@ export class TrafficSpace {
 
     let podClasses: LabelClass[] = [podLabels.universe()];
     for (const p of policies) podClasses = podLabels.refine(podClasses, p.spec.podSelector);
-    for (const { peer } of peers) if (peer.podSelector) podClasses = podLabels.refine(podClasses, peer.podSelector);
+    for (const { peer } of peers)
+      if (peer.podSelector) podClasses = podLabels.refine(podClasses, peer.podSelector);
 
     const existingNames = input.namespaces.map((n) => n.name);
     const newNsStart = nsLabels.without(nsLabels.universe(), NAME_LABEL, existingNames);
     let nsClasses: LabelClass[] = newNsStart ? [newNsStart] : [];
-    for (const { peer } of peers) if (peer.namespaceSelector) nsClasses = nsLabels.refine(nsClasses, peer.namespaceSelector);
+    for (const { peer } of peers)
+      if (peer.namespaceSelector) nsClasses = nsLabels.refine(nsClasses, peer.namespaceSelector);
     // A scoped peer or a policy asks "is it namespace X": split on that too.
     for (const name of new Set([...peers.map((p) => p.namespace), ...policies.map((p) => p.namespace)])) {
       nsClasses = nsLabels.refine(nsClasses, { matchLabels: { [NAME_LABEL]: name } });
@@ -157,8 +162,13 @@ export class TrafficSpace {
       takenNames.add(name);
       const ns = { name, labels: { ...labels, [NAME_LABEL]: name } };
       namespaces.push(ns);
-      const described = nsLabels.describe(cls).filter((d) => !d.startsWith(NAME_LABEL) && !d.includes(`label ${NAME_LABEL}`));
-      newNamespaces.push({ ns, words: described.length > 0 ? `a new namespace labelled ${described.join(', ')}` : 'a new namespace' });
+      const described = nsLabels
+        .describe(cls)
+        .filter((d) => !d.startsWith(NAME_LABEL) && !d.includes(`label ${NAME_LABEL}`));
+      newNamespaces.push({
+        ns,
+        words: described.length > 0 ? `a new namespace labelled ${described.join(', ')}` : 'a new namespace',
+      });
     });
 
     // Candidate new pods: every namespace x label class x pod-network address class.
@@ -168,25 +178,25 @@ export class TrafficSpace {
       ...input.namespaces.map((n) => [n.name, `namespace ${n.name}`] as const),
       ...newNamespaces.map((n) => [n.ns.name, n.words] as const),
     ]);
-    const candidates: Array<{ pod: PodModel; words: string }> = [];
-    let counter = 0;
+    // Every candidate of one address class borrows the class's first free address while the
+    // candidates are compared; only the kept ones get addresses of their own (below).
+    const representative = podAddressClasses.map((c) => addressesIn(c, 1, takenIps)[0]);
+    const candidates: Array<{ pod: PodModel; words: string; addressClass: number }> = [];
     for (const ns of namespaces) {
       for (const cls of podClasses) {
         const labels = podLabels.witness(cls);
         const words = podLabels.describe(cls);
-        for (const addrClass of podAddressClasses) {
-          const [ip] = addressesIn(addrClass, 1, takenIps);
-          if (ip === undefined) continue; // no free address there: no new pod can have one
-          takenIps.add(ip);
-          counter++;
+        podAddressClasses.forEach((_, k) => {
+          const ip = representative[k];
+          if (ip === undefined) return; // no free address there: no new pod can have one
           candidates.push({
-            pod: { namespace: ns.name, name: `new-pod-${counter}`, labels, ips: [ip], ports: [] },
+            addressClass: k,
+            pod: { namespace: ns.name, name: '', labels, ips: [ip], ports: [] },
             words:
               `a new pod in ${nsWords.get(ns.name)}` +
-              (words.length > 0 ? ` with ${words.join(', ')}` : ' with any labels') +
-              (podAddressClasses.length > 1 ? ` at ${ip}` : ''),
+              (words.length > 0 ? ` with ${words.join(', ')}` : ' with any labels'),
           });
-        }
+        });
       }
     }
 
@@ -195,17 +205,29 @@ export class TrafficSpace {
     const signature = (pod: PodModel) => {
       let sig = '';
       for (const p of policies) sig += probeNet.policySelectsPod(p, pod) ? '1' : '0';
-      for (const { peer, namespace } of peers) sig += probeNet.peerMatchesPod(peer, namespace, pod) ? '1' : '0';
+      for (const { peer, namespace } of peers)
+        sig += probeNet.peerMatchesPod(peer, namespace, pod) ? '1' : '0';
       return sig;
     };
     const seen = new Set<string>();
-    const witnesses: Array<{ pod: PodModel; words: string }> = [];
+    const witnesses: Array<{ pod: PodModel; words: string; addressClass: number }> = [];
     for (const c of candidates) {
       const sig = signature(c.pod);
       if (seen.has(sig)) continue;
       seen.add(sig);
       witnesses.push(c);
     }
+    podAddressClasses.forEach((cls, k) => {
+      const mine = witnesses.filter((w) => w.addressClass === k);
+      const ips = addressesIn(cls, mine.length, takenIps);
+      mine.forEach((w, i) => {
+        // A class too small for them all: the extra witnesses share its last address (same answers).
+        const ip = ips[i] ?? ips[ips.length - 1] ?? w.pod.ips[0]!;
+        w.pod.ips = [ip];
+        if (podAddressClasses.length > 1) w.words += ` at ${ip}`;
+      });
+    });
+    witnesses.forEach((w, i) => (w.pod.name = `new-pod-${i + 1}`));
 
     const pods = [...existing, ...witnesses.map((w) => w.pod)];
     this.model = { namespaces, pods, policies: [] };
@@ -227,7 +249,11 @@ export class TrafficSpace {
     for (const pod of existing) for (const p of pod.ports) cut(p.protocol, p.port, p.port);
     this.atoms = PROTOCOLS.flatMap((protocol) => {
       const starts = [...cuts[protocol]].sort((a, b) => a - b);
-      return starts.map((lo, i) => ({ protocol, lo, hi: i + 1 < starts.length ? starts[i + 1]! - 1 : 65535 }));
+      return starts.map((lo, i) => ({
+        protocol,
+        lo,
+        hi: i + 1 < starts.length ? starts[i + 1]! - 1 : 65535,
+      }));
     });
     if (names.size > MAX_PORT_NAMES) {
       throw new SpaceTooLarge(
@@ -243,24 +269,25 @@ export class TrafficSpace {
         pod,
         hypothetical,
         namesEveryPort: new Set(),
-        description: hypothetical ? witnesses[podIndex - existing.length]!.words : `${pod.namespace}/${pod.name}`,
+        description: hypothetical
+          ? witnesses[podIndex - existing.length]!.words
+          : `${pod.namespace}/${pod.name}`,
       };
     });
-    const ipEndpoints = outside.map(
-      (addresses): SpaceEndpoint => ({
-        kind: 'ip',
-        podIndex: -1,
-        ip: addresses.witness,
-        hypothetical: false,
-        namesEveryPort: new Set(),
-        description: describeOutside(addresses, cidrs, podNets.length + clusterNets.length),
-        addresses,
-      }),
-    );
+    const ipEndpoints = outside.map((addresses): SpaceEndpoint => ({
+      kind: 'ip',
+      podIndex: -1,
+      ip: addresses.witness,
+      hypothetical: false,
+      namesEveryPort: new Set(),
+      description: describeOutside(addresses, cidrs, podNets.length + clusterNets.length),
+      addresses,
+    }));
     this.sources = [...podEndpoints, ...ipEndpoints];
     const nameList = [...names].sort();
     const variants: Array<Set<string>> = [];
-    for (let m = 0; m < 1 << nameList.length; m++) variants.push(new Set(nameList.filter((_, i) => m & (1 << i))));
+    for (let m = 0; m < 1 << nameList.length; m++)
+      variants.push(new Set(nameList.filter((_, i) => m & (1 << i))));
     this.destinations = [
       ...podEndpoints.flatMap((e) =>
         !e.hypothetical || nameList.length === 0
@@ -280,7 +307,8 @@ export class TrafficSpace {
 
   /** Does a peer (as written in `namespace`) match this endpoint? Addresses only match ipBlocks. */
   peerMatches(peer: NetworkPolicyPeer, namespace: string, e: SpaceEndpoint): boolean {
-    if (e.kind === 'ip') return peer.ipBlock !== undefined && this.bare.peerMatchesPod(peer, namespace, ipPod(e.ip!));
+    if (e.kind === 'ip')
+      return peer.ipBlock !== undefined && this.bare.peerMatchesPod(peer, namespace, ipPod(e.ip!));
     return this.bare.peerMatchesPod(peer, namespace, e.pod!);
   }
 
@@ -399,7 +427,8 @@ function ipPod(ip: string): PodModel {
 function describeOutside(cls: AddressClass, cidrs: string[], skip: number): string {
   const holders = cls.inside.filter((i) => i >= skip).map((i) => cidrs[i]!);
   const family = cls.family === 'ipv4' ? 'IPv4' : 'IPv6';
-  if (holders.length === 0 || holders.every((h) => /\/0$/.test(h))) return `${cls.witness} (any ${family} address outside the cluster)`;
+  if (holders.length === 0 || holders.every((h) => /\/0$/.test(h)))
+    return `${cls.witness} (any ${family} address outside the cluster)`;
   // The narrowest CIDR holding the class says the most.
   const narrowest = holders.reduce((a, b) => (Number(a.split('/')[1]) >= Number(b.split('/')[1]) ? a : b));
   return `${cls.witness} (an address outside the cluster in ${narrowest})`;

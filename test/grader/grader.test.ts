@@ -1,7 +1,7 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import { join } from 'node:path';
 import { SimulatedCluster } from '../../server/cluster/sim/index.js';
-import type { Cluster, ExecResult, PodRef } from '../../server/cluster/types.js';
+import type { Cluster, ExecResult, KubeObject, PodRef } from '../../server/cluster/types.js';
 import { gradeLab, PreflightCache } from '../../server/grader/index.js';
 import { gradeOnSimulated } from '../../server/grader/simulated.js';
 import { loadLab, loadScenario, readManifestFile, readScenarioObjects } from '../../server/labs/index.js';
@@ -301,7 +301,14 @@ describe('no race with enforcement that lags behind apply (real clusters)', () =
     const before = await scenarioCluster();
     const cluster = new EnforcementLagCluster(applied, before, lagMs);
     const started = Date.now();
-    const r = await gradeLab({ lab, scenario, cluster, settleMs: 15_000, retryIntervalMs: 250, concurrency: 48 });
+    const r = await gradeLab({
+      lab,
+      scenario,
+      cluster,
+      settleMs: 15_000,
+      retryIntervalMs: 250,
+      concurrency: 48,
+    });
     return { r, ms: Date.now() - started };
   };
 
@@ -347,14 +354,18 @@ describe('the scenario as shipped (a real cluster, changed with kubectl)', () =>
     const r = await gradeLab({ lab: l, scenario: s, cluster: c });
     expect(r.passed).toBe(false);
     expect(check(r, 'scenario-intact').status).toBe('fail');
-    expect(check(r, 'scenario-intact').messages.join(' ')).toMatch(/NetworkPolicy mon-app\/allow-same-namespace was changed/);
+    expect(check(r, 'scenario-intact').messages.join(' ')).toMatch(
+      /NetworkPolicy mon-app\/allow-same-namespace was changed/,
+    );
   });
 
   it('fails scenario-intact when a scenario policy was deleted or a namespace relabelled', async () => {
     const { l, s, c } = await monitoring();
     await c.delete('NetworkPolicy', 'allow-same-namespace', 'mon-app');
     const ns = (await c.list('Namespace')).find((n) => n.metadata.name === 'mon-sandbox')!;
-    await c.apply([{ ...ns, metadata: { ...ns.metadata, labels: { ...ns.metadata.labels, purpose: 'monitoring' } } }]);
+    await c.apply([
+      { ...ns, metadata: { ...ns.metadata, labels: { ...ns.metadata.labels, purpose: 'monitoring' } } },
+    ]);
     const r = await gradeLab({ lab: l, scenario: s, cluster: c });
     const text = check(r, 'scenario-intact').messages.join(' ');
     expect(text).toMatch(/allow-same-namespace was deleted/);
@@ -376,6 +387,69 @@ describe('the scenario as shipped (a real cluster, changed with kubectl)', () =>
       metadata: { name: 'allow-same-namespace', namespace: 'mon-app' },
       spec: { podSelector: {}, ingress: [{}] },
     };
-    await expect(gradeOnSimulated(l, [mine])).rejects.toThrow(/NetworkPolicy mon-app\/allow-same-namespace belongs to the scenario/);
+    await expect(gradeOnSimulated(l, [mine])).rejects.toThrow(
+      /NetworkPolicy mon-app\/allow-same-namespace belongs to the scenario/,
+    );
+  });
+});
+
+describe('a failed grade teaches', () => {
+  it('opens with a one-line diagnosis naming a concrete connection and the rule', async () => {
+    const r = await gradeOnSimulated(
+      lab,
+      await readManifestFile(join(lab.dir, 'wrong/18-dns-to-the-internet.yaml')),
+    );
+    expect(r.passed).toBe(false);
+    expect(r.diagnosis).toMatch(
+      /^Also reachable: np-lab\/backend-\S+ -> .* on TCP 53; UDP 53, allowed by np-lab\/np-backend egress rule 3 \(spec\.egress\[2\]\)\.$/,
+    );
+    expect(r.summary.startsWith(r.diagnosis!)).toBe(true);
+    expect(r.diagnosis!.split('\n')).toHaveLength(1);
+  });
+
+  it('names an address outside the cluster as the counterexample when only addresses are wrong', async () => {
+    const open53: KubeObject = structuredClone((await solution())[0]!);
+    (open53.spec as { egress: unknown[] }).egress.push({
+      to: [{ ipBlock: { cidr: '8.0.0.0/8' } }],
+      ports: [{ protocol: 'UDP', port: 53 }],
+    });
+    const r = await gradeOnSimulated(lab, [open53]);
+    expect(check(r, 'backend-egress-exactly').messages[0]).toMatch(
+      /^also reachable: np-lab\/backend-\S+ -> 8\.8\.8\.8 \(an address outside the cluster in 8\.0\.0\.0\/8\) on UDP 53, allowed by np-lab\/np-backend egress rule 4 \(spec\.egress\[3\]\)\.$/,
+    );
+    // The sampled probes never aim there: only the statement proven over all traffic fails.
+    expect(r.checks.filter((c) => c.status === 'fail').map((c) => c.id)).toEqual(['backend-egress-exactly']);
+  });
+
+  it('says when a selector of the learner matches nothing', async () => {
+    const r = await gradeOnSimulated(lab, await readManifestFile(join(lab.dir, 'wrong/08-label-typo.yaml')));
+    const notes = r.checks.flatMap((c) => c.messages).filter((m) => m.startsWith('note:'));
+    expect(notes).toContain(
+      'note: np-lab/np-backend spec.podSelector {app=backned} matches no pod in np-lab.',
+    );
+  });
+
+  it('hints at the name when the traffic is right but the policy is called something else', async () => {
+    const renamed = (await solution()).map((o) => ({
+      ...o,
+      metadata: { ...o.metadata, name: 'backend-egress' },
+    }));
+    const r = await gradeOnSimulated(lab, renamed);
+    expect(r.passed).toBe(false);
+    const policy = check(r, 'policy-exists');
+    expect(policy.status).toBe('fail');
+    expect(policy.messages.join(' ')).toMatch(
+      /the traffic is already as required; only the name is wrong\. Rename backend-egress/,
+    );
+  });
+
+  it('says that a missing policyTypes was filled in, and by which rule', async () => {
+    const r = await gradeOnSimulated(
+      lab,
+      await readManifestFile(join(lab.dir, 'wrong/15-policytypes-omitted.yaml')),
+    );
+    expect(check(r, 'policy-exists').messages.join(' ')).toMatch(
+      /must restrict Egress only, but with policyTypes: \[Ingress, Egress\] it restricts Ingress and Egress \(if policyTypes was left out, the API server filled it in: Ingress always, Egress only when there are egress rules\)/,
+    );
   });
 });

@@ -45,7 +45,9 @@ describe('lab test tells an instructor what is wrong with their lab', () => {
       /FAIL .*fails check dns-only-to-cluster-dns +\[labs\/np-backend\/wrong\/01-forgot-dns\.yaml\]/,
     );
     expect(text).toMatch(/1 lab\(s\), 28 case\(s\), 1 failing/);
-    expect(text).toMatch(/^  mutants: \d+ generated, \d+ behaviour-changing, \d+ caught, 0 survived, \d+ equivalent$/m);
+    expect(text).toMatch(
+      /^ {2}mutants: \d+ generated, \d+ behaviour-changing, \d+ caught, 0 survived, \d+ equivalent$/m,
+    );
   });
 
   it('flags a known-right attempt that the grader fails, with the failing check', async () => {
@@ -70,7 +72,10 @@ describe('lab test tells an instructor what is wrong with their lab', () => {
     const labs = await editedCopy((y) => {
       const start = y.indexOf('  - id: backend-egress-exactly');
       const end = y.indexOf('  - id: nothing-else-changes');
-      return y.slice(0, start) + y.slice(end).replace(/failsCheck: backend-egress-exactly/g, 'failsCheck: nothing-else-changes');
+      return (
+        y.slice(0, start) +
+        y.slice(end).replace(/failsCheck: backend-egress-exactly/g, 'failsCheck: nothing-else-changes')
+      );
     });
     const lab = await loadLab('np-backend', labs);
     const result = await selfTestLab(lab, { cwd: join(labs, '..') });
@@ -78,11 +83,30 @@ describe('lab test tells an instructor what is wrong with their lab', () => {
     const m = result.mutants!;
     expect(m.generated).toBeGreaterThan(20);
     expect(m.survived.length).toBeGreaterThan(0);
-    expect(m.survived.join('\n')).toMatch(/widen spec\.egress\[0\]\.ports\[0\] 1111 to 1111-1112 \(passes, yet .*1112.* is blocked with the solution and open with this mutant\)/);
+    expect(m.survived.join('\n')).toMatch(
+      /widen spec\.egress\[0\]\.ports\[0\] 1111 to 1111-1112 \(passes, yet .*1112.* is blocked with the solution and open with this mutant\)/,
+    );
     expect(m.caught + m.survived.length).toBe(m.behaviourChanging);
     const text = formatSelfTest([result]);
-    expect(text).toMatch(new RegExp(`mutants: ${m.generated} generated, ${m.behaviourChanging} behaviour-changing, ${m.caught} caught, ${m.survived.length} survived, ${m.equivalent} equivalent`));
-    expect(text).toMatch(/^  FAIL survived: np-lab\/np-backend: widen/m);
+    expect(text).toMatch(
+      new RegExp(
+        `mutants: ${m.generated} generated, ${m.behaviourChanging} behaviour-changing, ${m.caught} caught, ${m.survived.length} survived, ${m.equivalent} equivalent`,
+      ),
+    );
+    expect(text).toMatch(/^ {2}FAIL survived: np-lab\/np-backend: widen/m);
+  });
+
+  it('says a broken scenario once, not once per case', async () => {
+    const labs = await editedCopy((y) => y);
+    const db1 = join(labs, '..', 'scenarios', 'np-backend', '20-db1.yaml');
+    // db1 stops listening on 1111: pre-flight (no policy at all) cannot reach it.
+    await writeFile(db1, (await readFile(db1, 'utf8')).replace('SERVE_PORT_1111', 'SERVE_PORT_1112'));
+    const lab = await loadLab('np-backend', labs);
+    const result = await selfTestLab(lab, { cwd: join(labs, '..') });
+    expect(result.ok).toBe(false);
+    expect(result.cases).toHaveLength(1);
+    const text = formatSelfTest([result]);
+    expect(text.match(/environment error in preflight/g)).toHaveLength(1);
+    expect(text).toMatch(/the other 27 case\(s\) were not run/);
   });
 });
-

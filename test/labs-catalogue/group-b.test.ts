@@ -45,65 +45,101 @@ const PINNED: Record<string, FailingProbes> = {
         'metrics:443/TCP',
         'metrics:8080/TCP',
       ],
+      'reporter-egress-exactly': [],
     },
     'solution.yaml': {},
     'wrong/01-forgot-except.yaml': {
       'legacy-blocked': ['legacy-db:443/TCP', 'legacy-first:443/TCP', 'legacy-last:443/TCP'],
+      'reporter-egress-exactly': [],
     },
     'wrong/02-except-as-separate-peer.yaml': {
       'legacy-blocked': ['legacy-db:443/TCP', 'legacy-first:443/TCP', 'legacy-last:443/TCP'],
+      'reporter-egress-exactly': [],
     },
     // A /27 hole keeps .64 closed but leaves .96-.127 open: only the middle and the top fail.
-    'wrong/03-except-too-narrow.yaml': { 'legacy-blocked': ['legacy-db:443/TCP', 'legacy-last:443/TCP'] },
+    'wrong/03-except-too-narrow.yaml': {
+      'legacy-blocked': ['legacy-db:443/TCP', 'legacy-last:443/TCP'],
+      'reporter-egress-exactly': [],
+    },
     // A /25 hole also swallows the partner hosts below the legacy block, but not those above it.
-    'wrong/04-except-too-wide.yaml': { 'partner-open': ['partner-api:443/TCP', 'partner-edge-low:443/TCP'] },
+    'wrong/04-except-too-wide.yaml': {
+      'partner-open': ['partner-api:443/TCP', 'partner-edge-low:443/TCP'],
+      'reporter-egress-exactly': [],
+    },
     'wrong/05-forgot-dns.yaml': {
       'reporter-dns': ['collector.ipblock-other.svc.cluster.local', 'metrics.ipblock-lab.svc.cluster.local.'],
+      'reporter-egress-exactly': [],
     },
     'wrong/06-dns-by-service-ip.yaml': {
       'reporter-dns': ['collector.ipblock-other.svc.cluster.local', 'metrics.ipblock-lab.svc.cluster.local.'],
+      'reporter-egress-exactly': [],
     },
     // 0.0.0.0/0 matches pod addresses on 443 (the rule's port), not on 8080.
     'wrong/07-whole-internet.yaml': {
       'outside-blocked': ['internet:443/TCP', 'neighbour-above:443/TCP', 'neighbour-below:443/TCP'],
       'cluster-blocked': ['collector:443/TCP', 'metrics.ipblock-lab:443/TCP', 'metrics:443/TCP'],
+      'reporter-egress-exactly': [],
     },
     'wrong/08-cidr-too-wide.yaml': {
       'outside-blocked': ['neighbour-above:443/TCP', 'neighbour-below:443/TCP'],
+      'reporter-egress-exactly': [],
     },
-    'wrong/09-no-ports.yaml': { 'partner-only-443': ['partner-api:80/TCP'] },
+    'wrong/09-no-ports.yaml': { 'partner-only-443': ['partner-api:80/TCP'], 'reporter-egress-exactly': [] },
     'wrong/10-ports-as-separate-rule.yaml': {
       'legacy-blocked': ['legacy-db:443/TCP', 'legacy-first:443/TCP', 'legacy-last:443/TCP'],
       'partner-only-443': ['partner-api:80/TCP'],
       'outside-blocked': ['internet:443/TCP', 'neighbour-above:443/TCP', 'neighbour-below:443/TCP'],
       'cluster-blocked': ['collector:443/TCP', 'metrics.ipblock-lab:443/TCP', 'metrics:443/TCP'],
+      'reporter-egress-exactly': [],
     },
-    'wrong/11-dns-to-anywhere.yaml': { 'outside-blocked': ['public-dns:53/TCP', 'public-dns:53/UDP'] },
+    'wrong/11-dns-to-anywhere.yaml': {
+      'outside-blocked': ['public-dns:53/TCP', 'public-dns:53/UDP'],
+      'reporter-egress-exactly': [],
+    },
     'wrong/12-policytypes-omitted.yaml': {
+      'policy-exists': [],
       'others-unaffected': ['reporter.ipblock-lab:8080/TCP'],
       'ingress-unaffected': ['reporter.ipblock-lab:8080/TCP'],
+      'nothing-else-changes': [],
+    },
+    'wrong/13-internet-minus-the-probed-decoys.yaml': { 'reporter-egress-exactly': [] },
+    'wrong/14-slash22-minus-the-probed-neighbours.yaml': { 'reporter-egress-exactly': [] },
+    'wrong/16-every-port-but-80-and-udp.yaml': { 'reporter-egress-exactly': [] },
+    'wrong/17-dns-every-namespace-but-the-labs.yaml': { 'reporter-egress-exactly': [] },
+    'wrong/18-dns-internet-minus-the-probed-resolver.yaml': { 'reporter-egress-exactly': [] },
+    'wrong/19-dns-no-ports.yaml': { 'reporter-egress-exactly': [] },
+    'wrong/20-dns-udp-only.yaml': { 'reporter-egress-exactly': [] },
+    'wrong/21-metrics-egress-locked.yaml': { 'nothing-else-changes': [] },
+    'wrong/22-excess-hidden-by-ingress-policies.yaml': {
+      'reporter-egress-exactly': [],
+      'nothing-else-changes': [],
     },
     'right/01-two-blocks-no-except.yaml': {},
     'right/02-except-in-two-parts.yaml': {},
     'right/03-dns-in-own-policy.yaml': {},
+    'right/04-cidrs-with-host-bits.yaml': {},
   },
   'np-named-ports': {
     'lab.yaml': {
       'policy-exists': [],
       'clients-blocked-on-metrics': ['catalog:8080/TCP', 'checkout:9000/TCP', 'storefront:9000/TCP'],
       'strangers-blocked': ['frontend:8080/TCP', 'frontend:9000/TCP'],
+      'frontend-ingress-exactly': [],
     },
     'solution.yaml': {},
     // 8080 is right for storefront and checkout only: catalog loses 9000 and opens its metrics port.
     'wrong/01-number-8080.yaml': {
       'clients-reach-serving-port': ['catalog.namedport-lab:80/TCP', 'catalog:9000/TCP'],
       'clients-blocked-on-metrics': ['catalog:8080/TCP'],
+      'frontend-ingress-exactly': [],
     },
     'wrong/02-both-numbers.yaml': {
       'clients-blocked-on-metrics': ['catalog:8080/TCP', 'checkout:9000/TCP', 'storefront:9000/TCP'],
+      'frontend-ingress-exactly': [],
     },
     'wrong/03-only-http.yaml': {
       'clients-reach-serving-port': ['checkout.namedport-lab:80/TCP', 'checkout:8080/TCP'],
+      'frontend-ingress-exactly': [],
     },
     'wrong/04-wrong-name.yaml': {
       'clients-reach-serving-port': [
@@ -112,31 +148,77 @@ const PINNED: Record<string, FailingProbes> = {
         'storefront.namedport-lab:80/TCP',
         'storefront:8080/TCP',
       ],
+      'frontend-ingress-exactly': [],
     },
-    'wrong/05-named-port-udp.yaml': { 'clients-reach-serving-port': everyServingPort() },
-    'wrong/06-service-port.yaml': { 'clients-reach-serving-port': everyServingPort() },
-    'wrong/07-no-from.yaml': { 'strangers-blocked': ['frontend:8080/TCP', 'frontend:9000/TCP'] },
+    'wrong/05-named-port-udp.yaml': {
+      'clients-reach-serving-port': everyServingPort(),
+      'frontend-ingress-exactly': [],
+    },
+    'wrong/06-service-port.yaml': {
+      'clients-reach-serving-port': everyServingPort(),
+      'frontend-ingress-exactly': [],
+    },
+    'wrong/07-no-from.yaml': {
+      'strangers-blocked': ['frontend:8080/TCP', 'frontend:9000/TCP'],
+      'frontend-ingress-exactly': [],
+    },
     'wrong/08-select-every-pod.yaml': {
       'policy-exists': [],
       'others-unaffected': ['client:8080/TCP'],
       'frontend-egress-unaffected': ['client:8080/TCP'],
+      'nothing-else-changes': [],
     },
-    'wrong/09-both-policy-types.yaml': { 'frontend-egress-unaffected': ['client:8080/TCP'] },
-    'wrong/10-service-port-name.yaml': { 'clients-reach-serving-port': everyServingPort() },
+    'wrong/09-both-policy-types.yaml': {
+      'policy-exists': [],
+      'frontend-egress-unaffected': ['client:8080/TCP'],
+      'frontend-ingress-exactly': [],
+      'nothing-else-changes': [],
+    },
+    'wrong/10-service-port-name.yaml': {
+      'clients-reach-serving-port': everyServingPort(),
+      'frontend-ingress-exactly': [],
+    },
+    'wrong/11-numbers-per-app.yaml': { 'frontend-ingress-exactly': [], 'nothing-else-changes': [] },
+    'wrong/12-client-role-exists.yaml': { 'frontend-ingress-exactly': [] },
+    'wrong/13-every-port-but-the-probed.yaml': { 'frontend-ingress-exactly': [] },
+    'wrong/14-udp-and-sctp-open.yaml': { 'frontend-ingress-exactly': [] },
+    'wrong/15-frontends-reach-each-other.yaml': { 'frontend-ingress-exactly': [] },
+    'wrong/16-clients-by-app-name.yaml': { 'frontend-ingress-exactly': [] },
+    'wrong/17-clients-of-every-namespace.yaml': { 'frontend-ingress-exactly': [] },
+    'wrong/18-internet-on-serving-ports.yaml': { 'frontend-ingress-exactly': [] },
+    'wrong/19-excess-hidden-by-stranger-egress.yaml': {
+      'frontend-ingress-exactly': [],
+      'nothing-else-changes': [],
+    },
+    'wrong/20-frontend-egress-locked-to-clients.yaml': {
+      'frontend-ingress-exactly': [],
+      'nothing-else-changes': [],
+    },
     'right/01-rule-per-name.yaml': {},
-    'right/02-numbers-per-app.yaml': {},
+    'right/02-web-for-checkout-only.yaml': {},
     'right/03-client-by-expression.yaml': {},
+    'right/04-as-json.yaml': {},
   },
   'np-port-range': {
     'lab.yaml': {
       'policy-exists': [],
       'range-edges-blocked': ['relay:29999/TCP', 'relay:30002/UDP', 'relay:30006/TCP', 'relay:30100/TCP'],
       'others-blocked': ['relay:30000/TCP', 'relay:30005/TCP'],
+      'relay-ingress-exactly': [],
     },
     'solution.yaml': {},
-    'wrong/01-endport-one-short.yaml': { 'players-reach-range': ['relay:30005/TCP'] },
-    'wrong/02-endport-one-over.yaml': { 'range-edges-blocked': ['relay:30006/TCP'] },
-    'wrong/03-start-one-low.yaml': { 'range-edges-blocked': ['relay:29999/TCP'] },
+    'wrong/01-endport-one-short.yaml': {
+      'players-reach-range': ['relay:30005/TCP'],
+      'relay-ingress-exactly': [],
+    },
+    'wrong/02-endport-one-over.yaml': {
+      'range-edges-blocked': ['relay:30006/TCP'],
+      'relay-ingress-exactly': [],
+    },
+    'wrong/03-start-one-low.yaml': {
+      'range-edges-blocked': ['relay:29999/TCP'],
+      'relay-ingress-exactly': [],
+    },
     'wrong/04-single-port.yaml': {
       'players-reach-range': [
         'relay:30001/TCP',
@@ -145,17 +227,46 @@ const PINNED: Record<string, FailingProbes> = {
         'relay:30004/TCP',
         'relay:30005/TCP',
       ],
+      'relay-ingress-exactly': [],
     },
     'wrong/05-two-ports-not-a-range.yaml': {
       'players-reach-range': ['relay:30001/TCP', 'relay:30002/TCP', 'relay:30003/TCP', 'relay:30004/TCP'],
+      'relay-ingress-exactly': [],
     },
     'wrong/06-udp.yaml': {
-      'players-reach-range': [30000, 30001, 30002, 30003, 30004, 30005].map((p) => `relay:${p}/TCP`),
+      'players-reach-range': [
+        'relay:30000/TCP',
+        'relay:30001/TCP',
+        'relay:30002/TCP',
+        'relay:30003/TCP',
+        'relay:30004/TCP',
+        'relay:30005/TCP',
+      ],
       'range-edges-blocked': ['relay:30002/UDP'],
+      'relay-ingress-exactly': [],
     },
-    'wrong/07-tcp-and-udp.yaml': { 'range-edges-blocked': ['relay:30002/UDP'] },
-    'wrong/08-no-from.yaml': { 'others-blocked': ['relay:30000/TCP', 'relay:30005/TCP'] },
-    'wrong/09-both-policy-types.yaml': { 'relay-egress-unaffected': ['player:8080/TCP'] },
+    'wrong/07-tcp-and-udp.yaml': { 'range-edges-blocked': ['relay:30002/UDP'], 'relay-ingress-exactly': [] },
+    'wrong/08-no-from.yaml': {
+      'others-blocked': ['relay:30000/TCP', 'relay:30005/TCP'],
+      'relay-ingress-exactly': [],
+    },
+    'wrong/09-both-policy-types.yaml': {
+      'policy-exists': [],
+      'relay-egress-unaffected': ['player:8080/TCP'],
+      'nothing-else-changes': [],
+    },
+    'wrong/10-range-between-the-probes.yaml': { 'relay-ingress-exactly': [] },
+    'wrong/11-every-port-but-the-probed.yaml': { 'relay-ingress-exactly': [] },
+    'wrong/12-udp-and-sctp-beside-the-probe.yaml': { 'relay-ingress-exactly': [] },
+    'wrong/13-relays-reach-each-other.yaml': { 'relay-ingress-exactly': [] },
+    'wrong/14-players-by-not-in.yaml': { 'relay-ingress-exactly': [] },
+    'wrong/15-players-in-every-namespace.yaml': { 'relay-ingress-exactly': [] },
+    'wrong/16-internet-reaches-range.yaml': { 'relay-ingress-exactly': [] },
+    'wrong/17-relay-egress-locked-to-players.yaml': { 'nothing-else-changes': [] },
+    'wrong/18-excess-hidden-by-monitor-egress.yaml': {
+      'relay-ingress-exactly': [],
+      'nothing-else-changes': [],
+    },
     'right/01-six-single-ports.yaml': {},
     'right/02-two-halves.yaml': {},
     'right/03-protocol-defaulted.yaml': {},
@@ -419,6 +530,94 @@ describe('np-port-range probes both sides of both edges', () => {
       expect(new Set(at.map((p) => p.from)).size, `sources on ${port}`).toBe(2);
       expect(new Set(at.map((p) => p.to)).size, `relay pods on ${port}`).toBe(2);
       expect(at.every((p) => p.passed)).toBe(true);
+    }
+  });
+});
+
+/**
+ * Answers no probe can tell from the solution (ports beside the probed ones, protocols no probe
+ * uses, pods and namespaces that do not exist yet, addresses outside the cluster, excess hidden
+ * behind other policies) fail a statement of intent, and the report names one offending
+ * connection of the kind the answer lets through, with the rule or policy responsible.
+ */
+const COUNTEREXAMPLES: Record<string, Record<string, RegExp>> = {
+  'np-egress-ipblock': {
+    'wrong/13-internet-minus-the-probed-decoys.yaml':
+      /also reachable: .* -> 8\.8\.8\.8 .* on TCP 443, allowed by ipblock-lab\/reporter-egress egress rule 1/,
+    'wrong/14-slash22-minus-the-probed-neighbours.yaml':
+      /-> 203\.0\.112\.0 \(an address outside the cluster in 203\.0\.112\.0\/22\) on TCP 443/,
+    'wrong/16-every-port-but-80-and-udp.yaml': /on TCP 1-79, 81-442, 444-65535; UDP 1-65535/,
+    'wrong/17-dns-every-namespace-but-the-labs.yaml':
+      /-> a new pod in namespace default with .*k8s-app=kube-dns on TCP 53; UDP 53/,
+    'wrong/20-dns-udp-only.yaml':
+      /not reachable: .* -> kube-system\/coredns-.* on TCP 53 \(egress is restricted by ipblock-lab\/reporter-egress/,
+    'wrong/21-metrics-egress-locked.yaml':
+      /no longer reachable \(open with the scenario alone\): ipblock-lab\/metrics-.* restricted by ipblock-lab\/metrics-egress/,
+  },
+  'np-named-ports': {
+    'wrong/13-every-port-but-the-probed.yaml':
+      /on TCP 1-8079, 8081-8999, 9001-65535, .*admitted by namedport-lab\/frontend-ingress ingress rule 1/,
+    'wrong/14-udp-and-sctp-open.yaml': /on UDP 1-65535; SCTP 1-65535/,
+    'wrong/15-frontends-reach-each-other.yaml':
+      /also reachable: namedport-lab\/catalog-.* -> namedport-lab\/checkout-.* on TCP 8080/,
+    'wrong/16-clients-by-app-name.yaml':
+      /not reachable: a new pod in namespace namedport-lab with .*role=client/,
+    'wrong/17-clients-of-every-namespace.yaml':
+      /also reachable: a new pod in namespace default with .*role=client/,
+    'wrong/18-internet-on-serving-ports.yaml':
+      /also reachable: 8\.8\.8\.8 \(any IPv4 address outside the cluster\) -> namedport-lab\//,
+  },
+  'np-port-range': {
+    'wrong/10-range-between-the-probes.yaml':
+      /on TCP 30007-30099, .*admitted by portrange-lab\/relay-media ingress rule 1/,
+    'wrong/12-udp-and-sctp-beside-the-probe.yaml': /on UDP 30000-30001, 30003-30005; SCTP 30000-30005/,
+    'wrong/13-relays-reach-each-other.yaml':
+      /also reachable: portrange-lab\/relay-.* -> portrange-lab\/relay-.* on TCP 30000-30005/,
+    'wrong/14-players-by-not-in.yaml':
+      /also reachable: a new pod in namespace portrange-lab with app not in \(.*player.*\) -> /,
+    'wrong/16-internet-reaches-range.yaml':
+      /also reachable: 8\.8\.8\.8 \(any IPv4 address outside the cluster\) -> portrange-lab\/relay-.* on TCP 30000-30005/,
+    'wrong/18-excess-hidden-by-monitor-egress.yaml':
+      /also reachable: .* -> portrange-lab\/relay-.* on TCP 30000-30005/,
+  },
+};
+
+describe.each(LAB_IDS)('%s: statements of intent', (id) => {
+  it('fails every attempt named against a statement with a concrete connection and its cause', () => {
+    const lab = labs.get(id)!;
+    const statements = lab.checks
+      .filter((c) => c.kind === 'traffic' || c.kind === 'unchanged')
+      .map((c) => c.id);
+    const named = lab.knownWrong.filter((w) => statements.includes(w.failsCheck));
+    expect(named.length, 'known-wrong attempts aimed at a statement').toBeGreaterThanOrEqual(6);
+    for (const wrong of named) {
+      const check = report(id, wrong.file).checks.find((c) => c.id === wrong.failsCheck)!;
+      const [first] = check.messages;
+      expect(first, wrong.file).toMatch(
+        /^(also reachable|not reachable|newly reachable|no longer reachable)( \([^)]*\))?: \S.* -> \S.* on (TCP|UDP|SCTP|every port)/,
+      );
+      expect(first, wrong.file).toMatch(
+        /(allowed by|admitted by) \S+ (egress|ingress) rule \d+ \(spec\.(egress|ingress)\[\d+\]\)|restricted by \S+/,
+      );
+    }
+  });
+
+  it('names the connection each hostile answer lets through', () => {
+    for (const [file, pattern] of Object.entries(COUNTEREXAMPLES[id]!)) {
+      const wrong = labs.get(id)!.knownWrong.find((w) => w.file === file)!;
+      const check = report(id, file).checks.find((c) => c.id === wrong.failsCheck)!;
+      expect(check.messages.join('\n'), file).toMatch(pattern);
+    }
+  });
+
+  it('passes the solution and every known-right attempt on every statement, proven over all traffic', () => {
+    for (const file of ['solution.yaml', ...(labs.get(id)!.knownRight ?? []).map((r) => r.file)]) {
+      const statements = report(id, file).checks.filter(
+        (c) => c.kind === 'traffic' || c.kind === 'unchanged',
+      );
+      expect(statements.length, file).toBe(2);
+      for (const c of statements)
+        expect(c.messages.join(' '), `${file} ${c.id}`).toMatch(/proven for every existing pod/);
     }
   });
 });

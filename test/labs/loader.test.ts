@@ -55,6 +55,8 @@ describe('the np-backend lab', () => {
       'dns-only-to-cluster-dns',
       'others-unaffected',
       'outside-unaffected',
+      'backend-egress-exactly',
+      'nothing-else-changes',
     ]);
     expect(lab.files.solution).toBe(join(labsRoot(), 'np-backend', 'solution.yaml'));
     expect(lab.knownWrong.length).toBeGreaterThanOrEqual(11);
@@ -216,7 +218,6 @@ describe('catalogue API', () => {
     // A folder: every manifest in it, recursively, in name order.
     const folder = await readManifestFile(join(labsRoot(), 'np-backend', 'right'));
     expect(folder.map((o) => o.metadata.name)).toEqual([
-      'np-backend',
       'np-backend',
       'np-backend',
       'backend-default-deny-egress',
@@ -400,7 +401,22 @@ describe('labs built on the fly', () => {
     const problems = (await validateLabDir(join(dir, 'labs', 'renamed'))).problems;
     expect(problems.map((p) => `${p.line}: ${p.path}: ${p.message}`)).toEqual([
       '1: id: must be "renamed", the name of the lab\'s folder',
-      '47: checks[2].kind: must be one of policy, connectivity, dns',
+      '47: checks[2].kind: must be one of policy, connectivity, dns, traffic, unchanged',
+    ]);
+  });
+
+  it('a misspelled key in a knownWrong entry is one problem, not also "file not listed"', async () => {
+    // Two attempts in one folder: the folder is scanned for unlisted files because of the second.
+    await copyGood('typo-in-attempt', (t) =>
+      t
+        .replace('failsCheck: client-blocked', 'failCheck: client-blocked')
+        .replace('knownWrong:\n', 'knownWrong:\n  - file: wrong/again.yaml\n    failsCheck: client-blocked\n    mistake: The same mistake again\n'),
+    );
+    await cp(join(dir, 'labs', 'good', 'wrong', 'ingress.yaml'), join(dir, 'labs', 'typo-in-attempt', 'wrong', 'again.yaml'));
+    const problems = (await validateLabDir(join(dir, 'labs', 'typo-in-attempt'))).problems;
+    expect(problems.map((p) => p.message)).toEqual([
+      'is required',
+      'unknown field "failCheck" (did you mean "failsCheck"?)',
     ]);
   });
 

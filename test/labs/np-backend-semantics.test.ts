@@ -202,6 +202,12 @@ describe('np-backend semantics (NetworkPolicy engine)', async () => {
       'wrong/15-policytypes-omitted.yaml': ['others-unaffected', 'outside-unaffected'],
       // No sample notices this one: only the statement proven over all traffic does.
       'wrong/16-dns-whole-kube-system.yaml': [],
+      'wrong/17-dns-every-namespace-but-np-lab.yaml': [],
+      'wrong/18-dns-to-the-internet.yaml': ['dns-only-to-cluster-dns'],
+      'wrong/19-dns-without-ports.yaml': [],
+      'wrong/20-dns-udp-only.yaml': [],
+      'wrong/21-allow-all-hidden-by-ingress.yaml': ['backend-blocked-elsewhere'],
+      'wrong/22-backend-selected-by-name-list.yaml': [],
     });
   });
 });

@@ -38,9 +38,13 @@ describe('scenario objects in the web app', () => {
     const solution = await readFile(lab.files.solution, 'utf8');
     const agent = request.agent(app);
     for (let i = 0; i < 2; i++) {
-      const refused = await agent.post(`/api/labs/${lab.id}/check`).send({ manifests: `${solution}\n---\n${OVERWRITE}` });
+      const refused = await agent
+        .post(`/api/labs/${lab.id}/check`)
+        .send({ manifests: `${solution}\n---\n${OVERWRITE}` });
       expect(refused.status).toBe(400);
-      expect(JSON.stringify(refused.body)).toMatch(/NetworkPolicy mon-app\/allow-same-namespace belongs to the scenario/);
+      expect(JSON.stringify(refused.body)).toMatch(
+        /NetworkPolicy mon-app\/allow-same-namespace belongs to the scenario/,
+      );
       expect(JSON.stringify(refused.body)).toMatch(/another name/);
     }
     const ok = await agent.post(`/api/labs/${lab.id}/check`).send({ manifests: solution });

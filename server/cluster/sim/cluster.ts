@@ -50,6 +50,7 @@ import {
 } from './controllers.js';
 import { DataPlane } from './network.js';
 import { runProbe, type ProbeRun } from './exec.js';
+import { runTypedCommand, type CommandRun } from './commands.js';
 import { imageName } from './listeners.js';
 import { randomInt, stableStringify } from './random.js';
 import {
@@ -114,6 +115,12 @@ const IMAGE_PROGRAMS: Record<string, readonly string[]> = {
   coredns: [],
 };
 
+/** Images whose tools a learner's typed commands may use (./commands.ts); the texts are Alpine's. */
+const TYPED_IMAGE_PROGRAMS: Record<string, readonly string[]> = {
+  agnhost: ['curl', 'wget', 'nc', 'nslookup', 'dig'],
+  netshoot: ['curl', 'wget', 'nc', 'nslookup', 'dig'],
+};
+
 const TOOL_PROGRAM = { curl: 'curl', nc: 'nc', 'agnhost-connect': '/agnhost', dig: 'dig' } as const;
 
 /** What the user asked for, without what the server fills in: the basis of configured/unchanged. */
@@ -150,6 +157,16 @@ export class SimulatedCluster implements Cluster {
     }
     this.state = emptyState(options.seed ?? 1);
     this.bootstrap();
+  }
+
+  /** The newest resourceVersion handed out (list metadata carries it). */
+  get resourceVersion(): string {
+    return String(this.state.resourceVersion);
+  }
+
+  /** The cluster's clock (for ages in tables and timestamps in tools' output). */
+  clock(): Date {
+    return this.now();
   }
 
   private get enforcePolicies(): boolean {
@@ -291,7 +308,10 @@ export class SimulatedCluster implements Cluster {
     if (existing && info.kind === 'Pod') {
       const before =
         asRecord(asRecord(JSON.parse(this.state.lastApplied.get(keyOf(existing)) ?? '{}'))?.spec) ?? {};
-      if (stableStringify(withoutImages(before)) !== stableStringify(withoutImages(spec))) {
+      // Through the API a client sends back the stored spec (defaults filled in) or what it applied.
+      const unchanged = (basis: Json) =>
+        stableStringify(withoutImages(basis)) === stableStringify(withoutImages(spec));
+      if (!unchanged(before) && !unchanged(specOf(existing))) {
         add(
           ['spec'],
           'Forbidden: pod updates may not change fields other than `spec.containers[*].image`, `spec.initContainers[*].image`, `spec.activeDeadlineSeconds`, `spec.tolerations` (only additions to existing tolerations) or `spec.terminationGracePeriodSeconds`; delete the pod and create it again',
@@ -540,7 +560,32 @@ export class SimulatedCluster implements Cluster {
     return this.cache.plane;
   }
 
-  private execNow(ref: PodRef, argv: string[]): ProbeRun {
+  /**
+   * Runs a command a person typed (`kubectl exec ... -- curl -sS http://db1:1111`): kubelab's own
+   * probe commands exactly as `exec` does, then the learner's tools (./commands.ts). A command
+   * the simulation does not model comes back as `notSimulated` with a sentence saying so.
+   */
+  execTyped(ref: PodRef, argv: string[]): CommandRun {
+    if (parseProbeCommand(argv)) return this.execNow(ref, argv);
+    const { container } = this.execTarget(ref, argv);
+    const image = imageName(String(container.image ?? ''));
+    const programs = TYPED_IMAGE_PROGRAMS[image];
+    if (!programs) {
+      return {
+        notSimulated: `the simulated cluster does not know which programs image ${String(container.image)} contains; run commands in pods of image agnhost or netshoot`,
+      };
+    }
+    const plane = this.plane();
+    const source = plane.podEntry(ref.namespace, ref.name);
+    if (!source) throw environmentError(`${ref.namespace}/${ref.name} has no IP address yet`);
+    return runTypedCommand(
+      { plane, source: source.model, has: (p) => programs.includes(p), now: this.now() },
+      argv,
+    );
+  }
+
+  /** The pod and container a command runs in, with the checks the kubelet makes first. */
+  private execTarget(ref: PodRef, argv: string[]): { pod: KubeObject; container: Json } {
     const where = `${ref.namespace}/${ref.name}`;
     const pod = getObject(this.state, 'Pod', ref.namespace, ref.name);
     if (!pod)
@@ -568,6 +613,12 @@ export class SimulatedCluster implements Cluster {
     }
     const injected = this.options.faults?.execFails?.(ref, argv);
     if (injected !== undefined) throw environmentError(`exec in ${where} failed: ${injected}`);
+    return { pod, container };
+  }
+
+  private execNow(ref: PodRef, argv: string[]): ProbeRun {
+    const where = `${ref.namespace}/${ref.name}`;
+    const { container } = this.execTarget(ref, argv);
     const command = parseProbeCommand(argv);
     if (!command) {
       throw environmentError(

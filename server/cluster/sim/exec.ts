@@ -35,7 +35,7 @@ const SOA_ANSWER = 'ns.dns.cluster.local. hostmaster.cluster.local. 1719830400 7
 const MUSL_RESOLVER_SECONDS = 5;
 const GO_RESOLVER_SECONDS = 10;
 
-type Event =
+export type Event =
   | { kind: 'connected'; ip: string; speaks: Speaks | undefined }
   | { kind: 'refused'; ip: string }
   | { kind: 'dropped'; ip: string }
@@ -44,18 +44,24 @@ type Event =
   | { kind: 'nxdomain' }
   | { kind: 'inconsistent'; message: string };
 
-type Resolution =
+export type Resolution =
   | { kind: 'ok'; ips: string[]; cnames: string[] }
   | { kind: 'dns-timeout' }
   | { kind: 'dns-refused' }
   | { kind: 'nxdomain' }
   | { kind: 'inconsistent'; message: string };
 
-function out(exitCode: number, stdout: string, stderr: string, seconds: number, trace: string[]): ProbeRun {
+export function out(
+  exitCode: number,
+  stdout: string,
+  stderr: string,
+  seconds: number,
+  trace: string[],
+): ProbeRun {
   return { result: { exitCode, stdout, stderr }, seconds, trace };
 }
 
-function inconsistentRun(message: string, trace: string[]): ProbeRun {
+export function inconsistentRun(message: string, trace: string[]): ProbeRun {
   return out(
     INCONSISTENT_EXIT_CODE,
     '',
@@ -65,7 +71,7 @@ function inconsistentRun(message: string, trace: string[]): ProbeRun {
   );
 }
 
-function resolve(plane: DataPlane, source: PodModel, host: string, trace: string[]): Resolution {
+export function resolve(plane: DataPlane, source: PodModel, host: string, trace: string[]): Resolution {
   if (isIP(host)) return { kind: 'ok', ips: [host], cnames: [] };
   const transport = plane.dnsTransport(source);
   trace.push(`DNS: ${transport.report.target}: ${transport.report.why}`);
@@ -99,7 +105,7 @@ function eventOf(report: ConnectReport, ip: string): Event {
 }
 
 /** Resolves, then connects to every address; addresses that disagree make the answer inconsistent. */
-function attempt(
+export function attempt(
   plane: DataPlane,
   source: PodModel,
   host: string,
@@ -167,7 +173,7 @@ function curlRun(host: string, port: number, t: number, e: Event, trace: string[
   }
 }
 
-function ncRun(host: string, port: number, t: number, e: Event, trace: string[]): ProbeRun {
+export function ncRun(host: string, port: number, t: number, e: Event, trace: string[]): ProbeRun {
   const shown = (ip: string) => (isIP(host) ? ip : `${host} (${ip})`);
   switch (e.kind) {
     case 'connected':

@@ -67,6 +67,11 @@ for (const info of BY_KIND.values()) {
   BY_ALIAS.set(info.resource, info);
 }
 
+/** Every served kind, in the order of the table above. */
+export function allKinds(): KindInfo[] {
+  return [...BY_KIND.values()];
+}
+
 export function kindInfo(kind: string): KindInfo | undefined {
   return BY_KIND.get(kind) ?? BY_ALIAS.get(kind.toLowerCase());
 }

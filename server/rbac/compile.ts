@@ -1,0 +1,101 @@
+/**
+ * compileRbac: the roles and bindings the authorizer consults, with the API server's defaults
+ * underneath (an input object of the same kind and name replaces a default, as an apply would),
+ * and every aggregated ClusterRole's rules filled in.
+ *
+ * Aggregation, as the clusterrole-aggregation controller does it: a ClusterRole with an
+ * aggregationRule gets the rules of every OTHER ClusterRole matched by any of its selectors
+ * (in name order, duplicates dropped); the rules written in it are replaced. Aggregated roles can
+ * feed each other (view -> edit -> admin), so this repeats until nothing changes.
+ */
+import { DEFAULT_CLUSTER_ROLE_BINDINGS, DEFAULT_CLUSTER_ROLES } from './defaults.js';
+import { sameRule } from './rules.js';
+import { matchesSelector } from './selectors.js';
+import type { BindingModel, PolicyRule, RbacModel, RoleModel } from './types.js';
+
+export interface CompileOptions {
+  /** Add the API server's default ClusterRoles and ClusterRoleBindings (default true). */
+  defaults?: boolean;
+}
+
+export function roleKey(kind: 'Role' | 'ClusterRole', name: string, namespace?: string): string {
+  return kind === 'Role' ? `Role ${namespace}/${name}` : `ClusterRole ${name}`;
+}
+
+export function bindingKey(b: BindingModel): string {
+  return b.kind === 'RoleBinding' ? `RoleBinding ${b.namespace}/${b.name}` : `ClusterRoleBinding ${b.name}`;
+}
+
+export class CompiledRbac {
+  readonly roles = new Map<string, RoleModel>();
+  readonly bindings: BindingModel[];
+  /** Effective rules of every role (aggregated ClusterRoles filled in). */
+  private readonly effective = new Map<string, PolicyRule[]>();
+  /** For aggregated ClusterRoles: the ClusterRoles whose rules they collected. */
+  readonly aggregatedFrom = new Map<string, string[]>();
+
+  constructor(model: RbacModel, opts: CompileOptions = {}) {
+    const useDefaults = opts.defaults ?? true;
+    for (const r of useDefaults ? DEFAULT_CLUSTER_ROLES : []) this.roles.set(roleKey(r.kind, r.name), r);
+    for (const r of model.roles) this.roles.set(roleKey(r.kind, r.name, r.namespace), r);
+    const bindings = new Map<string, BindingModel>();
+    for (const b of useDefaults ? DEFAULT_CLUSTER_ROLE_BINDINGS : []) bindings.set(bindingKey(b), b);
+    for (const b of model.bindings) bindings.set(bindingKey(b), b);
+    this.bindings = [...bindings.values()];
+    this.aggregate();
+  }
+
+  private aggregate(): void {
+    const clusterRoles = [...this.roles.values()]
+      .filter((r) => r.kind === 'ClusterRole')
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const r of this.roles.values()) {
+      this.effective.set(roleKey(r.kind, r.name, r.namespace), r.aggregationRule ? [] : r.rules);
+    }
+    // Rules only ever grow and are finite, so this settles; the bound is a guard.
+    for (let round = 0; round <= clusterRoles.length; round++) {
+      let changed = false;
+      for (const target of clusterRoles) {
+        if (!target.aggregationRule) continue;
+        const key = roleKey('ClusterRole', target.name);
+        const collected: PolicyRule[] = [];
+        const from: string[] = [];
+        for (const selector of target.aggregationRule.clusterRoleSelectors) {
+          for (const source of clusterRoles) {
+            if (source.name === target.name || !matchesSelector(selector, source.labels)) continue;
+            if (!from.includes(source.name)) from.push(source.name);
+            for (const rule of this.effective.get(roleKey('ClusterRole', source.name)) ?? []) {
+              if (!collected.some((r) => sameRule(r, rule))) collected.push(rule);
+            }
+          }
+        }
+        if (collected.length !== this.effective.get(key)!.length) changed = true;
+        this.effective.set(key, collected);
+        this.aggregatedFrom.set(target.name, from);
+      }
+      if (!changed) break;
+    }
+  }
+
+  role(kind: 'Role' | 'ClusterRole', name: string, namespace?: string): RoleModel | undefined {
+    return this.roles.get(roleKey(kind, name, namespace));
+  }
+
+  /** The rules a role grants now (aggregated ones included); undefined when it does not exist. */
+  rulesOf(kind: 'Role' | 'ClusterRole', name: string, namespace?: string): PolicyRule[] | undefined {
+    return this.effective.get(roleKey(kind, name, namespace));
+  }
+
+  /** The role a binding refers to: a RoleBinding's Role lives in the binding's namespace. */
+  roleOfBinding(b: BindingModel): { key: string; rules: PolicyRule[] | undefined } {
+    const ns = b.roleRef.kind === 'Role' ? b.namespace : undefined;
+    return {
+      key: roleKey(b.roleRef.kind, b.roleRef.name, ns),
+      rules: this.rulesOf(b.roleRef.kind, b.roleRef.name, ns),
+    };
+  }
+}
+
+export function compileRbac(model: RbacModel, opts: CompileOptions = {}): CompiledRbac {
+  return new CompiledRbac(model, opts);
+}
