@@ -6,8 +6,7 @@ import type { Command } from 'commander';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { KubelabError, badInput } from '../errors.js';
-import { createApp } from '../web/app.js';
-import { createDefaultWebDeps, type DefaultWebDepsOptions } from '../web/wiring.js';
+import type { DefaultWebDepsOptions } from '../web/wiring.js';
 import type { CliIO } from './io.js';
 
 export const DEFAULT_PORT = 3000;
@@ -32,6 +31,11 @@ export function isLoopback(host: string): boolean {
 export async function startServer(opts: ServeOptions = {}): Promise<RunningServer> {
   const host = opts.host ?? '127.0.0.1';
   const port = opts.port ?? DEFAULT_PORT;
+  // The web stack is loaded when a server starts, not by every kubelab command.
+  const [{ createApp }, { createDefaultWebDeps }] = await Promise.all([
+    import('../web/app.js'),
+    import('../web/wiring.js'),
+  ]);
   const deps = await createDefaultWebDeps({
     ...opts,
     // On loopback, answer only to loopback names: a web page cannot rebind its own name to us.

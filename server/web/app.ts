@@ -17,7 +17,9 @@ import { pageRoutes } from './routes/pages.js';
 import { allowedHostsOnly, sameOriginOnly, securityHeaders } from './security.js';
 import { commonLocals, wantsJson } from './view-model.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
+// Views and static files stay in the source tree; the compiled build (dist/web/) is at the same
+// depth, so this path means the same from both.
+const here = fileURLToPath(new URL('../../server/web/', import.meta.url));
 const codemirrorRoot = dirname(createRequire(import.meta.url).resolve('codemirror/package.json'));
 
 export interface AppContext {

@@ -14,7 +14,10 @@ const port = parentPort;
 if (!port) throw new Error('sim-worker must run in a worker thread');
 const options = workerData as WorkerOptions;
 const root: RootArg | undefined = options.labsRoot;
-const checker = simulatedChecker(new ScenarioCache(catalogRoots(root).scenarios), options.maxSessions);
+const checker = simulatedChecker(new ScenarioCache(catalogRoots(root).scenarios), {
+  ...(options.maxSessions !== undefined ? { maxSessions: options.maxSessions } : {}),
+  ...(options.maxClusters !== undefined ? { maxClusters: options.maxClusters } : {}),
+});
 const labs = new Map<string, Promise<Lab>>();
 
 function lab(id: string): Promise<Lab> {

@@ -35,7 +35,7 @@ export class ScenarioCache {
 /** One simulated cluster per learner and lab, forked from the deployed scenario, graded in-process. */
 export function simulatedChecker(
   scenarios: ScenarioCache = new ScenarioCache(),
-  maxSessions?: number,
+  limits: { maxSessions?: number; maxClusters?: number } = {},
 ): SimulatedChecker {
   const clusters = new ScenarioClusters();
   return new SimulatedChecker({
@@ -50,7 +50,8 @@ export function simulatedChecker(
     predict: predictConnectivity,
     guard: async (lab, manifests) =>
       guardScenarioObjects(manifests, await scenarioObjects(await scenarios.get(lab.scenario)), lab),
-    ...(maxSessions !== undefined ? { maxSessions } : {}),
+    ...(limits.maxSessions !== undefined ? { maxSessions: limits.maxSessions } : {}),
+    ...(limits.maxClusters !== undefined ? { maxClusters: limits.maxClusters } : {}),
   });
 }
 

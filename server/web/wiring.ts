@@ -56,6 +56,8 @@ export interface DefaultWebDepsOptions {
   runner?: Runner;
   /** Most simulated learner sessions kept in memory. */
   maxSessions?: number;
+  /** Most simulated clusters kept alive (the memory bound; sessions beyond it rebuild on demand). */
+  maxClusters?: number;
   /**
    * Worker threads that grade on the simulated cluster (default: one per core but one for the HTTP
    * thread, at least 1, at most 4); 0 grades on the HTTP thread (simple, but every check then
@@ -97,11 +99,15 @@ export async function createDefaultWebDeps(opts: DefaultWebDepsOptions = {}): Pr
       size: workers,
       ...(opts.labsRoot !== undefined ? { labsRoot: opts.labsRoot } : {}),
       ...(opts.maxSessions !== undefined ? { maxSessions: opts.maxSessions } : {}),
+      ...(opts.maxClusters !== undefined ? { maxClusters: opts.maxClusters } : {}),
       ...(opts.log ? { log: opts.log } : {}),
     });
     simulatedGrader = pool;
   } else {
-    simulatedGrader = simulatedChecker(scenarios, opts.maxSessions);
+    simulatedGrader = simulatedChecker(scenarios, {
+      ...(opts.maxSessions !== undefined ? { maxSessions: opts.maxSessions } : {}),
+      ...(opts.maxClusters !== undefined ? { maxClusters: opts.maxClusters } : {}),
+    });
   }
   const simulated: ActiveCluster = {
     info: { mode: 'simulated', description: 'simulated cluster (in-process)' },
