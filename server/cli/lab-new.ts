@@ -10,9 +10,6 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { badInput } from '../errors.js';
-import { catalogRoots } from '../labs/index.js';
-import { ID_PATTERN } from '../labs/schema.js';
-import { fileKind } from '../labs/files.js';
 import type { CliIO } from './io.js';
 
 const IMAGE = 'registry.k8s.io/e2e-test-images/agnhost:2.53';
@@ -229,6 +226,12 @@ export function registerLabNew(lab: Command, io: CliIO): void {
     .option('--labs <dir>', 'labs folder (default: the labs/ of this kubelab)')
     .option('--scenarios <dir>', 'scenarios folder (default: scenarios/ next to the labs folder)')
     .action(async (id: string, opts: { labs?: string; scenarios?: string }) => {
+      // Loaded here, so declaring the command does not load the YAML parser and the schemas.
+      const [{ catalogRoots }, { ID_PATTERN }, { fileKind }] = await Promise.all([
+        import('../labs/index.js'),
+        import('../labs/schema.js'),
+        import('../labs/files.js'),
+      ]);
       if (!ID_PATTERN.test(id)) {
         throw badInput(
           `"${id}" is not a valid lab id`,
