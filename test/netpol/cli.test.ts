@@ -238,14 +238,14 @@ describe('kubelab netpol check: bad input exits 2 with file:line and field path,
 });
 
 describe('kubelab netpol matrix', () => {
-  it('summary prints counts, with allowed/denied totals on the last line', async () => {
+  it('summary prints counts, with open/blocked totals on the last line', async () => {
     const { code, out } = await run(['netpol', 'matrix', LAB, '--port', '1111', '--format', 'summary']);
     expect(code).toBe(0);
     const lines = out.trim().split('\n');
     expect(lines[0]).toBe('pods: 6 in 2 namespaces');
     expect(lines[1]).toBe('policies: 1');
     // 36 pairs; backend-0/1 reach only db1 on 1111 (plus themselves): 2 x 4 denied.
-    expect(lines.at(-1)).toBe('pairs: 36, allowed: 28, denied: 8 (self pairs included)');
+    expect(lines.at(-1)).toBe('pairs: 36, open: 28, blocked: 8 (self pairs included)');
   });
 
   it('json lists every pair', async () => {

@@ -68,6 +68,23 @@ describe('the real np-backend lab over HTTP (simulated cluster)', () => {
     expect(cells.every((c) => c!.ok)).toBe(true);
   });
 
+  it('the page draws sources down the side and destinations across, named as `netpol matrix` names them', async () => {
+    const page = await request(app).get('/labs/np-backend').expect(200);
+    const table = /<table class="matrix">([\s\S]*?)<\/table>/.exec(page.text)![1]!;
+    const text = (html: string) => html.replace(/<[^>]*>/g, '').trim();
+    const rows = [...table.matchAll(/<th scope="row"[^>]*>([\s\S]*?)<\/th>/g)].map((m) => text(m[1]!));
+    const cols = [...table.matchAll(/<th scope="col">([\s\S]*?)<\/th>/g)].map((m) => text(m[1]!)).slice(1);
+    // The rows of `kubelab netpol matrix scenarios/np-backend` are np-lab/backend-0 ... np-outside/outside-0.
+    expect(rows).toEqual(['np-lab/backend-0', 'np-lab/backend-1', 'np-lab/vault-0', 'np-outside/outside-0']);
+    expect(table).toContain('From \\ to');
+    expect(page.text).toContain('Rows are sources, columns destinations');
+    expect(cols).toContain('db1.np-lab:2222/TCP');
+    expect(new Set(cols).size).toBe(cols.length);
+    expect(cols.join(' ')).not.toContain('ClusterIP');
+    // No generated pod hash in what the matrix shows (the row's tooltip keeps the real pod name).
+    expect(table.replace(/ title="[^"]*"/g, '')).not.toMatch(/-[a-z0-9]{10}-[a-z0-9]{5}\b/);
+  });
+
   it('fails every known-wrong attempt with explanations, and a later right answer replaces it', async () => {
     const agent = request.agent(app);
     for (const wrong of lab.knownWrong) {
