@@ -4,22 +4,30 @@
  */
 import { Command, Option } from 'commander';
 import { formatDuration } from '../cluster/poll.js';
-import {
-  clusterDown,
-  clusterStatus,
-  clusterUp,
-  type ClusterStatusReport,
-  type ClusterUpResult,
-  type ProvisionDeps,
-} from '../cluster/provision.js';
-import { DEFAULT_CLUSTER_NAME } from '../cluster/kind.js';
-import { execaRunner } from '../cluster/runner.js';
+import type { ClusterStatusReport, ClusterUpResult, ProvisionDeps } from '../cluster/provision.js';
+import { DEFAULT_CLUSTER_NAME } from '../cluster/defaults.js';
+import type { Runner } from '../cluster/runner.js';
 import type { ProgressEvent, ProgressFn } from '../cluster/types.js';
 import { interruptible } from './interrupt.js';
 import type { CliIO } from './io.js';
 
+// The provisioning code (and through it the Kubernetes client, most of a second to load) is loaded
+// by the command that runs, not by every start of kubelab.
+const provision = () => import('../cluster/provision.js');
+
 export function provisionDeps(io: CliIO, overrides: Partial<ProvisionDeps> = {}): ProvisionDeps {
-  return { runner: execaRunner(io.env), env: io.env, ...overrides };
+  return { runner: lazyExecaRunner(io.env), env: io.env, ...overrides };
+}
+
+/** The execa runner, with execa loaded on the first program run rather than at start. */
+function lazyExecaRunner(env: NodeJS.ProcessEnv): Runner {
+  let runner: Promise<Runner> | undefined;
+  return {
+    run: async (argv, opts) => {
+      runner ??= import('../cluster/runner.js').then((m) => m.execaRunner(env));
+      return (await runner).run(argv, opts);
+    },
+  };
 }
 
 /**
@@ -98,6 +106,7 @@ export function registerCluster(program: Command, io: CliIO, overrides: Partial<
         canary: boolean;
         calicoTimeout: number;
       }) => {
+        const { clusterUp } = await provision();
         const result = await interruptible(io, (signal) =>
           clusterUp(
             {
@@ -124,6 +133,7 @@ export function registerCluster(program: Command, io: CliIO, overrides: Partial<
     .description('Delete the kind cluster.')
     .addOption(nameOption())
     .action(async (opts: { name: string }) => {
+      const { clusterDown } = await provision();
       const result = await clusterDown({ name: opts.name }, provisionDeps(io, overrides));
       io.stdout(
         result.deleted
@@ -148,6 +158,7 @@ export function registerCluster(program: Command, io: CliIO, overrides: Partial<
         canary: boolean;
         json?: boolean;
       }) => {
+        const { clusterStatus } = await provision();
         const report = await interruptible(io, (signal) =>
           clusterStatus(
             {

@@ -3,30 +3,13 @@
  * prerequisite (ok / problem / skip), each problem with its fix. Exit 0 when all is ok, 3 otherwise.
  */
 import type { Command } from 'commander';
-import { calicoState } from '../cluster/calico.js';
-import { runCanary } from '../cluster/canary.js';
-import { checkDocker, describeDocker } from '../cluster/docker.js';
-import {
-  CGROUP_V1_HINT,
-  DEFAULT_CLUSTER_NAME,
-  KIND_INSTALL_HINT,
-  KindCli,
-  nodeImageFor,
-} from '../cluster/kind.js';
-import { loadKubeConfig } from '../cluster/kube.js';
-import {
-  openCluster,
-  recognizeCnis,
-  type ProvisionDeps,
-  type ProvisionedCluster,
-} from '../cluster/provision.js';
+import { DEFAULT_CLUSTER_NAME } from '../cluster/defaults.js';
+import type { ProvisionDeps, ProvisionedCluster } from '../cluster/provision.js';
 import { isKubelabError } from '../errors.js';
 import { progressPrinter, provisionDeps } from './cluster.js';
 import { interruptible } from './interrupt.js';
 import type { ProgressFn } from '../cluster/types.js';
 import type { CliIO } from './io.js';
-
-export { detectRealClusterAvailability } from '../cluster/provision.js';
 
 export type DoctorStatus = 'ok' | 'problem' | 'skip';
 
@@ -66,6 +49,24 @@ export async function runDoctor(
   onLine: (line: DoctorLine) => void = () => {},
   onProgress?: ProgressFn,
 ): Promise<DoctorLine[]> {
+  // Loaded here, not at the top: declaring the doctor command must not load the Kubernetes client.
+  const [
+    { calicoState },
+    { runCanary },
+    { checkDocker, describeDocker },
+    kind,
+    { loadKubeConfig },
+    provision,
+  ] = await Promise.all([
+    import('../cluster/calico.js'),
+    import('../cluster/canary.js'),
+    import('../cluster/docker.js'),
+    import('../cluster/kind.js'),
+    import('../cluster/kube.js'),
+    import('../cluster/provision.js'),
+  ]);
+  const { CGROUP_V1_HINT, KIND_INSTALL_HINT, KindCli, nodeImageFor } = kind;
+  const { openCluster, recognizeCnis } = provision;
   const lines: DoctorLine[] = [];
   const add = (line: DoctorLine) => {
     lines.push(line);

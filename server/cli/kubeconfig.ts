@@ -10,12 +10,7 @@
 import { readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { simKubeconfig } from '../cluster/sim/api/kubeconfig.js';
-import { simServerUrl } from '../cluster/sim/api/server.js';
 import { badInput, environmentError } from '../errors.js';
-import { loadLab } from '../labs/index.js';
-import { ProgressStore } from '../store/index.js';
-import { LAB_ID } from '../web/actions.js';
 import type { CliIO } from './io.js';
 
 export interface RunningNote {
@@ -65,6 +60,15 @@ export async function kubeconfigFor(
   dir: string,
   labArg: string | undefined,
 ): Promise<{ text: string; note: string }> {
+  // Loaded here, not by every kubelab command (`kubelab --version` loads nothing but commander).
+  const [{ simKubeconfig }, { simServerUrl }, { loadLab }, { ProgressStore }, { LAB_ID }] =
+    await Promise.all([
+      import('../cluster/sim/api/kubeconfig.js'),
+      import('../cluster/sim/api/server.js'),
+      import('../labs/index.js'),
+      import('../store/index.js'),
+      import('../web/actions.js'),
+    ]);
   if (labArg !== undefined && !LAB_ID.test(labArg))
     throw badInput(`--lab: "${labArg}" is not a lab id`, [], 'See kubelab lab list.');
   if (labArg !== undefined) {

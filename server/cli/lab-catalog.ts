@@ -3,9 +3,12 @@ import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { CliIO } from './io.js';
 import { badInput, type Problem } from '../errors.js';
-import { LAB_FILE, catalogRoots, validateAll, validateLabDir, type ValidationResult } from '../labs/index.js';
-import { fileKind } from '../labs/files.js';
+import type { ValidationResult } from '../labs/index.js';
 import type { Lab } from '../labs/model.js';
+
+// Loaded by the command that runs, so that declaring the commands costs nothing (the lab schema
+// pulls in zod and the YAML parser).
+const catalogue = () => import('../labs/index.js');
 
 interface RootOptions {
   labs?: string;
@@ -20,7 +23,8 @@ export function registerLabCatalogCommands(lab: Command, io: CliIO): void {
     .option('--labs <dir>', 'labs folder (default: the labs/ of this kubelab)')
     .option('--scenarios <dir>', 'scenarios folder (default: scenarios/ next to the labs folder)')
     .action(async (opts: RootOptions & { json?: boolean }) => {
-      const result = await validateAll(rootsFrom(io, opts));
+      const { validateAll } = await catalogue();
+      const result = await validateAll(await rootsFrom(io, opts));
       if (opts.json) io.stdout(`${JSON.stringify(result.labs.map(summary), null, 2)}\n`);
       else io.stdout(formatLabTable(result.labs));
       if (result.problems.length > 0) {
@@ -43,6 +47,16 @@ export function registerLabCatalogCommands(lab: Command, io: CliIO): void {
     .option('--json', 'print {ok, labs, problems} as JSON')
     .action(async (path: string | undefined, opts: { scenarios?: string; json?: boolean }) => {
       const result = await validatePath(io, path, opts.scenarios);
+      if (result.checked.labs === 0) {
+        // Nothing checked is not "valid": a wrong path or a lab without lab.yaml must not pass.
+        const where = path ?? 'labs/';
+        const { LAB_FILE } = await catalogue();
+        throw badInput(
+          `no lab found in ${where}: neither it nor any folder in it has a ${LAB_FILE}`,
+          [],
+          `Give a lab folder (with ${LAB_FILE}) or the folder of labs; kubelab lab new ID creates one.`,
+        );
+      }
       const problems = result.problems.map((p) => relativeProblem(io.cwd, p));
       if (opts.json) {
         io.stdout(
@@ -64,7 +78,8 @@ export function registerLabCatalogCommands(lab: Command, io: CliIO): void {
     });
 }
 
-function rootsFrom(io: CliIO, opts: RootOptions) {
+async function rootsFrom(io: CliIO, opts: RootOptions) {
+  const { catalogRoots } = await catalogue();
   return catalogRoots({
     ...(opts.labs ? { labs: resolve(io.cwd, opts.labs) } : {}),
     ...(opts.scenarios ? { scenarios: resolve(io.cwd, opts.scenarios) } : {}),
@@ -76,6 +91,8 @@ async function validatePath(
   path: string | undefined,
   scenarios: string | undefined,
 ): Promise<ValidationResult> {
+  const { LAB_FILE, catalogRoots, validateAll, validateLabDir } = await catalogue();
+  const { fileKind } = await import('../labs/files.js');
   const scenariosAbs = scenarios ? resolve(io.cwd, scenarios) : undefined;
   if (path === undefined)
     return validateAll(catalogRoots(scenariosAbs ? { scenarios: scenariosAbs } : undefined));

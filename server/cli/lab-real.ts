@@ -11,19 +11,16 @@ import type { Command } from 'commander';
 import type { CliIO } from './io.js';
 import type { Lab } from '../labs/model.js';
 import type { GradeReport } from '../grader/report.js';
-import { gradeLab, REAL_CLUSTER_CONCURRENCY, REAL_CLUSTER_SETTLE_MS } from '../grader/index.js';
-import { loadLab, loadScenario, readLabPage, readScenarioObjects } from '../labs/index.js';
-import {
-  openCluster,
-  type ClusterTarget,
-  type ProvisionDeps,
-  type ProvisionedCluster,
-} from '../cluster/provision.js';
-import { assertEnforcing } from '../cluster/canary.js';
-import { deployScenario } from '../cluster/deploy.js';
+import type { ClusterTarget, ProvisionDeps, ProvisionedCluster } from '../cluster/provision.js';
 import { provisionDeps, progressPrinter } from './cluster.js';
 import { interruptible } from './interrupt.js';
 import { formatDuration } from '../cluster/poll.js';
+
+// Loaded when a command runs: the Kubernetes client alone takes most of a second to load, and
+// only these commands (not `lab check --simulated`, not --help) need it.
+const labs = () => import('../labs/index.js');
+const assertEnforcing: typeof import('../cluster/canary.js').assertEnforcing = async (...args) =>
+  (await import('../cluster/canary.js')).assertEnforcing(...args);
 
 interface TargetFlags {
   context?: string;
@@ -65,6 +62,7 @@ export function registerRealLabCommands(
       .description("Deploy a lab's scenario on the real cluster, wait until it is ready, print the task")
       .argument('<lab>', 'lab id'),
   ).action(async (id: string, flags: TargetFlags) => {
+    const { loadLab, readLabPage } = await labs();
     const theLab = await loadLab(id);
     const { cluster, target } = await connect(io, flags, overrides);
     const progress = progressPrinter((s) => io.stderr(s));
@@ -93,7 +91,7 @@ export function registerRealLabCommands(
       )
       .argument('<lab>', 'lab id'),
   ).action(async (id: string, flags: TargetFlags) => {
-    const theLab = await loadLab(id);
+    const theLab = await (await labs()).loadLab(id);
     const { cluster } = await connect(io, flags, overrides);
     const result = await deployLab(
       theLab,
@@ -113,6 +111,7 @@ async function connect(
   overrides: Partial<ProvisionDeps>,
 ): Promise<{ cluster: ProvisionedCluster; target: ClusterTarget }> {
   const target = targetOf(flags);
+  const { openCluster } = await import('../cluster/provision.js');
   return { cluster: await openCluster(target, provisionDeps(io, overrides)), target };
 }
 
@@ -122,6 +121,8 @@ async function deployLab(
   reset: boolean,
   onProgress: ReturnType<typeof progressPrinter>,
 ) {
+  const { loadScenario, readScenarioObjects } = await labs();
+  const { deployScenario } = await import('../cluster/deploy.js');
   const scenario = await loadScenario(lab.scenario);
   return deployScenario(
     cluster,
@@ -155,7 +156,8 @@ export async function gradeOnRealCluster(
     await interruptible(io, (signal) =>
       assertEnforcing(cluster, { ...canaryOptions(overrides, progress), signal }),
     );
-  const scenario = await loadScenario(lab.scenario);
+  const scenario = await (await labs()).loadScenario(lab.scenario);
+  const { gradeLab, REAL_CLUSTER_CONCURRENCY, REAL_CLUSTER_SETTLE_MS } = await import('../grader/index.js');
   const clock = overrides.clock;
   return gradeLab({
     lab,

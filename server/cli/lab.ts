@@ -5,13 +5,15 @@
 import type { Command } from 'commander';
 import type { CliIO } from './io.js';
 import { registerLabCatalogCommands } from './lab-catalog.js';
-import { listLabs, loadLab, readManifestFile } from '../labs/index.js';
-import { gradeOnSimulated } from '../grader/simulated.js';
-import { formatReport } from '../grader/format.js';
-import { selfTestLab, type SelfTestResult } from '../grader/selftest.js';
+import { registerLabNew } from './lab-new.js';
+import type { SelfTestResult } from '../grader/selftest.js';
 import { KubelabError } from '../errors.js';
 import type { KubeObject } from '../cluster/types.js';
-import { registerRealLabCommands, gradeOnRealCluster } from './lab-real.js';
+import { registerRealLabCommands } from './lab-real.js';
+
+// Each command loads what it uses when it runs: `lab check --simulated` never loads the Kubernetes
+// client, and no other kubelab command pays for the grader.
+const labs = () => import('../labs/index.js');
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
@@ -20,6 +22,7 @@ function collect(value: string, previous: string[] = []): string[] {
 export function registerLab(program: Command, io: CliIO): void {
   const lab = program.command('lab').description('Labs: list, validate, check, test, start, reset');
   registerLabCatalogCommands(lab, io);
+  registerLabNew(lab, io);
 
   lab
     .command('check')
@@ -55,6 +58,7 @@ export function registerLab(program: Command, io: CliIO): void {
           name?: string;
         },
       ) => {
+        const { loadLab, readManifestFile } = await labs();
         const theLab = await loadLab(id);
         let report;
         if (opts.simulated) {
@@ -62,6 +66,7 @@ export function registerLab(program: Command, io: CliIO): void {
           for (const f of opts.file) {
             objects.push(...(await readManifestFile(f, f === '-' ? () => io.readStdin() : undefined)));
           }
+          const { gradeOnSimulated } = await import('../grader/simulated.js');
           report = await gradeOnSimulated(theLab, objects);
         } else {
           if (opts.file.length > 0) {
@@ -70,12 +75,14 @@ export function registerLab(program: Command, io: CliIO): void {
             });
           }
           const { context, kubeconfig, name } = opts;
+          const { gradeOnRealCluster } = await import('./lab-real.js');
           report = await gradeOnRealCluster(theLab, io, {
             ...(context ? { context } : {}),
             ...(kubeconfig ? { kubeconfig } : {}),
             ...(name ? { name } : {}),
           });
         }
+        const { formatReport } = await import('../grader/format.js');
         io.stdout(
           opts.json
             ? `${JSON.stringify(report, null, 2)}\n`
@@ -93,9 +100,11 @@ export function registerLab(program: Command, io: CliIO): void {
     .argument('[lab]', 'one lab id (default: every lab)')
     .option('--json', 'print results as JSON')
     .action(async (id: string | undefined, opts: { json?: boolean }) => {
-      const labs = id ? [await loadLab(id)] : await listLabs();
+      const { listLabs, loadLab } = await labs();
+      const { selfTestLab } = await import('../grader/selftest.js');
+      const chosen = id ? [await loadLab(id)] : await listLabs();
       const results: SelfTestResult[] = [];
-      for (const l of labs) results.push(await selfTestLab(l, { cwd: io.cwd }));
+      for (const l of chosen) results.push(await selfTestLab(l, { cwd: io.cwd }));
       if (opts.json) {
         const slim = results.map((r) => ({ ...r, cases: r.cases.map(({ report: _r, ...rest }) => rest) }));
         io.stdout(`${JSON.stringify({ ok: results.every((r) => r.ok), labs: slim }, null, 2)}\n`);

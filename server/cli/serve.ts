@@ -6,11 +6,9 @@ import type { Command } from 'commander';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { KubelabError, badInput } from '../errors.js';
-import { createApp, upgradeHandler } from '../web/app.js';
-import { createDefaultWebDeps, type DefaultWebDepsOptions } from '../web/wiring.js';
+import type { DefaultWebDepsOptions } from '../web/wiring.js';
 import type { CliIO } from './io.js';
 import { join, resolve } from 'node:path';
-import { DEFAULT_DB_PATH } from '../store/index.js';
 import { leaveRunningNote } from './kubeconfig.js';
 
 export const DEFAULT_PORT = 3000;
@@ -35,6 +33,11 @@ export function isLoopback(host: string): boolean {
 export async function startServer(opts: ServeOptions = {}): Promise<RunningServer> {
   const host = opts.host ?? '127.0.0.1';
   const port = opts.port ?? DEFAULT_PORT;
+  // The web stack is loaded when a server starts, not by every kubelab command.
+  const [{ createApp, upgradeHandler }, { createDefaultWebDeps }] = await Promise.all([
+    import('../web/app.js'),
+    import('../web/wiring.js'),
+  ]);
   const deps = await createDefaultWebDeps({
     ...opts,
     // On loopback, answer only to loopback names: a web page cannot rebind its own name to us.
@@ -131,6 +134,7 @@ export function registerServe(program: Command, io: CliIO): void {
         });
         io.stdout(`kubelab is serving the labs on ${running.url}\n`);
         // `kubelab kubeconfig` finds the server (and its learners' tokens) through this note.
+        const { DEFAULT_DB_PATH } = await import('../store/index.js');
         const dbPath = flags.db ?? DEFAULT_DB_PATH;
         const removeNote = leaveRunningNote(join(io.cwd, '.kubelab'), 'serve', {
           pid: process.pid,

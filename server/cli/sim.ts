@@ -8,10 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { badInput } from '../errors.js';
-import { loadLab, loadScenario } from '../labs/index.js';
-import { createScenarioCluster } from '../grader/simulated.js';
-import { listenSimApi, simServerUrl, type RunningSimApi } from '../cluster/sim/api/server.js';
-import { simKubeconfig } from '../cluster/sim/api/kubeconfig.js';
+import type { RunningSimApi } from '../cluster/sim/api/server.js';
 import type { SimulatedCluster } from '../cluster/sim/index.js';
 import type { CliIO } from './io.js';
 import { leaveRunningNote } from './kubeconfig.js';
@@ -25,6 +22,18 @@ export interface SimUp {
 
 /** Deploys the lab's scenario on a new simulated cluster and serves it; the caller closes it. */
 export async function simUp(opts: { lab: string; port?: number; dir: string }): Promise<SimUp> {
+  // Loaded here rather than at the top, so that declaring `kubelab sim` costs every other command nothing.
+  const [
+    { loadLab, loadScenario },
+    { createScenarioCluster },
+    { listenSimApi, simServerUrl },
+    { simKubeconfig },
+  ] = await Promise.all([
+    import('../labs/index.js'),
+    import('../grader/simulated.js'),
+    import('../cluster/sim/api/server.js'),
+    import('../cluster/sim/api/kubeconfig.js'),
+  ]);
   const lab = await loadLab(opts.lab);
   const cluster = await createScenarioCluster(await loadScenario(lab.scenario));
   const token = randomBytes(24).toString('base64url');

@@ -86,7 +86,7 @@ export const CGROUP_V1_HINT =
 /** Calico's default IP pool; kind's own default (10.244.0.0/16) would not match calico.yaml. */
 export const POD_SUBNET = '192.168.0.0/16';
 
-export const DEFAULT_CLUSTER_NAME = 'kubelab';
+export { DEFAULT_CLUSTER_NAME } from './defaults.js';
 
 export interface KindClusterSpec {
   name: string;

@@ -488,7 +488,7 @@ export async function clusterStatus(
 export async function detectRealClusterAvailability(
   opts: { context?: string; kubeconfig?: string } = {},
   deps: Partial<ProvisionDeps> = {},
-): Promise<{ available: boolean; reason: string }> {
+): Promise<{ available: boolean; reason: string; detail?: string }> {
   const env = deps.env ?? process.env;
   const context = opts.context ?? (env.KUBELAB_CONTEXT || undefined);
   if (context !== undefined || opts.kubeconfig !== undefined) {
@@ -506,7 +506,7 @@ export async function detectRealClusterAvailability(
   }
   const runner = deps.runner ?? execaRunner(env);
   const docker = await checkDocker(runner, 10_000);
-  if (docker.status !== 'ok') return { available: false, reason: `Docker: ${describeDockerShort(docker)}` };
+  if (docker.status !== 'ok') return { available: false, ...describeDockerShort(docker) };
   const kind = new KindCli(runner);
   const version = await kind.version();
   if (version === undefined) return { available: false, reason: 'kind is not installed' };
@@ -521,6 +521,19 @@ export async function detectRealClusterAvailability(
   };
 }
 
-function describeDockerShort(state: Exclude<DockerState, { status: 'ok' }>): string {
-  return state.status === 'not-installed' ? 'not installed' : state.detail;
+/** In words for every page; docker's own message (a socket path...) only as the detail. */
+function describeDockerShort(state: Exclude<DockerState, { status: 'ok' }>): {
+  reason: string;
+  detail?: string;
+} {
+  switch (state.status) {
+    case 'not-installed':
+      return { reason: 'Docker is not installed' };
+    case 'daemon-down':
+      return { reason: 'Docker is not running', detail: state.detail };
+    case 'permission-denied':
+      return { reason: 'this user may not use Docker', detail: state.detail };
+    case 'error':
+      return { reason: 'Docker does not answer as expected', detail: state.detail };
+  }
 }

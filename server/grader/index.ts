@@ -472,7 +472,10 @@ function summariseCheck(plan: CheckPlan, probes: ProbeResult[]): CheckResult {
   const failed = probes.filter((p) => !p.passed && !p.environmentProblem);
   const status: CheckResult['status'] = env.length > 0 ? 'error' : failed.length > 0 ? 'fail' : 'pass';
   const messages: string[] = [];
-  if (status === 'pass') messages.push(`all ${probes.length} probes as expected.`);
+  if (status === 'pass')
+    messages.push(
+      probes.length === 1 ? 'the probe went as expected.' : `all ${probes.length} probes as expected.`,
+    );
   for (const p of failed) {
     const dns = p.expected === 'resolves' || p.expected === 'fails';
     messages.push(

@@ -54,10 +54,10 @@ export interface SelfTestResult {
 
 export async function selfTestLab(
   lab: Lab,
-  opts: { clusters?: ScenarioClusters; cwd?: string; mutants?: boolean } = {},
+  opts: { clusters?: ScenarioClusters; cwd?: string; mutants?: boolean; scenariosRoot?: string } = {},
 ): Promise<SelfTestResult> {
   const clusters = opts.clusters ?? new ScenarioClusters();
-  const scenario = await loadScenario(lab.scenario, lab.scenariosRoot);
+  const scenario = await loadScenario(lab.scenario, opts.scenariosRoot ?? lab.scenariosRoot);
   const cwd = opts.cwd ?? process.cwd();
   const show = (f: string) => relative(cwd, f) || f;
   const cases: SelfTestCase[] = [];

@@ -123,7 +123,10 @@ export async function readObjects(file: string, stdin?: () => Promise<string>): 
     docs = await loadManifestInputs([file]);
   } else {
     const read = await readYamlFile(file);
-    if (read.problems.length > 0) throw badFile(file, read.problems);
+    if (read.problems.length > 0) {
+      // The file is not YAML yet: what objects need does not matter until it is.
+      throw badInput(`${file} is not valid YAML`, read.problems, 'Fix the YAML at the lines shown.');
+    }
     docs = read.docs;
   }
   const { objects, problems } = kubeObjectsOf(docs);

@@ -50,6 +50,8 @@ export interface ScenarioInspection {
   scenario?: Scenario;
   inventory: ScenarioInventory;
   problems: Problem[];
+  /** A manifest could not be read, so the inventory misses objects: comparing a lab with it would mislead. */
+  unreadableManifests?: boolean;
 }
 
 const WORKLOAD_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job']);
@@ -102,6 +104,7 @@ export async function inspectScenario(name: string, root: string): Promise<Scena
   for (const manifest of manifests) {
     const m = await readYamlFile(manifest);
     result.problems.push(...m.problems);
+    if (m.problems.length > 0) result.unreadableManifests = true;
     const { objects, problems } = kubeObjectsOf(m.docs);
     result.problems.push(...problems);
     for (const obj of objects) {

@@ -2,10 +2,20 @@
  * Reading Kubernetes YAML/JSON with positions: every object remembers its file and line, and any
  * field path inside it can be turned back into a line, so errors read `file:line: spec.x: ...`.
  */
-import { readFile, readdir, stat } from 'node:fs/promises';
+import * as nodeFs from 'node:fs/promises';
 import { join, extname } from 'node:path';
-import { LineCounter, parseAllDocuments, isNode, type Document } from 'yaml';
-import { badInput, type Problem } from '../errors.js';
+import {
+  CST,
+  Lexer,
+  LineCounter,
+  isMap,
+  isNode,
+  isScalar,
+  parseAllDocuments,
+  visit,
+  type Document,
+} from 'yaml';
+import { KubelabError, badInput, type Problem } from '../errors.js';
 
 export type FieldPath = ReadonlyArray<string | number>;
 
@@ -49,20 +59,49 @@ export function parseYamlDocuments(text: string, file: string, opts: ParseOption
     throw badInput(`${file} is larger than ${maxBytes} bytes`, [{ file, message: 'input too large' }]);
   }
   const lineCounter = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const tooDeep = nestingTooDeep(text);
+  if (tooDeep !== undefined) {
+    const { line, col } = linePos(text, tooDeep);
+    throw badInput(
+      `${file}: collections are nested more than ${MAX_YAML_NESTING} levels deep`,
+      [{ file, line, column: col, message: `more than ${MAX_YAML_NESTING} nested collections start here` }],
+      'Kubernetes manifests nest a few levels; close every [ and { you open.',
+    );
+  }
+  // The parser's own duplicate-key check compares every key with every other (seconds for a
+  // 128 kB map); duplicateKeys() below does the same job with a set.
+  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
   if (!Array.isArray(docs)) {
     // An empty stream yields an EmptyStream object; there are no documents in it.
     return [];
   }
   const problems: Problem[] = [];
   for (const doc of docs) {
+    const linesWithError = new Set<number>();
     for (const err of doc.errors) {
-      const pos = lineCounter.linePos(err.pos[0]);
-      problems.push({ file, line: pos.line, column: pos.col, message: firstLine(err.message) });
+      const plain = plainYamlError(text, lineCounter.linePos(err.pos[0]), err.code, firstLine(err.message));
+      // One problem per line: the parser's later complaints about a line follow from its first.
+      if (linesWithError.has(plain.line)) continue;
+      linesWithError.add(plain.line);
+      problems.push({ file, ...plain });
+    }
+    for (const offset of duplicateKeys(doc)) {
+      const pos = lineCounter.linePos(offset);
+      const key = /^[^:\n]*/.exec(text.slice(offset))?.[0].trim() ?? '';
+      problems.push({
+        file,
+        line: pos.line,
+        column: pos.col,
+        message: `${key ? `"${key}"` : 'this key'} appears twice in the same mapping: keep one`,
+      });
     }
   }
   if (problems.length > 0) {
-    throw badInput(`${file} is not valid YAML`, problems, 'Fix the YAML syntax at the line shown.');
+    throw badInput(
+      `${file} is not valid YAML`,
+      capProblems(problems),
+      'Fix the YAML syntax at the line shown.',
+    );
   }
   const out: LoadedDocument[] = [];
   docs.forEach((doc, index) => {
@@ -89,6 +128,82 @@ export function parseYamlDocuments(text: string, file: string, opts: ParseOption
   return out;
 }
 
+/**
+ * The YAML parser's time grows with the square of the nesting depth, and some shapes (a line of
+ * thousands of `? `) exhaust its memory: 128 kB of `[` took seconds. Manifests nest a handful of
+ * levels, so deeper input is refused before parsing. The lexer (linear) tells flow brackets from
+ * brackets inside strings; block indicators on one line (`- - - -`) nest too.
+ */
+export const MAX_YAML_NESTING = 40;
+
+function nestingTooDeep(text: string): number | undefined {
+  let offset = 0;
+  let flow = 0;
+  let onThisLine = 0;
+  for (const token of new Lexer().lex(text)) {
+    switch (CST.tokenType(token)) {
+      case 'flow-map-start':
+      case 'flow-seq-start':
+        if (++flow > MAX_YAML_NESTING) return offset;
+        break;
+      case 'flow-map-end':
+      case 'flow-seq-end':
+        flow = Math.max(0, flow - 1);
+        break;
+      case 'seq-item-ind':
+      case 'explicit-key-ind':
+      case 'map-value-ind':
+        if (++onThisLine > MAX_YAML_NESTING) return offset;
+        break;
+      case 'newline':
+        onThisLine = 0;
+        break;
+      case 'doc-start':
+        flow = 0;
+        break;
+      default:
+    }
+    // The lexer also yields marker tokens that are not part of the source text.
+    if (token !== CST.DOCUMENT && token !== CST.FLOW_END && token !== CST.SCALAR) offset += token.length;
+  }
+  return undefined;
+}
+
+function linePos(text: string, offset: number): { line: number; col: number } {
+  const before = text.slice(0, offset);
+  const lastBreak = before.lastIndexOf('\n');
+  return { line: before.split('\n').length, col: offset - lastBreak };
+}
+
+/** At most this many problems are listed; a flood of follow-on errors helps nobody. */
+export const MAX_LISTED_PROBLEMS = 20;
+
+export function capProblems(problems: Problem[], max: number = MAX_LISTED_PROBLEMS): Problem[] {
+  if (problems.length <= max) return problems;
+  return [
+    ...problems.slice(0, max),
+    { message: `and ${problems.length - max} more problems (fix the ones above first)` },
+  ];
+}
+
+/** Where a mapping repeats a key (scalar keys; `<<` merge keys may repeat). */
+function duplicateKeys(doc: Document): number[] {
+  const out: number[] = [];
+  visit(doc, {
+    Map(_key, map) {
+      if (!isMap(map)) return;
+      const seen = new Set<unknown>();
+      for (const pair of map.items) {
+        const k = pair.key;
+        if (!isScalar(k) || k.value === '<<') continue;
+        if (seen.has(k.value)) out.push(k.range?.[0] ?? 0);
+        else seen.add(k.value);
+      }
+    },
+  });
+  return out;
+}
+
 function offsetOf(doc: Document, path: FieldPath): number | undefined {
   for (let n = path.length; n >= 0; n--) {
     const node = doc.getIn(path.slice(0, n), true);
@@ -97,33 +212,149 @@ function offsetOf(doc: Document, path: FieldPath): number | undefined {
   return doc.range?.[0];
 }
 
+/**
+ * The parser's words ("All mapping items must start at the same column") name its grammar, not
+ * the learner's mistake, and point at the start of the line. Say what is wrong and where the line
+ * should start, at the first character of the line.
+ */
+export function plainYamlError(
+  text: string,
+  pos: { line: number; col: number },
+  code: string,
+  parserMessage: string,
+): { line: number; column: number; message: string } {
+  const lines = text.split('\n');
+  const lineText = lines[pos.line - 1] ?? '';
+  const indent = lineText.length - lineText.trimStart().length;
+  const atLineStart = pos.col <= indent + 1;
+  const column = atLineStart && lineText.trim() !== '' ? indent + 1 : pos.col;
+  const where = { line: pos.line, column };
+  const first = lineText.trim().split(/\s/)[0] ?? '';
+  if (code === 'TAB_AS_INDENT') {
+    return { ...where, message: 'this line is indented with a tab; YAML allows only spaces' };
+  }
+  if (
+    (code === 'BAD_INDENT' && /mapping items must start at the same column/.test(parserMessage)) ||
+    (code === 'MISSING_CHAR' && /Sequence item without - indicator/.test(parserMessage))
+  ) {
+    return {
+      ...where,
+      message: `"${first}" starts in column ${indent + 1}, ${alignmentAdvice(lines, pos.line, indent)}`,
+    };
+  }
+  if (/Flow (sequence|mapping) in block collection/.test(parserMessage)) {
+    return {
+      ...where,
+      message:
+        'a [ or { is not closed: add the matching ] or } (a list or mapping written inline must end on its own line or be indented under its key)',
+    };
+  }
+  if (code === 'MISSING_CHAR' && /Missing closing .?quote/.test(parserMessage)) {
+    return { ...where, message: 'a quoted text is not closed: add the closing quote' };
+  }
+  if (
+    code === 'BLOCK_AS_IMPLICIT_KEY' ||
+    /Nested mappings are not allowed in compact mappings/.test(parserMessage)
+  ) {
+    return {
+      ...where,
+      message: 'two "key:" on one line: put the second key on its own line, indented under the first',
+    };
+  }
+  if (code === 'MULTILINE_IMPLICIT_KEY') {
+    return {
+      ...where,
+      message: 'a key runs over two lines: a key and its ":" must be on one line (is a ":" missing above?)',
+    };
+  }
+  return { ...where, message: `YAML cannot read this: ${parserMessage}` };
+}
+
+/** Which column the line should start in: the blocks still open above it, nearest first. */
+function alignmentAdvice(lines: string[], lineNo: number, indent: number): string {
+  type Level = { line: number; indent: number; what: string; key: boolean };
+  const open: Level[] = [];
+  let limit = Infinity;
+  for (let i = lineNo - 2; i >= 0 && limit > 0; i--) {
+    const t = lines[i] ?? '';
+    const body = t.trimStart();
+    if (body === '' || body.startsWith('#')) continue;
+    const ind = t.length - body.length;
+    // "- key: v" opens two blocks: the list (at the dash) and the item's mapping (at the key).
+    const levels: Level[] = [];
+    const dash = /^-\s+(\S+)/.exec(body);
+    if (dash)
+      levels.push({ line: i + 1, indent: ind + body.indexOf(dash[1]!), what: `"${dash[1]}"`, key: true });
+    levels.push({
+      line: i + 1,
+      indent: ind,
+      what: body.startsWith('-') ? 'the list item' : `"${body.split(/\s/)[0]}"`,
+      key: !body.startsWith('-'),
+    });
+    for (const level of levels) {
+      if (level.indent < limit) {
+        open.push(level);
+        limit = level.indent;
+      } else if (level.indent === limit && level.key && !open.at(-1)!.key) {
+        open[open.length - 1] = level; // a key at the list's column is the likelier sibling
+      }
+    }
+  }
+  const below = open.find((o) => o.indent < indent);
+  const above = [...open].reverse().find((o) => o.indent > indent);
+  const options = [above, below]
+    .filter((o): o is Level => o !== undefined)
+    .map((o) => `column ${o.indent + 1} like ${o.what} on line ${o.line}`);
+  if (options.length === 0)
+    return 'which lines up with nothing above it: YAML counts the spaces, so indent it like the lines it belongs with';
+  return `which lines up with nothing above it: YAML counts the spaces, so start it in ${options.join(' or in ')}`;
+}
+
 function firstLine(s: string): string {
   return s.split('\n')[0] ?? s;
 }
 
 const MANIFEST_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
 
+/** The file-system calls the loader makes; tests pass one that fails where a real disk would. */
+export interface ManifestFs {
+  stat(path: string): Promise<{ isFile(): boolean; isDirectory(): boolean }>;
+  readdir(path: string): Promise<string[]>;
+  readFile(path: string, encoding: 'utf8'): Promise<string>;
+  realpath(path: string): Promise<string>;
+}
+
+const NODE_FS: ManifestFs = {
+  stat: (p) => nodeFs.stat(p),
+  readdir: (p) => nodeFs.readdir(p),
+  readFile: (p, e) => nodeFs.readFile(p, e),
+  realpath: (p) => nodeFs.realpath(p),
+};
+
 /**
- * Reads files, directories (recursively, .yaml/.yml/.json in name order) and `-` (stdin text given
- * by the caller). Unreadable paths are a BAD_INPUT error naming the path.
+ * Reads files, directories (recursively, .yaml/.yml/.json in name order, symlinks followed, each
+ * file and folder once however many links lead to it) and `-` (stdin text given by the caller).
+ * Unreadable paths are a BAD_INPUT error naming the path.
  */
 export async function loadManifestInputs(
   inputs: string[],
-  opts: ParseOptions & { stdin?: () => Promise<string> } = {},
+  opts: ParseOptions & { stdin?: () => Promise<string>; fs?: ManifestFs } = {},
 ): Promise<LoadedDocument[]> {
+  const fs = opts.fs ?? NODE_FS;
   const docs: LoadedDocument[] = [];
+  const seen = new Set<string>();
   for (const input of inputs) {
     if (input === '-') {
       if (!opts.stdin) throw badInput('reading from stdin (-) is not available here');
       docs.push(...parseYamlDocuments(await opts.stdin(), '<stdin>', opts));
       continue;
     }
-    for (const file of await expandPath(input)) {
+    for (const file of await expandPath(fs, input, seen, true)) {
       let text: string;
       try {
-        text = await readFile(file, 'utf8');
+        text = await fs.readFile(file, 'utf8');
       } catch (e) {
-        throw badInput(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+        throw cannotRead(file, e);
       }
       docs.push(...parseYamlDocuments(text, file, opts));
     }
@@ -131,26 +362,65 @@ export async function loadManifestInputs(
   return docs;
 }
 
-async function expandPath(path: string): Promise<string[]> {
+function cannotRead(path: string, e: unknown): KubelabError {
+  const code = (e as NodeJS.ErrnoException).code;
+  const why =
+    code === 'ENOENT'
+      ? 'no such file or directory'
+      : code === 'EACCES' || code === 'EPERM'
+        ? 'permission denied'
+        : code === 'ELOOP'
+          ? 'too many levels of symbolic links'
+          : (code ?? String(e));
+  return badInput(
+    `cannot read ${path}: ${why}`,
+    [],
+    'Check the path and its permissions; directories are read recursively for .yaml, .yml and .json files.',
+  );
+}
+
+async function expandPath(
+  fs: ManifestFs,
+  path: string,
+  seen: Set<string>,
+  named: boolean,
+): Promise<string[]> {
   let info;
+  let real: string;
   try {
-    info = await stat(path);
+    info = await fs.stat(path); // follows symlinks
+    real = await fs.realpath(path);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw badInput(
-      `cannot read ${path}: ${code === 'ENOENT' ? 'no such file or directory' : (code ?? String(e))}`,
-      [],
-      'Check the path; directories are read recursively for .yaml, .yml and .json files.',
-    );
+    throw cannotRead(path, e);
   }
+  // A folder linked into itself (or a file reached twice) is read once, so links cannot loop.
+  if (seen.has(real)) return [];
+  seen.add(real);
   if (info.isFile()) return [path];
-  if (!info.isDirectory()) throw badInput(`${path} is neither a file nor a directory`);
-  const entries = (await readdir(path, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name));
+  if (!info.isDirectory()) {
+    if (named) throw badInput(`${path} is neither a file nor a directory`);
+    return [];
+  }
+  let names: string[];
+  try {
+    names = (await fs.readdir(path)).sort((a, b) => a.localeCompare(b));
+  } catch (e) {
+    throw cannotRead(path, e);
+  }
   const files: string[] = [];
-  for (const entry of entries) {
-    const full = join(path, entry.name);
-    if (entry.isDirectory()) files.push(...(await expandPath(full)));
-    else if (entry.isFile() && MANIFEST_EXTENSIONS.has(extname(entry.name).toLowerCase())) files.push(full);
+  for (const name of names) {
+    const full = join(path, name);
+    let entry;
+    try {
+      entry = await fs.stat(full);
+    } catch (e) {
+      // A dangling link to a manifest is a mistake worth naming; to anything else, not our business.
+      if (MANIFEST_EXTENSIONS.has(extname(name).toLowerCase())) throw cannotRead(full, e);
+      continue;
+    }
+    if (entry.isDirectory()) files.push(...(await expandPath(fs, full, seen, false)));
+    else if (entry.isFile() && MANIFEST_EXTENSIONS.has(extname(name).toLowerCase()))
+      files.push(...(await expandPath(fs, full, seen, false)));
   }
   return files;
 }

@@ -1,6 +1,7 @@
 /**
  * The matrix for people and tools: table (terminal), md, csv, json, dot (Graphviz), summary.
- * Rows are sources, columns destinations, in the matrix's order (namespace, then name).
+ * Rows are sources, columns destinations, in the matrix's order (namespace, then name). The words are
+ * the grader's and the lab page's: a pair is open or blocked.
  */
 import type { Matrix, MatrixPort } from './matrix.js';
 import { podKey } from './compile.js';
@@ -42,7 +43,7 @@ function probedText(m: Matrix): string {
 
 const names = (m: Matrix) => m.pods.map((p) => podKey(p.namespace, p.name));
 
-/** What one cell shows: Y/. for one port; the reachable ports (or `.`, or `-` for none declared) otherwise. */
+/** What one cell shows: Y/. for one port; the open ports (or `.`, or `-` for none declared) otherwise. */
 function cellText(m: Matrix, i: number, j: number): string {
   if (m.port) return m.allowed(i, j) ? 'Y' : '.';
   if (m.portsOf(j).length === 0) return '-';
@@ -59,8 +60,8 @@ function formatTable(m: Matrix): string {
   const lines = [
     `probed: ${probedText(m)}`,
     m.port
-      ? 'rows are sources, columns destinations; Y = allowed, . = denied'
-      : 'rows are sources, columns destinations; cells list the reachable ports (. none, - destination declares no ports)',
+      ? 'rows are sources, columns destinations; Y = open, . = blocked'
+      : 'rows are sources, columns destinations; cells list the open ports (. none, - destination declares no ports)',
     '',
     `${'from\\to'.padEnd(rowWidth)}  ${widths.map((w, j) => String(j + 1).padStart(w)).join(' ')}`,
   ];
@@ -88,7 +89,7 @@ function formatMarkdown(m: Matrix): string {
   m.pods.forEach((_, i) => {
     const row = m.pods.map((__, j) => {
       const c = cellText(m, i, j);
-      return c === 'Y' ? 'allow' : c === '.' ? 'deny' : c;
+      return c === 'Y' ? 'open' : c === '.' ? 'blocked' : c;
     });
     lines.push(`| ${mdEscape(all[i]!)} | ${row.map(mdEscape).join(' | ')} |`);
   });
@@ -156,10 +157,10 @@ function formatDot(m: Matrix): string {
 
 function formatCountsLine(m: Matrix): string {
   const c = m.counts;
-  return `pairs: ${c.pairs}, allowed: ${c.allowed}, denied: ${c.denied}`;
+  return `pairs: ${c.pairs}, open: ${c.allowed}, blocked: ${c.denied}`;
 }
 
-/** Pod, policy and pair counts; the allowed/denied totals are on the last line. */
+/** Pod, policy and pair counts; the open/blocked totals are on the last line. */
 function formatSummary(m: Matrix): string {
   const c = m.counts;
   return (

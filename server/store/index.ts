@@ -4,11 +4,11 @@
  * installation; `:memory:` for tests.
  */
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { GradeReport } from '../grader/report.js';
-import { environmentError } from '../errors.js';
+import { KubelabError, environmentError } from '../errors.js';
 
 export const DEFAULT_DB_PATH = './.kubelab/kubelab.db';
 
@@ -109,23 +109,41 @@ export class ProgressStore {
     this.db = db;
   }
 
-  /** Opens (and creates, with its folder) the database file; `:memory:` keeps everything in RAM. */
+  /**
+   * Opens (and creates, with its folder) the database file; `:memory:` keeps everything in RAM.
+   * The file holds the secret that signs learner cookies, so only its owner may read it (folder
+   * 0700, file 0600): anyone who reads it could sign a cookie for any learner.
+   */
   static open(path: string = DEFAULT_DB_PATH): ProgressStore {
-    let db: Database.Database;
+    let db: Database.Database | undefined;
     try {
-      if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
+      if (path !== ':memory:') {
+        const file = resolve(path);
+        const dir = dirname(file);
+        mkdirSync(dir, { recursive: true, mode: 0o700 });
+        // kubelab's own folder is tightened even when an older version created it 0755.
+        if (basename(dir) === '.kubelab') chmodSync(dir, 0o700);
+        // Created 0600 before SQLite opens it; its -wal and -shm files copy the mode.
+        closeSync(openSync(file, 'a', 0o600));
+        chmodSync(file, 0o600);
+      }
       db = new Database(path);
+      // A file that is not a database, or a folder that refuses writes, fails here, not at open.
+      if (path !== ':memory:') db.pragma('journal_mode = WAL');
+      db.pragma('foreign_keys = ON');
+      db.exec(SCHEMA);
+      const store = new ProgressStore(db);
+      // Also proves the file takes writes: a read-only database is refused here, not on the first check.
+      store.cookieSecret();
+      return store;
     } catch (e) {
+      db?.close();
       throw environmentError(
         `cannot open the progress database ${path}: ${e instanceof Error ? e.message : String(e)}`,
         'Pass a writable path with --db, or remove the broken file.',
         e,
       );
     }
-    if (path !== ':memory:') db.pragma('journal_mode = WAL');
-    db.pragma('foreign_keys = ON');
-    db.exec(SCHEMA);
-    return new ProgressStore(db);
   }
 
   close(): void {
@@ -175,7 +193,7 @@ export class ProgressStore {
   ): void {
     const when = at.toISOString();
     const passed = attempt.report.passed ? 1 : 0;
-    this.db.transaction(() => {
+    this.write(() => {
       this.ensureRow(learnerId, labId, at);
       this.db
         .prepare(
@@ -195,12 +213,12 @@ export class ProgressStore {
           labId,
         );
       this.addEvent(learnerId, labId, 'check', when, attempt.report.status);
-    })();
+    });
   }
 
   /** Reveals one more hint (never more than `total`); returns how many are revealed now. */
   revealHint(learnerId: string, labId: string, total: number, at: Date): number {
-    return this.db.transaction(() => {
+    return this.write(() => {
       this.ensureRow(learnerId, labId, at);
       const before = this.progress(learnerId, labId).hintsUsed;
       if (before >= total) return before;
@@ -209,11 +227,11 @@ export class ProgressStore {
         .run(before + 1, learnerId, labId);
       this.addEvent(learnerId, labId, 'hint', at.toISOString(), String(before + 1));
       return before + 1;
-    })();
+    });
   }
 
   recordSolutionViewed(learnerId: string, labId: string, at: Date): void {
-    this.db.transaction(() => {
+    this.write(() => {
       this.ensureRow(learnerId, labId, at);
       this.db
         .prepare(
@@ -221,12 +239,12 @@ export class ProgressStore {
         )
         .run(at.toISOString(), learnerId, labId);
       this.addEvent(learnerId, labId, 'solution', at.toISOString(), '');
-    })();
+    });
   }
 
   /** Forgets the last attempt (editor and result); history (attempts, passes, hints) is kept. */
   recordReset(learnerId: string, labId: string, at: Date): void {
-    this.db.transaction(() => {
+    this.write(() => {
       this.ensureRow(learnerId, labId, at);
       this.db
         .prepare(
@@ -234,7 +252,7 @@ export class ProgressStore {
         )
         .run(learnerId, labId);
       this.addEvent(learnerId, labId, 'reset', at.toISOString(), '');
-    })();
+    });
   }
 
   /**
@@ -306,6 +324,18 @@ export class ProgressStore {
       .all(learnerId, labId) as ProgressEvent[];
   }
 
+  /**
+   * One transaction; a database that stops taking writes while serving (disk full or read-only, a
+   * file replaced under us) is an environment problem the caller can report, not a crash.
+   */
+  private write<T>(fn: () => T): T {
+    try {
+      return this.db.transaction(fn)();
+    } catch (e) {
+      throw new ProgressNotSavedError(e);
+    }
+  }
+
   private ensureRow(learnerId: string, labId: string, now: Date): void {
     this.db
       .prepare('INSERT OR IGNORE INTO learners (id, created_at) VALUES (?, ?)')
@@ -326,6 +356,23 @@ export class ProgressStore {
       .prepare('INSERT INTO events (learner_id, lab_id, kind, at, detail) VALUES (?, ?, ?, ?, ?)')
       .run(learnerId, labId, kind, at, detail);
   }
+}
+
+export class ProgressNotSavedError extends KubelabError {
+  constructor(cause: unknown) {
+    super(
+      'ENVIRONMENT',
+      `your progress could not be saved: ${cause instanceof Error ? cause.message : String(cause)}`,
+      {
+        hint: 'The progress database refuses writes (is the disk full or read-only?). Tell whoever runs kubelab.',
+        cause,
+      },
+    );
+  }
+}
+
+export function isProgressNotSaved(e: unknown): e is ProgressNotSavedError {
+  return e instanceof ProgressNotSavedError;
 }
 
 export function newLearnerId(): string {

@@ -8,7 +8,7 @@ import type { GradeReport } from '../grader/report.js';
 import { simKubeconfig } from '../cluster/sim/api/kubeconfig.js';
 import { simServerUrl } from '../cluster/sim/api/server.js';
 import type { Lab } from '../labs/model.js';
-import type { LabProgress } from '../store/index.js';
+import { isProgressNotSaved, type LabProgress } from '../store/index.js';
 import type { ActiveCluster, WebDeps, WebLimits } from './deps.js';
 import { editorUntouched } from './editor.js';
 import { parseLearnerManifests } from './manifests.js';
@@ -19,6 +19,12 @@ export const LAB_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 export interface AppState {
   active: ActiveCluster;
+}
+
+export interface CheckOutcome {
+  report: GradeReport;
+  /** Set when the grade could not be recorded (the progress database refused the write). */
+  progressNotSaved?: string;
 }
 
 export class LabActions {
@@ -50,7 +56,7 @@ export class LabActions {
    * first replaces what the editor applied before, unless the learner never touched the editor
    * (then their kubectl work is graded as it is); in kube mode the text is ignored.
    */
-  async check(lab: Lab, learnerId: string, manifests: unknown): Promise<GradeReport> {
+  async check(lab: Lab, learnerId: string, manifests: unknown): Promise<CheckOutcome> {
     const simulated = this.state.active.info.mode === 'simulated';
     let text: string | undefined;
     let objects: KubeObject[] | undefined;
@@ -63,10 +69,11 @@ export class LabActions {
         );
       }
       text = manifests;
-      const parsed = parseLearnerManifests(text, lab, {
-        maxBytes: this.limits.maxManifestBytes,
-        maxAliasCount: this.limits.maxAliasCount,
-      });
+      const limits = { maxBytes: this.limits.maxManifestBytes, maxAliasCount: this.limits.maxAliasCount };
+      const checker = this.state.active.checker;
+      const parsed = checker.parse
+        ? await checker.parse({ lab, learnerId, text, limits })
+        : parseLearnerManifests(text, lab, limits);
       if (!editorUntouched(lab, this.progress(lab, learnerId), text)) objects = parsed;
     }
     const report = await this.state.active.checker.check({
@@ -74,11 +81,17 @@ export class LabActions {
       learnerId,
       ...(objects !== undefined ? { manifests: objects } : {}),
     });
-    this.deps.store.recordCheck(learnerId, lab.id, this.deps.clock(), {
-      ...(text !== undefined ? { manifests: text } : {}),
-      report,
-    });
-    return report;
+    try {
+      this.deps.store.recordCheck(learnerId, lab.id, this.deps.clock(), {
+        ...(text !== undefined ? { manifests: text } : {}),
+        report,
+      });
+    } catch (e) {
+      // The grade is still true and the learner should see it; only the record of it is lost.
+      if (!isProgressNotSaved(e)) throw e;
+      return { report, progressNotSaved: e.message };
+    }
+    return { report };
   }
 
   matrix(lab: Lab, learnerId: string): Promise<ConnectivityMatrix> {

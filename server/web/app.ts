@@ -20,7 +20,9 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { commonLocals, wantsJson } from './view-model.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
+// Views and static files stay in the source tree; the compiled build (dist/web/) is at the same
+// depth, so this path means the same from both.
+const here = fileURLToPath(new URL('../../server/web/', import.meta.url));
 const codemirrorRoot = dirname(createRequire(import.meta.url).resolve('codemirror/package.json'));
 
 export interface AppContext {
@@ -91,7 +93,9 @@ export function createApp(deps: WebDeps): Express {
   });
   app.use(sameOriginOnly());
   app.use(express.json({ limit: limits.maxBodyBytes }));
-  app.use(express.urlencoded({ extended: false, limit: limits.maxBodyBytes }));
+  app.use(
+    express.urlencoded({ extended: false, limit: limits.maxBodyBytes, verify: refuseBadPercentEscapes }),
+  );
 
   app.use('/api', apiRoutes(ctx));
   app.use(pageRoutes(ctx));
@@ -110,6 +114,19 @@ const noKubectlStatus = {
   reason: 'NotFound',
   code: 404,
 };
+
+/**
+ * A form value with a broken %-escape would otherwise be kept undecoded and applied as nonsense
+ * (and counted as an attempt): refuse the request instead. A browser never sends one.
+ */
+function refuseBadPercentEscapes(_req: unknown, _res: unknown, body: Buffer): void {
+  const at = body.toString('latin1').search(/%(?![0-9a-fA-F]{2})/);
+  if (at >= 0) {
+    throw new KubelabError('BAD_INPUT', `the form data has an invalid %-escape at byte ${at}`, {
+      hint: 'Send the form URL-encoded (every % followed by two hex digits), or use the JSON API.',
+    });
+  }
+}
 
 const notFoundHandler: RequestHandler = (req, _res, next) => {
   next(

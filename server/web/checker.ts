@@ -31,6 +31,14 @@ export interface SimulatedCheckerParts {
   predict(lab: Lab, cluster: Cluster): Promise<Prediction>;
   /** Most sessions kept in memory; the least recently used is dropped (and rebuilt on demand). */
   maxSessions?: number;
+  /**
+   * Most simulated clusters kept alive (each is a copy of its scenario, a few hundred kB). A
+   * session whose cluster was dropped keeps what the learner applied: it is saved first (when
+   * `saved` is given) and restored from there, else the next check starts from a fresh copy of the
+   * scenario (as every first check does), and the matrix is computed on a fresh copy with the
+   * learner's objects applied again.
+   */
+  maxClusters?: number;
   /** Throws (BAD_INPUT) when the manifests would replace an object of the lab's scenario. */
   guard?(lab: Lab, manifests: KubeObject[]): Promise<void>;
   /**
@@ -46,15 +54,25 @@ export interface SimulatedCheckerParts {
   saveDelayMs?: number;
 }
 
+export const DEFAULT_MAX_SESSIONS = 1000;
+export const DEFAULT_MAX_CLUSTERS = 200;
+
+type ObjectRef = AppliedRef;
+
 interface Session {
   lab: Lab;
   learnerId: string;
-  cluster: Promise<Cluster>;
-  /** The objects the editor applied, so the next editor attempt replaces them. */
-  applied: AppliedRef[];
+  /** This learner's cluster while it is among the most recently used ones; else built on demand. */
+  cluster: Promise<Cluster> | undefined;
+  /** The objects the editor applied to `cluster`, so the next editor attempt replaces them. */
+  applied: ObjectRef[];
   appliedKey?: string;
+  /** The objects of their last editor check, to build their cluster again after it was dropped. */
+  manifests: KubeObject[];
   /** Changed through the Kubernetes API (kubectl) since the scenario was deployed. */
   changedByApi: boolean;
+  /** A save in flight (a cluster being dropped from memory): a rebuild loads after it. */
+  saving?: Promise<void>;
   /** Serialises this learner's actions on this lab: a check must not interleave with a reset. */
   queue: Promise<unknown>;
 }
@@ -66,13 +84,28 @@ export class SimulatedChecker implements Checker {
   private readonly maxSessions: number;
   private readonly dirty = new Set<Session>();
   private saveTimer: NodeJS.Timeout | undefined;
+  /** Sessions holding a cluster, least recently used first. */
+  private readonly liveSessions = new Set<Session>();
+  private readonly maxClusters: number;
+  /**
+   * Each lab's matrix on its untouched scenario. Whoever has no session (a first visit, a visitor
+   * without a cookie, a learner after Reset) sees this one: building a cluster per such request
+   * would let anyone fill the sessions, evicting learners' work, at the cost of a cluster each.
+   */
+  private readonly pristine = new Map<string, Promise<ConnectivityMatrix>>();
 
   constructor(private readonly parts: SimulatedCheckerParts) {
-    this.maxSessions = parts.maxSessions ?? 1000;
+    this.maxSessions = parts.maxSessions ?? DEFAULT_MAX_SESSIONS;
+    this.maxClusters = Math.max(1, parts.maxClusters ?? DEFAULT_MAX_CLUSTERS);
   }
 
   get sessionCount(): number {
     return this.sessions.size;
+  }
+
+  /** Simulated clusters alive now (the scenario's untouched copies not counted). */
+  get clusterCount(): number {
+    return this.liveSessions.size;
   }
 
   /**
@@ -81,36 +114,58 @@ export class SimulatedChecker implements Checker {
    * is graded as it is, so changes made with kubectl since then count.
    */
   check(req: { lab: Lab; learnerId: string; manifests?: KubeObject[] }): Promise<GradeReport> {
-    return this.withSession(req.lab, req.learnerId, async (session, cluster) => {
-      const manifests = req.manifests;
-      const key = manifests === undefined ? undefined : JSON.stringify(manifests);
-      if (manifests !== undefined && key !== session.appliedKey) {
-        // Before anything is deleted: a refused submission leaves the learner's cluster as it was.
-        await this.parts.guard?.(req.lab, manifests);
-        for (const old of session.applied) await cluster.delete(old.kind, old.name, old.namespace);
-        session.applied = [];
-        session.appliedKey = key;
-        if (manifests.length > 0) {
-          // Remember what is about to be applied first: if apply fails half way, the next attempt
-          // still removes whatever made it into the cluster.
-          session.applied = manifests.map((o) => ({
-            kind: o.kind,
-            name: o.metadata.name,
-            ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}),
-          }));
-          try {
-            await cluster.apply(manifests);
-          } finally {
-            this.markChanged(session);
-          }
-        } else this.markChanged(session);
-      }
-      return this.parts.grade(req.lab, cluster);
-    });
+    const manifests = req.manifests;
+    const key = manifests === undefined ? undefined : JSON.stringify(manifests);
+    const existing = this.sessions.get(sessionKey(req.lab.id, req.learnerId));
+    const replacing = manifests !== undefined && key !== existing?.appliedKey;
+    // A session without a cluster that is about to be replaced starts from a fresh copy (unless it
+    // was saved): its old objects would be deleted anyway.
+    return this.withSession(
+      req.lab,
+      req.learnerId,
+      replacing ? 'fresh' : 'rebuild',
+      async (session, cluster) => {
+        if (manifests !== undefined && key !== session.appliedKey) {
+          for (const old of session.applied) await cluster.delete(old.kind, old.name, old.namespace);
+          session.applied = [];
+          session.manifests = [];
+          session.appliedKey = key;
+          if (manifests.length > 0) {
+            // Remember what is about to be applied first: if apply fails half way, the next attempt
+            // still removes whatever made it into the cluster (and a rebuild fails the same way).
+            session.applied = manifests.map(refOf);
+            session.manifests = structuredClone(manifests);
+            try {
+              await cluster.apply(manifests);
+            } finally {
+              this.markChanged(session);
+            }
+          } else this.markChanged(session);
+        }
+        return this.parts.grade(req.lab, cluster);
+      },
+      // Before the cluster is touched (or built): a refused submission leaves the learner's
+      // cluster, and what a rebuild would apply, as they were.
+      () => (replacing && manifests !== undefined ? this.parts.guard?.(req.lab, manifests) : undefined),
+    );
   }
 
-  matrix(req: { lab: Lab; learnerId: string }): Promise<ConnectivityMatrix> {
-    return this.withSession(req.lab, req.learnerId, async (session, cluster) => {
+  async matrix(req: { lab: Lab; learnerId: string }): Promise<ConnectivityMatrix> {
+    const existing = this.sessions.get(sessionKey(req.lab.id, req.learnerId));
+    if (!existing) {
+      // Only a learner with a saved cluster gets one built; anyone else sees the scenario's matrix.
+      const saved = this.parts.saved ? await this.parts.saved.load(req.lab, req.learnerId) : undefined;
+      if (!saved && !this.sessions.has(sessionKey(req.lab.id, req.learnerId)))
+        return this.pristineMatrix(req.lab);
+    } else if (
+      !existing.cluster &&
+      existing.manifests.length === 0 &&
+      !existing.changedByApi &&
+      !this.parts.saved
+    ) {
+      return this.pristineMatrix(req.lab);
+    }
+    return this.withSession(req.lab, req.learnerId, 'rebuild', async (session, cluster) => {
       const { probes } = await this.parts.predict(req.lab, cluster);
       return buildMatrix(probes, {
         basis: LIVE_BASIS,
@@ -125,7 +180,8 @@ export class SimulatedChecker implements Checker {
     if (session) {
       // Wait for anything in flight, then forget the cluster: the next action builds a fresh one.
       await session.queue.catch(() => undefined);
-      if (this.sessions.get(key) === session) this.sessions.delete(key);
+      await session.saving;
+      if (this.sessions.get(key) === session) this.drop(key, session);
       this.dirty.delete(session);
     }
     this.parts.saved?.drop(req.lab, req.learnerId);
@@ -136,7 +192,8 @@ export class SimulatedChecker implements Checker {
    * first use). Call `changed` after every write so it is kept.
    */
   live(lab: Lab, learnerId: string): Promise<Cluster> {
-    return this.session(lab, learnerId).cluster;
+    const s = this.session(lab, learnerId);
+    return this.clusterOf(lab, s, 'rebuild');
   }
 
   /** A write through the API changed the learner's cluster: keep it. */
@@ -162,16 +219,29 @@ export class SimulatedChecker implements Checker {
     this.saveTimer ??= setTimeout(() => void this.flush(), this.parts.saveDelayMs ?? 200);
   }
 
-  private async save(session: Session): Promise<void> {
+  private async save(session: Session, clusterP = session.cluster): Promise<void> {
     // A session reset in the meantime must not come back from the disk.
     if (this.sessions.get(sessionKey(session.lab.id, session.learnerId)) !== session) return;
-    const cluster = await session.cluster.catch(() => undefined);
+    const cluster = await clusterP?.catch(() => undefined);
     if (cluster)
       this.parts.saved?.save(session.lab, session.learnerId, {
         cluster,
         applied: session.applied,
         ...(session.appliedKey !== undefined ? { appliedKey: session.appliedKey } : {}),
       });
+  }
+
+  private pristineMatrix(lab: Lab): Promise<ConnectivityMatrix> {
+    let m = this.pristine.get(lab.id);
+    if (!m) {
+      m = (async () => {
+        const { probes } = await this.parts.predict(lab, await this.parts.freshCluster(lab));
+        return buildMatrix(probes, { basis: LIVE_BASIS, before: true });
+      })();
+      this.pristine.set(lab.id, m);
+      m.catch(() => this.pristine.delete(lab.id));
+    }
+    return m;
   }
 
   private session(lab: Lab, learnerId: string): Session {
@@ -181,55 +251,124 @@ export class SimulatedChecker implements Checker {
       // Map order is insertion order: re-inserting marks the session as most recently used.
       this.sessions.delete(key);
     } else {
-      const s: Session = {
+      session = {
         lab,
         learnerId,
-        cluster: Promise.resolve() as unknown as Promise<Cluster>,
+        cluster: undefined,
         applied: [],
+        manifests: [],
         changedByApi: false,
         queue: Promise.resolve(),
       };
-      s.cluster = (async () => {
-        const saved = await this.parts.saved?.load(lab, learnerId);
-        if (saved) {
-          s.applied = saved.applied;
-          if (saved.appliedKey !== undefined) s.appliedKey = saved.appliedKey;
-          s.changedByApi = true;
-          return saved.cluster;
-        }
-        return this.parts.freshCluster(lab);
-      })();
-      // A scenario that failed to deploy must not stick: drop the session so the next try rebuilds it.
-      s.cluster.catch(() => {
-        if (this.sessions.get(key) === s) this.sessions.delete(key);
-      });
-      session = s;
     }
     this.sessions.set(key, session);
-    this.evict();
+    this.evictSessions();
     return session;
   }
 
   private withSession<T>(
     lab: Lab,
     learnerId: string,
+    missing: 'fresh' | 'rebuild',
     action: (s: Session, c: Cluster) => Promise<T>,
+    before?: () => Promise<void> | undefined,
   ): Promise<T> {
     const s = this.session(lab, learnerId);
-    const run = s.queue.catch(() => undefined).then(async () => action(s, await s.cluster));
+    const run = s.queue
+      .catch(() => undefined)
+      .then(async () => {
+        await before?.();
+        return action(s, await this.clusterOf(lab, s, missing));
+      });
     s.queue = run;
     return run;
   }
 
-  private evict(): void {
+  /**
+   * The session's cluster, built when it has none: the saved one when there is one, else `fresh`
+   * is the scenario as deployed (the caller is about to replace the learner's objects) and
+   * `rebuild` has the learner's objects applied again.
+   */
+  private clusterOf(lab: Lab, s: Session, missing: 'fresh' | 'rebuild'): Promise<Cluster> {
+    this.liveSessions.delete(s);
+    this.liveSessions.add(s);
+    if (!s.cluster) {
+      const cluster = (async () => {
+        await s.saving;
+        const saved = await this.parts.saved?.load(lab, s.learnerId);
+        if (saved) {
+          s.applied = saved.applied;
+          if (saved.appliedKey !== undefined) s.appliedKey = saved.appliedKey;
+          else delete s.appliedKey;
+          s.changedByApi = true;
+          return saved.cluster;
+        }
+        const manifests = missing === 'rebuild' ? s.manifests : [];
+        s.applied = manifests.map(refOf);
+        if (manifests.length === 0) delete s.appliedKey;
+        const c = await this.parts.freshCluster(lab);
+        if (manifests.length > 0) {
+          // It failed the same way when the learner checked; what it applied is what they had.
+          await c.apply(structuredClone(manifests)).catch(() => undefined);
+        }
+        return c;
+      })();
+      s.cluster = cluster;
+      // A scenario that failed to deploy must not stick: the next action builds it again.
+      cluster.catch(() => {
+        if (s.cluster === cluster) {
+          s.cluster = undefined;
+          this.liveSessions.delete(s);
+        }
+      });
+    }
+    this.evictClusters();
+    return s.cluster;
+  }
+
+  /** Saves a changed session before its cluster leaves memory, so it comes back as it was left. */
+  private saveBeforeDropping(s: Session): void {
+    if (!this.dirty.delete(s)) return;
+    const saving = this.save(s).catch(() => undefined);
+    s.saving = saving;
+    void saving.then(() => {
+      if (s.saving === saving) delete s.saving;
+    });
+  }
+
+  private drop(key: string, session: Session): void {
+    this.sessions.delete(key);
+    this.liveSessions.delete(session);
+    session.cluster = undefined;
+  }
+
+  private evictSessions(): void {
     while (this.sessions.size > this.maxSessions) {
-      const oldest = this.sessions.values().next();
+      const oldest = this.sessions.entries().next();
       if (oldest.done) return;
-      // An evicted session that changed is saved first, so it comes back as the learner left it.
-      if (this.dirty.delete(oldest.value)) void this.save(oldest.value);
-      this.sessions.delete(sessionKey(oldest.value.lab.id, oldest.value.learnerId));
+      this.saveBeforeDropping(oldest.value[1]);
+      this.drop(oldest.value[0], oldest.value[1]);
     }
   }
+
+  private evictClusters(): void {
+    while (this.liveSessions.size > this.maxClusters) {
+      const oldest = this.liveSessions.values().next();
+      if (oldest.done) return;
+      this.saveBeforeDropping(oldest.value);
+      // An action running on it keeps its reference and finishes; the next one builds anew.
+      oldest.value.cluster = undefined;
+      this.liveSessions.delete(oldest.value);
+    }
+  }
+}
+
+function refOf(o: KubeObject): ObjectRef {
+  return {
+    kind: o.kind,
+    name: o.metadata.name,
+    ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}),
+  };
 }
 
 function sessionKey(labId: string, learnerId: string): string {
@@ -254,7 +393,7 @@ export class ClusterChecker implements Checker {
 
   constructor(private readonly parts: ClusterCheckerParts) {}
 
-  check(req: { lab: Lab; learnerId: string; manifests: KubeObject[] }): Promise<GradeReport> {
+  check(req: { lab: Lab; learnerId: string; manifests?: KubeObject[] }): Promise<GradeReport> {
     return this.serial(() => this.parts.grade(req.lab, this.parts.cluster));
   }
 

@@ -33,6 +33,8 @@ export interface ModeInfo {
   description: string;
   /** Why this mode was chosen, in one sentence for the banner (e.g. `Docker is not running`). */
   reason?: string;
+  /** The technical detail behind the reason (a tool's own error), shown on the cluster page only. */
+  detail?: string;
 }
 
 /**
@@ -43,6 +45,11 @@ export interface ModeInfo {
  */
 export interface Checker {
   check(req: { lab: Lab; learnerId: string; manifests?: KubeObject[] }): Promise<GradeReport>;
+  /**
+   * Reads the learner's YAML (parseLearnerManifests) where the grading runs, so a large or
+   * hostile text never blocks the HTTP thread. Optional: without it the app parses in-process.
+   */
+  parse?(req: { lab: Lab; learnerId: string; text: string; limits: ManifestLimits }): Promise<KubeObject[]>;
   /** What the policies in the learner's cluster predict right now for the lab's connectivity checks. */
   matrix(req: { lab: Lab; learnerId: string }): Promise<ConnectivityMatrix>;
   /** Back to the scenario as shipped (the learner's policies removed). */
@@ -59,6 +66,11 @@ export interface KubectlEndpoint {
   /** Answers a WebSocket upgrade under `/sim/` (exec). */
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
   close?(): Promise<void>;
+}
+
+export interface ManifestLimits {
+  maxBytes: number;
+  maxAliasCount: number;
 }
 
 export interface ActiveCluster {

@@ -4,9 +4,9 @@
  * line and column instead of a vague failure later in the cluster.
  */
 import type { KubeObject } from '../cluster/types.js';
-import { badInput, type Problem } from '../errors.js';
+import { KubelabError, badInput, isKubelabError, type Problem } from '../errors.js';
 import type { Lab } from '../labs/model.js';
-import { isRecord, objectsOf, parseYamlDocuments, problemAt } from '../manifests/load.js';
+import { capProblems, isRecord, objectsOf, parseYamlDocuments, problemAt } from '../manifests/load.js';
 
 export const EDITOR_FILE = 'your manifests';
 const NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -16,10 +16,22 @@ export function parseLearnerManifests(
   lab: Lab,
   limits: { maxBytes: number; maxAliasCount: number },
 ): KubeObject[] {
-  const docs = parseYamlDocuments(text, EDITOR_FILE, {
-    maxBytes: limits.maxBytes,
-    maxAliasCount: limits.maxAliasCount,
-  });
+  let docs;
+  try {
+    docs = parseYamlDocuments(text, EDITOR_FILE, {
+      maxBytes: limits.maxBytes,
+      maxAliasCount: limits.maxAliasCount,
+    });
+  } catch (e) {
+    // The loader's headline names a file ("f.yaml is not valid YAML"); here it is a plural.
+    if (isKubelabError(e) && e.message.startsWith(`${EDITOR_FILE} is `)) {
+      throw new KubelabError(e.code, `${EDITOR_FILE} are ${e.message.slice(EDITOR_FILE.length + 4)}`, {
+        problems: e.problems,
+        ...(e.hint ? { hint: e.hint } : {}),
+      });
+    }
+    throw e;
+  }
   const { objects, problems } = objectsOf(docs);
   const out: KubeObject[] = [];
   const seen = new Set<string>();
@@ -78,7 +90,7 @@ export function parseLearnerManifests(
     problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
     throw badInput(
       `${EDITOR_FILE} cannot be applied`,
-      problems as Problem[],
+      capProblems(problems as Problem[]),
       'Fix the lines shown and check again.',
     );
   }

@@ -31,3 +31,8 @@ const ALLOWED: sanitizeHtml.IOptions = {
 export function renderMarkdown(source: string): string {
   return sanitizeHtml(md.render(source), ALLOWED);
 }
+
+/** One line of Markdown (a hint): code, emphasis and links, without a wrapping paragraph. */
+export function renderMarkdownInline(source: string): string {
+  return sanitizeHtml(md.renderInline(source), ALLOWED);
+}

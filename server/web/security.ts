@@ -50,18 +50,25 @@ export function sameOriginOnly(): RequestHandler {
         : next(forbiddenCrossSite(`Sec-Fetch-Site: ${site}`));
     }
     const origin = req.get('origin');
-    if (origin !== undefined) {
-      let host: string | undefined;
-      try {
-        host = origin === 'null' ? undefined : new URL(origin).host;
-      } catch {
-        host = undefined;
-      }
-      if (host === undefined || host !== req.get('host'))
-        return next(forbiddenCrossSite(`Origin: ${origin}`));
-    }
+    if (origin !== undefined && !sameOrigin(origin, req.protocol, req.get('host')))
+      return next(forbiddenCrossSite(`Origin: ${origin}`));
     next();
   };
+}
+
+/**
+ * Scheme, host and port all count: `https://127.0.0.1:PORT` is another origin than the http server
+ * on that port (another program could serve TLS there). Default ports are compared normalised.
+ */
+export function sameOrigin(origin: string, protocol: string, host: string | undefined): boolean {
+  if (origin === 'null' || host === undefined) return false;
+  try {
+    const from = new URL(origin);
+    const self = new URL(`${protocol}://${host}`);
+    return from.protocol === self.protocol && from.host === self.host;
+  } catch {
+    return false;
+  }
 }
 
 function forbiddenCrossSite(what: string): KubelabError {

@@ -12,6 +12,7 @@ import type { Lab } from '../labs/model.js';
 import { ProgressStore } from '../store/index.js';
 import { checkerBackedApi, forwardedOwner } from './kubectl.js';
 import type { PoolReply, PoolRequest, WorkerOptions } from './sim-pool.js';
+import { parseLearnerManifests } from './manifests.js';
 import { ScenarioCache, simulatedChecker } from './simulated.js';
 
 const port = parentPort;
@@ -20,7 +21,14 @@ const options = workerData as WorkerOptions;
 const root: RootArg | undefined = options.labsRoot;
 // Learners' clusters are kept in the same SQLite file as their progress (a second connection).
 const store = options.dbPath !== undefined ? ProgressStore.open(options.dbPath) : undefined;
-const checker = simulatedChecker(new ScenarioCache(catalogRoots(root).scenarios), options.maxSessions, store);
+const checker = simulatedChecker(
+  new ScenarioCache(catalogRoots(root).scenarios),
+  {
+    ...(options.maxSessions !== undefined ? { maxSessions: options.maxSessions } : {}),
+    ...(options.maxClusters !== undefined ? { maxClusters: options.maxClusters } : {}),
+  },
+  store,
+);
 const labs = new Map<string, Promise<Lab>>();
 
 function lab(id: string): Promise<Lab> {
@@ -46,6 +54,8 @@ async function answer(req: PoolRequest): Promise<unknown> {
         learnerId: req.learnerId,
         ...(req.manifests !== undefined ? { manifests: req.manifests } : {}),
       });
+    case 'parse':
+      return parseLearnerManifests(req.text, l, req.limits);
     case 'matrix':
       return checker.matrix({ lab: l, learnerId: req.learnerId });
     case 'reset':

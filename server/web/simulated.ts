@@ -83,7 +83,7 @@ export function savedSessions(store: SimClusterStore): NonNullable<SimulatedChec
 /** One simulated cluster per learner and lab, forked from the deployed scenario, graded in-process. */
 export function simulatedChecker(
   scenarios: ScenarioCache = new ScenarioCache(),
-  maxSessions?: number,
+  limits: { maxSessions?: number; maxClusters?: number } = {},
   store?: SimClusterStore,
 ): SimulatedChecker {
   const clusters = new ScenarioClusters();
@@ -100,7 +100,8 @@ export function simulatedChecker(
     predict: predictConnectivity,
     guard: async (lab, manifests) =>
       guardScenarioObjects(manifests, await scenarioObjects(await scenarios.get(lab.scenario)), lab),
-    ...(maxSessions !== undefined ? { maxSessions } : {}),
+    ...(limits.maxSessions !== undefined ? { maxSessions: limits.maxSessions } : {}),
+    ...(limits.maxClusters !== undefined ? { maxClusters: limits.maxClusters } : {}),
   });
 }
 

@@ -4,6 +4,8 @@ import type { CheckResult, GradeReport, ProbeResult } from '../grader/report.js'
 import type { Lab } from '../labs/model.js';
 import type { LabProgress, LabStatus } from '../store/index.js';
 import type { AppContext } from './app.js';
+import { domainOf } from './catalogue-order.js';
+import { renderMarkdownInline } from './markdown.js';
 import { outcomeLabel } from './matrix.js';
 
 /** Requests from the page's own script ask for HTML fragments in JSON. */
@@ -28,6 +30,7 @@ export function commonLocals(ctx: AppContext, req: Request): Record<string, unkn
     path: req.path,
     statusWords,
     outcomeLabel,
+    renderMarkdownInline,
   };
 }
 
@@ -49,6 +52,8 @@ export interface LabSummary {
   tags: string[];
   minutes: number;
   competency: string;
+  /** The exam domain the lab trains, e.g. `CKA Services & Networking`. */
+  domain?: string;
   progress: {
     status: LabStatus;
     attempts: number;
@@ -66,6 +71,7 @@ export function labSummary(lab: Lab, progress: LabProgress): LabSummary {
     tags: lab.tags,
     minutes: lab.minutes,
     competency: lab.competency,
+    ...(domainOf(lab) ? { domain: domainOf(lab) } : {}),
     progress: {
       status: progress.status,
       attempts: progress.attempts,

@@ -2,7 +2,8 @@
  * The real WebDeps: labs from labs/ and scenarios/, the grader, one simulated cluster per learner
  * and lab (or a real cluster when kind + Docker are there), progress in SQLite.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Cluster, ProgressFn } from '../cluster/types.js';
 import { EnforcementGate } from '../cluster/canary.js';
 import { deployScenario } from '../cluster/deploy.js';
@@ -31,6 +32,7 @@ import { randomBytes } from 'node:crypto';
 import { ClusterChecker, type SimulatedChecker } from './checker.js';
 import type { ActiveCluster, Checker, KubectlEndpoint, LabCatalogue, ModeInfo, WebDeps } from './deps.js';
 import { forwardingKubectl, inProcessKubectl } from './kubectl.js';
+import { orderLabs, readCoursePath } from './catalogue-order.js';
 import { SimulatedWorkerPool } from './sim-pool.js';
 import { predictConnectivity, ScenarioCache, simulatedChecker } from './simulated.js';
 
@@ -56,6 +58,8 @@ export interface DefaultWebDepsOptions {
   runner?: Runner;
   /** Most simulated learner sessions kept in memory. */
   maxSessions?: number;
+  /** Most simulated clusters kept alive (the memory bound; sessions beyond it rebuild on demand). */
+  maxClusters?: number;
   /**
    * Worker threads that grade on the simulated cluster (default: one per core but one for the HTTP
    * thread, at least 1, at most 4); 0 grades on the HTTP thread (simple, but every check then
@@ -103,6 +107,7 @@ export async function createDefaultWebDeps(opts: DefaultWebDepsOptions = {}): Pr
       size: workers,
       ...(opts.labsRoot !== undefined ? { labsRoot: opts.labsRoot } : {}),
       ...(opts.maxSessions !== undefined ? { maxSessions: opts.maxSessions } : {}),
+      ...(opts.maxClusters !== undefined ? { maxClusters: opts.maxClusters } : {}),
       // An in-memory database is private to its connection: the workers cannot share it.
       ...(dbPath !== ':memory:' ? { dbPath } : {}),
       apiSecret: secret,
@@ -112,7 +117,14 @@ export async function createDefaultWebDeps(opts: DefaultWebDepsOptions = {}): Pr
     simulatedGrader = pool;
     kubectl = forwardingKubectl({ owner, workerPort: (l) => workerPool.workerPort(l), secret });
   } else {
-    inProcess = simulatedChecker(scenarios, opts.maxSessions, store);
+    inProcess = simulatedChecker(
+      scenarios,
+      {
+        ...(opts.maxSessions !== undefined ? { maxSessions: opts.maxSessions } : {}),
+        ...(opts.maxClusters !== undefined ? { maxClusters: opts.maxClusters } : {}),
+      },
+      store,
+    );
     simulatedGrader = inProcess;
     kubectl = inProcessKubectl({ owner, lab: (id) => labs.get(id), checker: inProcess });
   }
@@ -140,7 +152,7 @@ export async function createDefaultWebDeps(opts: DefaultWebDepsOptions = {}): Pr
   const mode = opts.mode ?? 'auto';
   if (mode === 'simulated') {
     simulated.info.reason = 'You chose the simulated cluster.';
-    deps.provisionUnavailable = 'restart kubelab without --simulated.';
+    deps.provisionUnavailable = 'Restart kubelab without --simulated.';
     pool?.warm();
     return deps;
   }
@@ -166,10 +178,11 @@ export async function createDefaultWebDeps(opts: DefaultWebDepsOptions = {}): Pr
   const availability = await detectRealClusterAvailability(target, provisionDeps);
   if (!availability.available) {
     pool?.warm();
-    simulated.info.reason = `No real cluster: ${availability.reason.replace(/[.?!]$/, '')}.`;
+    simulated.info.reason = `No real cluster: ${sentence(availability.reason)}`;
+    if (availability.detail) simulated.info.detail = availability.detail;
     deps.provisionUnavailable = brought
-      ? 'check the context you named (kubectl --context ... get nodes), then restart kubelab.'
-      : 'install and start Docker and kind (kubelab doctor says what is missing), then restart kubelab.';
+      ? 'Check the context you named (kubectl --context ... get nodes), then restart kubelab.'
+      : 'Install and start Docker and kind (kubelab doctor says what is missing), then restart kubelab.';
     return deps;
   }
   try {
@@ -198,9 +211,30 @@ export async function createDefaultWebDeps(opts: DefaultWebDepsOptions = {}): Pr
  * scenario objects are loaded once per server; Markdown pages and solutions are read per request,
  * so edits to them show on reload. Failures are not cached.
  */
-export function labCatalogue(root?: RootArg): LabCatalogue {
+export function labCatalogue(root?: RootArg, opts: { recheckMs?: number } = {}): LabCatalogue {
+  const recheckMs = opts.recheckMs ?? 1000;
   const once = new Map<string, Promise<unknown>>();
-  const cached = <T>(key: string, load: () => Promise<T>): Promise<T> => {
+  const roots = catalogRoots(root);
+  let seen: Promise<string> | undefined;
+  let seenAt = 0;
+  /**
+   * Instructors add and edit labs while the server runs: when a lab or scenario folder appears or
+   * goes, or its lab.yaml / scenario.yaml changes, everything read from them is read again.
+   * Looking costs a stat per folder, at most once per `recheckMs`.
+   */
+  const fresh = async (): Promise<void> => {
+    const now = Date.now();
+    if (seen && now - seenAt < recheckMs) return;
+    const before = seen;
+    seen = Promise.all([
+      catalogueFingerprint(roots.labs, 'lab.yaml'),
+      catalogueFingerprint(roots.scenarios, 'scenario.yaml'),
+    ]).then((f) => f.join('\n'));
+    seenAt = now;
+    if (before && (await before) !== (await seen)) once.clear();
+  };
+  const cached = async <T>(key: string, load: () => Promise<T>): Promise<T> => {
+    await fresh();
     let p = once.get(key) as Promise<T> | undefined;
     if (!p) {
       p = load();
@@ -213,7 +247,7 @@ export function labCatalogue(root?: RootArg): LabCatalogue {
     list: () =>
       cached('list', async () => {
         const { labs, problems } = await validateAll(root);
-        return { labs, problems };
+        return { labs: orderLabs(labs, await readCoursePath(roots.labs)), problems };
       }),
     get: (id) =>
       cached(`lab:${id}`, () =>
@@ -234,7 +268,35 @@ export function labCatalogue(root?: RootArg): LabCatalogue {
   };
 }
 
-/** Real clusters apply a new policy a few seconds after it is created: re-probe for this long. */
+/** Ends a sentence once: "Is the daemon running?" keeps its question mark. */
+function sentence(text: string): string {
+  const t = text.trim();
+  return /[.?!]$/.test(t) ? t : `${t}.`;
+}
+
+/**
+ * The folders under `dir` and their definition file's size and time: enough to see a lab or
+ * scenario added, removed or redefined, at one readdir and a stat per folder.
+ */
+async function catalogueFingerprint(dir: string, definition: string): Promise<string> {
+  let names: string[];
+  try {
+    names = (await readdir(dir)).sort();
+  } catch {
+    return '';
+  }
+  const parts = await Promise.all(
+    names.map(async (name) => {
+      try {
+        const s = await stat(join(dir, name, definition));
+        return `${name} ${s.size} ${s.mtimeMs}`;
+      } catch {
+        return name;
+      }
+    }),
+  );
+  return parts.join('\n');
+}
 
 /**
  * A real cluster for the web app. A cluster the learner brought must prove it enforces

@@ -46,6 +46,75 @@ describe('kubelab lab check --simulated', () => {
     expect(r.out).toMatch(/can't resolve .*UDP 53/);
   });
 
+  it('refuses a workload with more replicas than the simulated cluster runs (exit 2, at once)', async () => {
+    const big = [
+      'apiVersion: apps/v1',
+      'kind: Deployment',
+      'metadata: {name: big, namespace: np-lab}',
+      'spec:',
+      '  replicas: 1000000',
+      '  selector: {matchLabels: {app: big}}',
+      '  template:',
+      '    metadata: {labels: {app: big}}',
+      '    spec: {containers: [{name: c, image: registry.k8s.io/e2e-test-images/agnhost:2.53}]}',
+      '',
+    ].join('\n');
+    const r = await run(['lab', 'check', 'np-backend', '--simulated', '-f', '-'], big);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('spec.replicas');
+    expect(r.err).toContain('at most 100 replicas');
+  });
+
+  it('a YAML indentation error says what is wrong in plain words, with the YAML hint only', async () => {
+    const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = await mkdtemp(join(tmpdir(), 'kubelab-indent-'));
+    try {
+      const file = join(dir, 'policy.yaml');
+      await writeFile(
+        file,
+        'apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: np-backend\n  namespace: np-lab\nspec:\n  podSelector:\n    matchLabels:\n      app: backend\n   policyTypes:\n  - Egress\n',
+      );
+      const r = await run(['lab', 'check', 'np-backend', '--simulated', '-f', file]);
+      expect(r.code).toBe(2);
+      expect(r.err).toContain(`${file} is not valid YAML`);
+      expect(r.err).toContain(`${file}:10:4: "policyTypes:" starts in column 4`);
+      expect(r.err).toContain('Fix the YAML at the lines shown.');
+      expect(r.err).not.toContain('each object needs apiVersion');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('counts in words: "the probe", never "all 1 probes" or "pod(s)"', async () => {
+    const one = await run([
+      'lab',
+      'check',
+      'np-and-vs-or',
+      '--simulated',
+      '-f',
+      'labs/np-and-vs-or/solution.yaml',
+      '--json',
+    ]);
+    expect(one.code).toBe(0);
+    expect(one.out).toContain('the probe went as expected.');
+    expect(one.out).not.toMatch(/all 1 probes/);
+    const nobody = [
+      'apiVersion: networking.k8s.io/v1',
+      'kind: NetworkPolicy',
+      'metadata: {name: np-backend, namespace: np-lab}',
+      'spec:',
+      '  podSelector: {matchLabels: {app: nobody}}',
+      '  policyTypes: [Egress]',
+      '',
+    ].join('\n');
+    const none = await run(['lab', 'check', 'np-backend', '--simulated', '-f', '-', '--json'], nobody);
+    expect(none.code).toBe(1);
+    expect(none.out).toContain('does not select a pod with app=backend');
+    expect(none.out).not.toContain('pod(s)');
+  });
+
   it('reads manifests from stdin with -f -', async () => {
     const { readFile } = await import('node:fs/promises');
     const yaml = await readFile('labs/np-backend/solution.yaml', 'utf8');

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { progressPrinter, registerCluster } from '../../server/cli/cluster.js';
-import { detectRealClusterAvailability, registerDoctor, runDoctor } from '../../server/cli/doctor.js';
+import { registerDoctor, runDoctor } from '../../server/cli/doctor.js';
+import { detectRealClusterAvailability } from '../../server/cluster/provision.js';
 import { memoryIO } from '../../server/cli/io.js';
 import { main } from '../../server/cli/main.js';
 import type { CanaryResult } from '../../server/cluster/canary.js';
@@ -64,7 +65,7 @@ describe('without a Docker daemon (in-process, real docker CLI)', () => {
   it('detectRealClusterAvailability says no, and why', async () => {
     const result = await detectRealClusterAvailability({}, { env: noDaemonEnv() });
     expect(result.available).toBe(false);
-    expect(result.reason).toMatch(/^Docker: /);
+    expect(result.reason).toMatch(/^Docker is not (running|installed)$/);
   });
 });
 

@@ -160,4 +160,40 @@ describe('kubelab lab validate', () => {
     expect(file.code).toBe(2);
     expect(file.err).toContain('is a file; give a lab folder');
   });
+
+  it('an empty folder (or one without lab.yaml) is not "valid: 0 labs": exit 2 and what to give instead', async () => {
+    const { mkdtemp, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const empty = await mkdtemp(join(tmpdir(), 'kubelab-empty-lab-'));
+    try {
+      const r = await run(['validate', empty]);
+      expect(r.code).toBe(2);
+      expect(r.out).toBe('');
+      expect(r.err).toContain(`no lab found in ${empty}`);
+      expect(r.err).toContain('lab.yaml');
+    } finally {
+      await rm(empty, { recursive: true, force: true });
+    }
+  });
+
+  it('a scenario manifest that does not parse is reported alone, not with follow-on errors in lab.yaml', async () => {
+    const { cp, mkdtemp, readFile, rm, writeFile } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const root = await mkdtemp(join(tmpdir(), 'kubelab-indent-'));
+    try {
+      await cp(join(REPO, 'labs', 'np-backend'), join(root, 'labs', 'np-backend'), { recursive: true });
+      await cp(join(REPO, 'scenarios'), join(root, 'scenarios'), { recursive: true });
+      const db1 = join(root, 'scenarios', 'np-backend', '20-db1.yaml');
+      const text = await readFile(db1, 'utf8');
+      await writeFile(db1, text.replace('  template:\n    metadata:', '  template:\n   metadata:'));
+      const r = await run(['validate', join(root, 'labs', 'np-backend')]);
+      expect(r.code).toBe(2);
+      const problems = r.err.split('\n').filter((l) => l.startsWith('  - '));
+      expect(problems).toHaveLength(1);
+      expect(problems[0]).toContain('scenarios/np-backend/20-db1.yaml:');
+      expect(r.err).not.toContain('lab.yaml');
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
 });

@@ -238,14 +238,14 @@ describe('kubelab netpol check: bad input exits 2 with file:line and field path,
 });
 
 describe('kubelab netpol matrix', () => {
-  it('summary prints counts, with allowed/denied totals on the last line', async () => {
+  it('summary prints counts, with open/blocked totals on the last line', async () => {
     const { code, out } = await run(['netpol', 'matrix', LAB, '--port', '1111', '--format', 'summary']);
     expect(code).toBe(0);
     const lines = out.trim().split('\n');
     expect(lines[0]).toBe('pods: 6 in 2 namespaces');
     expect(lines[1]).toBe('policies: 1');
     // 36 pairs; backend-0/1 reach only db1 on 1111 (plus themselves): 2 x 4 denied.
-    expect(lines.at(-1)).toBe('pairs: 36, allowed: 28, denied: 8 (self pairs included)');
+    expect(lines.at(-1)).toBe('pairs: 36, open: 28, blocked: 8 (self pairs included)');
   });
 
   it('json lists every pair', async () => {
@@ -285,5 +285,50 @@ describe('kubelab netpol matrix', () => {
     const { code, err } = await run(['netpol', 'matrix', BAD, '--format', 'csv']);
     expect(code).toBe(2);
     expect(err).toContain('spec.egress[0].to[0]');
+  });
+});
+
+describe('kubelab netpol on odd inputs', () => {
+  it('reads a scenario folder, skipping its scenario.yaml (with a note)', async () => {
+    const { code, out, err } = await run([
+      'netpol',
+      'check',
+      'scenarios/np-backend',
+      '--probe',
+      'np-lab/backend-0->np-lab/db1-0:1111',
+    ]);
+    expect(err).toContain('skipped scenarios/np-backend/scenario.yaml');
+    expect(code).toBe(0);
+    expect(out).toContain('allowed');
+  });
+
+  it('says when nothing was read (empty file, empty stdin) and exits 2', async () => {
+    const empty = join(tmp, 'empty.yaml');
+    await writeFile(empty, '');
+    const file = await run(['netpol', 'check', empty]);
+    expect(file.code).toBe(2);
+    expect(file.err).toContain('no Kubernetes objects were read from');
+    const stdin = await run(['netpol', 'check', '-'], '');
+    expect(stdin.code).toBe(2);
+    expect(stdin.err).toContain('no Kubernetes objects were read from stdin');
+  });
+
+  it('follows symlinks, reads each file once, and does not loop', async () => {
+    const { mkdir, symlink } = await import('node:fs/promises');
+    const dir = join(tmp, 'links');
+    await mkdir(join(dir, 'real'), { recursive: true });
+    const lab = join(FIXTURES, 'cli', 'np-lab');
+    const { readdir } = await import('node:fs/promises');
+    const linked = join(dir, 'only-links');
+    await mkdir(linked);
+    for (const name of await readdir(lab)) await symlink(join(lab, name), join(linked, name));
+    await symlink(linked, join(linked, 'loop')); // a folder linked into itself
+    await symlink(join(lab, (await readdir(lab))[0]!), join(linked, 'again.yaml')); // a second link to one file
+    const viaLinks = await run(['netpol', 'check', linked, '--json']);
+    const direct = await run(['netpol', 'check', lab, '--json']);
+    expect(viaLinks.err).toBe('');
+    expect(viaLinks.code).toBe(0);
+    expect(JSON.parse(viaLinks.out).results.length).toBeGreaterThan(0);
+    expect(viaLinks.out).toBe(direct.out);
   });
 });

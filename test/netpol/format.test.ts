@@ -29,7 +29,7 @@ describe('matrix formats', () => {
       'pods: 9 in 3 namespaces',
       'policies: 1',
       'probed: TCP 1111 on every destination',
-      'pairs: 81, allowed: 67, denied: 14 (self pairs included)',
+      'pairs: 81, open: 67, blocked: 14 (self pairs included)',
     ]);
   });
 
@@ -61,7 +61,19 @@ describe('matrix formats', () => {
     const md = formatMatrix(one, 'md').split('\n');
     expect(md[2]).toMatch(/^\| from \\ to \| kube-system\/coredns-0 \|/);
     expect(md[3]).toMatch(/^\|---\|(:---:\|){9}$/);
-    expect(md.find((l) => l.startsWith('| np-lab/backend-0 |'))).toContain('deny');
+    expect(md.find((l) => l.startsWith('| np-lab/backend-0 |'))).toContain('blocked');
+  });
+
+  it("speaks the grader's and the lab page's words: open and blocked, never allowed/denied", () => {
+    for (const f of ['table', 'md', 'summary'] as const) {
+      const text = formatMatrix(one, f);
+      expect(text, f).toMatch(/\bopen\b/);
+      expect(text, f).toMatch(/\bblocked\b/);
+      expect(text, f).not.toMatch(/\b(allow|allowed|deny|denied)\b/);
+    }
+    expect(formatMatrix(one, 'table')).toContain(
+      'rows are sources, columns destinations; Y = open, . = blocked',
+    );
   });
 
   it('dot: namespaces as clusters, allowed non-self edges only', () => {
@@ -88,7 +100,7 @@ describe('matrix formats', () => {
     const empty = computeMatrix(compileNetwork({ namespaces: [], pods: [], policies: [] }));
     for (const f of MATRIX_FORMATS) expect(typeof formatMatrix(empty, f)).toBe('string');
     expect(formatMatrix(empty, 'summary').trim().split('\n').at(-1)).toBe(
-      'pairs: 0, allowed: 0, denied: 0 (self pairs included)',
+      'pairs: 0, open: 0, blocked: 0 (self pairs included)',
     );
   });
 });

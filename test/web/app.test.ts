@@ -544,6 +544,63 @@ describe('page forms for hints, solution and reset', () => {
   });
 });
 
+describe("the editor's YAML errors", () => {
+  it('speak of the manifests in the plural', async () => {
+    const { app } = setup();
+    const res = await request(app).post('/api/labs/np-fake/check').send({ manifests: 'a: [1\n' });
+    expect(res.status).toBe(400);
+    expect(res.body.error.message).toBe('your manifests are not valid YAML');
+  });
+});
+
+describe('hostile YAML', () => {
+  it('130,000 unclosed [ are refused with one problem, parsed where the checker parses', async () => {
+    const { app, deps } = setup();
+    const parsed: string[] = [];
+    const { parseLearnerManifests } = await import('../../server/web/manifests.js');
+    // A checker that parses off the HTTP thread gets the text; the fake parses in place and records it.
+    deps.checker.parse = async ({ lab, text, limits }) => {
+      parsed.push(text);
+      return parseLearnerManifests(text, lab, limits);
+    };
+    const res = await request(app)
+      .post('/api/labs/np-fake/check')
+      .send({ manifests: `a: ${'['.repeat(130_000)}` });
+    expect(res.status).toBe(400);
+    expect(res.body.error.problems).toHaveLength(1);
+    expect(res.body.error.problems[0].message).toContain('nested collections');
+    expect(parsed).toHaveLength(1);
+    expect(deps.checker.checks).toBe(0);
+  });
+});
+
+describe('form posts with a broken %-escape', () => {
+  it('are refused with 400 and not counted as an attempt', async () => {
+    const { app, deps } = setup();
+    const res = await request(app)
+      .post('/labs/np-fake/check')
+      .type('form')
+      .send('manifests=kind%3A%20NetworkPolicy%zz');
+    expect(res.status).toBe(400);
+    expect(res.text).toContain('invalid %-escape');
+    const api = await request(app)
+      .post('/labs/np-fake/check')
+      .set('X-Kubelab-Partial', '1')
+      .type('form')
+      .send('manifests=%E2%8');
+    expect(api.status).toBe(400);
+    expect(api.body.error.code).toBe('BAD_INPUT');
+    expect(deps.checker.checks).toBe(0);
+    // A literal percent sign, properly escaped, is fine.
+    await request(app)
+      .post('/labs/np-fake/check')
+      .type('form')
+      .send(`manifests=${encodeURIComponent(`# 100% mine\n${RIGHT_POLICY}`)}`)
+      .expect(303);
+    expect(deps.checker.checks).toBe(1);
+  });
+});
+
 describe('cross-site protection', () => {
   it('refuses POSTs from another origin or site with 403, and accepts same-origin ones', async () => {
     const { app, deps } = setup();
@@ -582,6 +639,25 @@ describe('cross-site protection', () => {
       .expect(200);
   });
 
+  it('compares the scheme and port of the Origin too, not only the host', async () => {
+    const { app, deps } = setup();
+    for (const origin of ['https://127.0.0.1:3000', 'http://127.0.0.1:3001', 'ftp://127.0.0.1:3000']) {
+      const res = await request(app)
+        .post('/api/labs/np-fake/check')
+        .set('Host', '127.0.0.1:3000')
+        .set('Origin', origin)
+        .send({ manifests: RIGHT_POLICY });
+      expect(res.status, origin).toBe(403);
+    }
+    expect(deps.checker.checks).toBe(0);
+    await request(app)
+      .post('/api/labs/np-fake/check')
+      .set('Host', '127.0.0.1:80')
+      .set('Origin', 'http://127.0.0.1')
+      .send({ manifests: RIGHT_POLICY })
+      .expect(200);
+  });
+
   it('a loopback server answers only to its own host names (DNS rebinding)', async () => {
     const { app } = setup({ allowedHostnames: ['127.0.0.1', 'localhost', '[::1]'] });
     const refused = await request(app).get('/').set('Host', 'attacker.example:3000').expect(403);
@@ -591,5 +667,50 @@ describe('cross-site protection', () => {
     await request(app).get('/').set('Host', 'localhost:3000').expect(200);
     await request(app).get('/api/labs').set('Host', '127.0.0.1:3000').expect(200);
     await request(app).get('/api/labs').set('Host', '[::1]:3000').expect(200);
+  });
+});
+
+describe('a progress database that stops taking writes while serving', () => {
+  it('answers the check with its report and a 503 note that progress was not saved', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { ProgressStore } = await import('../../server/store/index.js');
+    const { refuseWrites } = await import('./refuse-writes.js');
+    const dir = mkdtempSync(join(tmpdir(), 'kubelab-ro-'));
+    const file = join(dir, 'kubelab.db');
+    const store = ProgressStore.open(file);
+    try {
+      refuseWrites(file);
+      const app = createApp(fakeDeps({ store }));
+      const api = await request(app).post('/api/labs/np-fake/check').send({ manifests: RIGHT_POLICY });
+      expect(api.status).toBe(503);
+      expect(api.body.passed).toBe(true);
+      expect(api.body.checks.length).toBeGreaterThan(0);
+      expect(api.body.progressNotSaved).toContain('your progress could not be saved');
+
+      const partial = await request(app)
+        .post('/labs/np-fake/check')
+        .set('X-Kubelab-Partial', '1')
+        .type('form')
+        .send({ manifests: RIGHT_POLICY });
+      expect(partial.status).toBe(503);
+      expect(partial.body.sections.result).toContain('Passed');
+      expect(partial.body.sections.result).toContain('not saved to your progress');
+
+      const page = await request(app)
+        .post('/labs/np-fake/check')
+        .type('form')
+        .send({ manifests: RIGHT_POLICY });
+      expect(page.status).toBe(503);
+      expect(page.text).toContain('Passed');
+      expect(page.text).toContain('not saved to your progress');
+
+      // Other writes are environment problems too, never a 500.
+      await request(app).post('/api/labs/np-fake/hints/next').expect(503);
+    } finally {
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

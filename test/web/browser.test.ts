@@ -159,4 +159,107 @@ describe('a learner in the browser', { timeout: 90_000 }, () => {
     await page.goto(server.url);
     await page.screenshot({ path: join(OUT, 'phone-catalogue.png'), fullPage: true });
   });
+
+  it('renders hints as Markdown and updates the progress line when hints or the solution are opened', async () => {
+    const page = await open({ width: 1280, height: 900 });
+    await page.goto(`${server.url}labs/np-backend`);
+    await page.getByRole('button', { name: 'Show a hint' }).click();
+    await page.locator('ol.hints li').first().waitFor();
+    const hint = page.locator('ol.hints li').first();
+    expect(await hint.locator('code').count()).toBeGreaterThan(0);
+    expect(await hint.textContent()).not.toContain('`');
+    await expect.poll(() => page.locator('#section-progress').textContent()).toMatch(/1 of \d+ hints used/);
+    await page.getByLabel('Yes, show me the solution').check();
+    await page.getByRole('button', { name: 'Show the solution' }).click();
+    await page.locator('pre.solution').waitFor();
+    await expect.poll(() => page.locator('#section-progress').textContent()).toContain('solution seen');
+    await page.screenshot({ path: join(OUT, 'hints-solution.png'), fullPage: true });
+    expect(jsErrors(page)).toEqual([]);
+  });
+
+  it('on a phone: the solution wraps and loads into the editor, and the verdict comes into view after Check', async () => {
+    const page = await open({ width: 390, height: 844 });
+    await page.goto(`${server.url}labs/np-backend`);
+    await page.getByLabel('Yes, show me the solution').check();
+    await page.getByRole('button', { name: 'Show the solution' }).click();
+    const pre = page.locator('pre.solution');
+    await pre.waitFor();
+    // Long lines wrap instead of being cut off at the edge of the panel.
+    expect(await pre.evaluate((el) => el.scrollWidth - el.clientWidth)).toBeLessThanOrEqual(0);
+    await page.getByRole('button', { name: 'Load into the editor' }).click();
+    const solution = await readFile(SOLUTION_FILE, 'utf8');
+    expect(
+      await page.evaluate(() =>
+        (
+          document.querySelector('.CodeMirror') as unknown as { CodeMirror: { getValue(): string } }
+        ).CodeMirror.getValue(),
+      ),
+    ).toBe(solution);
+    await pressCheck(page);
+    expect(await page.locator('#section-result .verdict-title').textContent()).toBe('Passed');
+    await page.screenshot({ path: join(OUT, 'phone-after-check.png') });
+
+    await writePolicy(page, await readFile(WRONG_POLICY_FILE, 'utf8'));
+    await pressCheck(page);
+    const verdict = await page.locator('#section-result .verdict').boundingBox();
+    const viewport = page.viewportSize()!;
+    expect(verdict).not.toBeNull();
+    expect(verdict!.y).toBeGreaterThanOrEqual(0);
+    expect(verdict!.y).toBeLessThan(viewport.height);
+    // The report's tables fit the screen: no region of the result scrolls sideways.
+    const sideways = await page.evaluate(() =>
+      Array.from(document.querySelectorAll('#section-result .table-scroll, #section-result table')).map(
+        (el) => el.scrollWidth - el.clientWidth,
+      ),
+    );
+    expect(sideways.length).toBeGreaterThan(0);
+    expect(Math.max(...sideways)).toBeLessThanOrEqual(0);
+    await page.screenshot({ path: join(OUT, 'phone-failed-in-view.png') });
+    expect(jsErrors(page)).toEqual([]);
+  });
+
+  it('a YAML indentation error is said in plain words and its line is marked in the editor', async () => {
+    const page = await open({ width: 1280, height: 900 });
+    await page.goto(`${server.url}labs/np-backend`);
+    const bad = [
+      'apiVersion: networking.k8s.io/v1',
+      'kind: NetworkPolicy',
+      'metadata:',
+      '  name: np-backend',
+      '  namespace: np-lab',
+      'spec:',
+      '  podSelector:',
+      '    matchLabels:',
+      '      app: backend',
+      '   policyTypes:',
+      '  - Egress',
+      '',
+    ].join('\n');
+    await writePolicy(page, bad);
+    await pressCheck(page);
+    const result = (await page.locator('#section-result').textContent()) ?? '';
+    expect(result).toContain('line 10, column 4');
+    expect(result).toContain('"policyTypes:" starts in column 4');
+    expect(result).not.toContain('mapping items');
+    const marked = page.locator('.CodeMirror .cm-problem-line');
+    expect(await marked.count()).toBe(1);
+    expect(await marked.textContent()).toContain('policyTypes');
+    await page.screenshot({ path: join(OUT, 'yaml-error.png') });
+    await page.locator('#section-result a.where').first().click();
+    const cursorLine = await page.evaluate(
+      () =>
+        (
+          document.querySelector('.CodeMirror') as unknown as {
+            CodeMirror: { getCursor(): { line: number } };
+          }
+        ).CodeMirror.getCursor().line,
+    );
+    expect(cursorLine).toBe(9);
+    // Fixing the line and checking again clears the mark.
+    await writePolicy(page, bad.replace('   policyTypes:', '  policyTypes:'));
+    await pressCheck(page);
+    expect(await page.locator('.CodeMirror .cm-problem-line').count()).toBe(0);
+    // Chromium logs the 400 answer to the bad YAML itself; nothing else may appear.
+    expect(jsErrors(page).filter((e) => !/status of 400/.test(e))).toEqual([]);
+  });
 });

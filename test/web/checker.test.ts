@@ -69,7 +69,12 @@ function gradeByPolicies(lab: { id: string }, cluster: Cluster): Promise<GradeRe
 }
 
 function setup(
-  opts: { maxSessions?: number; failFirst?: boolean; saved?: SimulatedCheckerParts['saved'] } = {},
+  opts: {
+    maxSessions?: number;
+    maxClusters?: number;
+    failFirst?: boolean;
+    saved?: SimulatedCheckerParts['saved'];
+  } = {},
 ) {
   const clusters: MapCluster[] = [];
   let fail = opts.failFirst ?? false;
@@ -101,6 +106,7 @@ function setup(
       };
     },
     ...(opts.maxSessions ? { maxSessions: opts.maxSessions } : {}),
+    ...(opts.maxClusters ? { maxClusters: opts.maxClusters } : {}),
     ...(opts.saved ? { saved: opts.saved, saveDelayMs: 1 } : {}),
   });
   return { checker, clusters };
@@ -219,11 +225,65 @@ describe('SimulatedChecker', () => {
     await checker.check({ lab, learnerId: 'c', manifests: [] });
     expect(checker.sessionCount).toBe(2);
     expect(clusters).toHaveLength(3);
-    // a survived; b was dropped and gets a fresh cluster.
+    // a survived; b was dropped and gets a fresh cluster on its next check.
     expect((await checker.matrix({ lab, learnerId: 'a' })).before).toBe(false);
     expect(clusters).toHaveLength(3);
-    await checker.matrix({ lab, learnerId: 'b' });
+    await checker.check({ lab, learnerId: 'b', manifests: [] });
     expect(clusters).toHaveLength(4);
+  });
+
+  it('a matrix for someone without a session is the untouched scenario, built once and creating no session', async () => {
+    const { checker, clusters } = setup({ maxSessions: 2 });
+    await checker.check({ lab, learnerId: 'a', manifests: [policy('deny')] });
+    const visitors = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => checker.matrix({ lab, learnerId: `visitor-${i}` })),
+    );
+    for (const m of visitors) {
+      expect(m.before).toBe(true);
+      expect(m.cells[0]![0]!.outcome).toBe('allowed');
+    }
+    // One cluster for the learner, one for the untouched scenario; no visitor took a session.
+    expect(clusters).toHaveLength(2);
+    expect(checker.sessionCount).toBe(1);
+    // So the learner's work was not evicted by the visitors.
+    expect((await checker.matrix({ lab, learnerId: 'a' })).cells[0]![0]!.outcome).toBe('blocked');
+    await checker.reset({ lab, learnerId: 'a' });
+    expect((await checker.matrix({ lab, learnerId: 'a' })).before).toBe(true);
+    expect(clusters).toHaveLength(2);
+  });
+
+  it('keeps at most maxClusters clusters; a learner whose cluster was dropped keeps their work', async () => {
+    const { checker, clusters } = setup({ maxClusters: 2 });
+    await checker.check({ lab, learnerId: 'a', manifests: [policy('a1'), policy('a2')] });
+    await checker.check({ lab, learnerId: 'b', manifests: [policy('b1')] });
+    await checker.check({ lab, learnerId: 'c', manifests: [] });
+    expect(checker.clusterCount).toBe(2);
+    expect(checker.sessionCount).toBe(3);
+    expect(clusters).toHaveLength(3);
+
+    // a's cluster was dropped: the matrix is computed on a fresh copy with a's policies again.
+    const m = await checker.matrix({ lab, learnerId: 'a' });
+    expect(m.before).toBe(false);
+    expect(m.cells[0]![0]!.outcome).toBe('blocked');
+    expect(clusters).toHaveLength(4);
+    expect(clusters[3]!.log).toEqual(['apply scenario-default', 'apply a1', 'apply a2']);
+    expect(checker.clusterCount).toBe(2);
+
+    // b's was dropped now; b's next check starts from a fresh copy, with only the new policy.
+    const r = await checker.check({ lab, learnerId: 'b', manifests: [policy('np-backend')] });
+    expect(r.cluster.description).toBe('np-backend,scenario-default');
+    expect(clusters[4]!.log).toEqual(['apply scenario-default', 'apply np-backend']);
+    // a kept its cluster (most recently used before b) and replaces its policies in place.
+    const again = await checker.check({ lab, learnerId: 'a', manifests: [policy('a3')] });
+    expect(again.cluster.description).toBe('a3,scenario-default');
+    expect(clusters).toHaveLength(5);
+    expect(clusters[3]!.log.slice(-3)).toEqual(['delete a1', 'delete a2', 'apply a3']);
+  });
+
+  it('a failure building the untouched scenario is not remembered', async () => {
+    const { checker } = setup({ failFirst: true });
+    await expect(checker.matrix({ lab, learnerId: 'v' })).rejects.toThrow('scenario did not deploy');
+    expect((await checker.matrix({ lab, learnerId: 'v' })).before).toBe(true);
   });
 
   it('a scenario that fails to deploy is reported and retried on the next action', async () => {

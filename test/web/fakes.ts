@@ -112,6 +112,8 @@ export class FakeChecker implements Checker {
   failWith: 'environment' | 'crash' | undefined;
   /** Returned instead of the computed report (e.g. one with environment problems). */
   reportOverride: GradeReport | undefined;
+  /** Unset: the app parses the learner's YAML itself, as with an in-process checker. */
+  parse?: Checker['parse'];
 
   async check(req: { lab: Lab; learnerId: string; manifests?: KubeObject[] }): Promise<GradeReport> {
     this.checks++;

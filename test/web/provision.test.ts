@@ -63,10 +63,11 @@ describe('provisioning a real cluster', () => {
     );
     const res = await request(app).post('/api/cluster/provision').expect(503);
     expect(res.body.error.hint).toContain('Docker is not running');
+    // Every page points at the cluster page, which says it once.
     const page = await request(app).get('/').expect(200);
-    expect(page.text).toContain('Docker is not running');
+    expect(page.text).toContain('Why not a real cluster?');
     const cluster = await request(app).get('/cluster').expect(200);
-    expect(cluster.text).toContain('A real cluster cannot be created here.');
+    expect(cluster.text).toContain('A real cluster cannot be created here. Docker is not running');
     await request(app).post('/cluster/provision').expect(503);
     const events = await request(app).get('/api/cluster/provision/events').expect(200);
     expect(events.text).toContain('event: idle');

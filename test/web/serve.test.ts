@@ -59,3 +59,26 @@ describe('kubelab serve', () => {
     expect(isLoopback('192.168.1.4')).toBe(false);
   });
 });
+
+describe('kubelab serve with a broken progress database', () => {
+  it('a file that is not a database is an environment problem (exit 3) with what to do, not a bug', async () => {
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'kubelab-db-'));
+    try {
+      const db = join(dir, 'kubelab.db');
+      writeFileSync(
+        db,
+        'this is not an SQLite file, just some text that is long enough to look like one.\n'.repeat(4),
+      );
+      const io = memoryIO();
+      expect(await main(['serve', '--simulated', '--port', '0', '--db', db], io)).toBe(3);
+      expect(io.stderrText()).toContain('cannot open the progress database');
+      expect(io.stderrText()).toContain('Pass a writable path with --db');
+      expect(io.stderrText()).not.toContain('bug');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -107,4 +107,18 @@ describe('SimulatedWorkerPool', () => {
     await expect(p.matrix({ lab, learnerId: 'x' })).rejects.toThrow('shut down');
     expect(() => new SimulatedWorkerPool({ size: 0 })).toThrow('size');
   });
+
+  it('parses learner YAML in the worker: same objects as in-process, errors as KubelabErrors', async () => {
+    const text = await readFile(join(lab.dir, 'solution.yaml'), 'utf8');
+    const limits = { maxBytes: 128 * 1024, maxAliasCount: 50 };
+    expect(await pool.parse({ lab, learnerId: 'p', text, limits })).toEqual(
+      parseLearnerManifests(text, lab, limits),
+    );
+    const hostile = await pool
+      .parse({ lab, learnerId: 'p', text: `a: ${'['.repeat(120_000)}`, limits })
+      .catch((e: unknown) => e);
+    expect(hostile).toBeInstanceOf(KubelabError);
+    expect((hostile as KubelabError).code).toBe('BAD_INPUT');
+    expect((hostile as KubelabError).problems).toHaveLength(1);
+  });
 });

@@ -1,9 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { GradeReport } from '../../server/grader/report.js';
-import { ProgressStore, newLearnerId } from '../../server/store/index.js';
+import { KubelabError } from '../../server/errors.js';
+import { ProgressStore, isProgressNotSaved, newLearnerId } from '../../server/store/index.js';
+import { refuseWrites } from './refuse-writes.js';
 
 const at = new Date('2025-02-03T04:05:06Z');
 
@@ -149,5 +151,60 @@ describe('ProgressStore', () => {
     dirs.push(dir);
     // A directory where the file should be.
     expect(() => ProgressStore.open(dir)).toThrow(/cannot open the progress database/);
+  });
+});
+
+describe('ProgressStore on disk', () => {
+  function tempDir(): string {
+    const d = mkdtempSync(join(tmpdir(), 'kubelab-store-'));
+    dirs.push(d);
+    return d;
+  }
+
+  it('keeps the cookie secret to its owner: folder 0700, database 0600, also for an older 0755 folder', () => {
+    const root = tempDir();
+    const fresh = join(root, '.kubelab', 'kubelab.db');
+    ProgressStore.open(fresh).close();
+    expect(statSync(join(root, '.kubelab')).mode & 0o777).toBe(0o700);
+    expect(statSync(fresh).mode & 0o777).toBe(0o600);
+
+    const old = join(root, 'old', '.kubelab');
+    mkdirSync(old, { recursive: true, mode: 0o755 });
+    chmodSync(old, 0o755);
+    writeFileSync(join(old, 'kubelab.db'), '');
+    chmodSync(join(old, 'kubelab.db'), 0o644);
+    ProgressStore.open(join(old, 'kubelab.db')).close();
+    expect(statSync(old).mode & 0o777).toBe(0o700);
+    expect(statSync(join(old, 'kubelab.db')).mode & 0o777).toBe(0o600);
+  });
+
+  it('a corrupt file is an environment error that says what to do', () => {
+    const file = join(tempDir(), 'kubelab.db');
+    writeFileSync(file, 'not a database '.repeat(40));
+    let caught: unknown;
+    try {
+      ProgressStore.open(file);
+    } catch (e) {
+      caught = e;
+    }
+    expect(caught).toBeInstanceOf(KubelabError);
+    expect((caught as KubelabError).code).toBe('ENVIRONMENT');
+    expect((caught as KubelabError).hint).toContain('Pass a writable path with --db');
+  });
+
+  it('a database that stops taking writes raises "progress not saved", an environment error', () => {
+    const file = join(tempDir(), 'kubelab.db');
+    const store = ProgressStore.open(file);
+    refuseWrites(file);
+    let caught: unknown;
+    try {
+      store.recordCheck(newLearnerId(), 'np-backend', at, { report: report(true) });
+    } catch (e) {
+      caught = e;
+    }
+    expect(isProgressNotSaved(caught)).toBe(true);
+    expect((caught as KubelabError).code).toBe('ENVIRONMENT');
+    expect((caught as KubelabError).message).toContain('your progress could not be saved');
+    store.close();
   });
 });

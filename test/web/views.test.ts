@@ -52,6 +52,60 @@ describe('matrix', () => {
     expect(m.cells[1]![1]).toMatchObject({ ok: false, explanation: 'no policy' });
   });
 
+  it('names Deployment pods as `netpol matrix` does (workload-N), keeping the real name for a tooltip', () => {
+    const m = buildMatrix(
+      [
+        {
+          from: 'np-lab/backend-6f4bc979cb-rvt5v',
+          to: 'db1.np-lab:1111/TCP',
+          expected: 'open',
+          outcome: 'allowed',
+          explanation: '',
+        },
+        {
+          from: 'np-lab/backend-6f4bc979cb-k8mvq',
+          to: 'db1.np-lab:1111/TCP',
+          expected: 'open',
+          outcome: 'allowed',
+          explanation: '',
+        },
+        {
+          from: 'np-lab/db-0',
+          to: 'outside pod (np-outside/outside-66c74db95d-q7cgc):8080/TCP',
+          expected: 'blocked',
+          outcome: 'blocked',
+          explanation: 'np-outside/outside-66c74db95d-q7cgc is isolated',
+        },
+      ],
+      { basis: 'test', before: false },
+    );
+    expect(m.sources).toEqual(['np-lab/backend-1', 'np-lab/backend-0', 'np-lab/db-0']);
+    expect(m.sourcePods[0]).toBe('np-lab/backend-6f4bc979cb-rvt5v');
+    expect(m.targets).toContain('outside pod (np-outside/outside-0):8080/TCP');
+    expect(m.cells[2]![1]!.explanation).toBe('np-outside/outside-0 is isolated');
+  });
+
+  it('one column per destination: by name (open) and by ClusterIP (blocked) are the same Service', () => {
+    const m = buildMatrix(
+      [
+        { from: 'a/v-0', to: 'db1.a:2222/TCP', expected: 'open', outcome: 'allowed', explanation: '' },
+        {
+          from: 'a/b-0',
+          to: 'db1.a:2222/TCP (ClusterIP 10.0.0.9)',
+          expected: 'blocked',
+          outcome: 'blocked',
+          explanation: '',
+        },
+        // The same source probed both ways: the failing probe is the one the cell shows.
+        { from: 'a/b-0', to: 'db1.a:2222/TCP', expected: 'open', outcome: 'blocked', explanation: 'by name' },
+      ],
+      { basis: 'test', before: false },
+    );
+    expect(m.targets).toEqual(['db1.a:2222/TCP']);
+    expect(m.cells[0]![0]).toMatchObject({ expected: 'open', ok: true });
+    expect(m.cells[1]![0]).toMatchObject({ ok: false, explanation: 'by name' });
+  });
+
   it('can be built from a report (connectivity checks only)', async () => {
     const report = await new FakeChecker().check({ lab: fakeLab(), learnerId: 'l', manifests: [] });
     const m = matrixFromReport(report);

@@ -42,7 +42,8 @@ describe('the real np-backend lab over HTTP (simulated cluster)', () => {
     expect(page.text).toContain(lab.title);
     expect(page.text).toContain('namespace</span> np-lab');
     expect(page.text).toContain('Simulated cluster');
-    expect(page.text).toContain('You chose the simulated cluster.');
+    const cluster = await request(app).get('/cluster').expect(200);
+    expect(cluster.text).toContain('You chose the simulated cluster.');
   });
 
   it('the matrix starts all open and matches the lab after the reference solution', async () => {
@@ -65,6 +66,23 @@ describe('the real np-backend lab over HTTP (simulated cluster)', () => {
     expect(after.body.before).toBe(false);
     const cells = (after.body.cells as Array<Array<{ ok: boolean } | null>>).flat().filter((c) => c !== null);
     expect(cells.every((c) => c!.ok)).toBe(true);
+  });
+
+  it('the page draws sources down the side and destinations across, named as `netpol matrix` names them', async () => {
+    const page = await request(app).get('/labs/np-backend').expect(200);
+    const table = /<table class="matrix">([\s\S]*?)<\/table>/.exec(page.text)![1]!;
+    const text = (html: string) => html.replace(/<[^>]*>/g, '').trim();
+    const rows = [...table.matchAll(/<th scope="row"[^>]*>([\s\S]*?)<\/th>/g)].map((m) => text(m[1]!));
+    const cols = [...table.matchAll(/<th scope="col">([\s\S]*?)<\/th>/g)].map((m) => text(m[1]!)).slice(1);
+    // The rows of `kubelab netpol matrix scenarios/np-backend` are np-lab/backend-0 ... np-outside/outside-0.
+    expect(rows).toEqual(['np-lab/backend-0', 'np-lab/backend-1', 'np-lab/vault-0', 'np-outside/outside-0']);
+    expect(table).toContain('From \\ to');
+    expect(page.text).toContain('Rows are sources, columns destinations');
+    expect(cols).toContain('db1.np-lab:2222/TCP');
+    expect(new Set(cols).size).toBe(cols.length);
+    expect(cols.join(' ')).not.toContain('ClusterIP');
+    // No generated pod hash in what the matrix shows (the row's tooltip keeps the real pod name).
+    expect(table.replace(/ title="[^"]*"/g, '')).not.toMatch(/-[a-z0-9]{10}-[a-z0-9]{5}\b/);
   });
 
   it('fails every known-wrong attempt with explanations, and a later right answer replaces it', async () => {
@@ -144,9 +162,19 @@ describe('auto mode', () => {
       }),
     });
     expect(d.cluster.info.mode).toBe('simulated');
-    expect(d.cluster.info.reason).toMatch(/^No real cluster: Docker: Cannot connect to the Docker daemon/);
+    // In words for the banner; Docker's own message (with its socket path) is the detail.
+    expect(d.cluster.info.reason).toBe('No real cluster: Docker is not running.');
+    expect(d.cluster.info.detail).toContain('Is the docker daemon running?');
     expect(d.provision).toBeUndefined();
-    expect(d.provisionUnavailable).toMatch(/Docker and kind/);
+    expect(d.provisionUnavailable).toMatch(/^Install and start Docker and kind/);
+    const app = createApp(d);
+    const lab = await request(app).get('/labs/np-backend').expect(200);
+    expect(lab.text).not.toContain('docker.sock');
+    const cluster = await request(app).get('/cluster').expect(200);
+    expect(cluster.text).toContain('No real cluster: Docker is not running.');
+    expect(cluster.text).toContain('Is the docker daemon running?');
+    expect(cluster.text).toContain('the simulated cluster, inside kubelab');
+    expect(cluster.text).not.toContain('(in-process) (simulated)');
     await d.close();
   });
 
@@ -223,5 +251,32 @@ describe('auto mode', () => {
     expect(opened).toEqual(['my-cluster', 'my-cluster']);
     expect(d.provision).toBeUndefined();
     await d.close();
+  });
+});
+
+describe('the lab catalogue while the server runs', () => {
+  it('lists a lab added after the first request, and forgets a removed one', async () => {
+    const { cp, mkdtemp, readFile: read, rm, writeFile } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { labCatalogue } = await import('../../server/web/wiring.js');
+    const root = await mkdtemp(join(tmpdir(), 'kubelab-catalogue-'));
+    try {
+      await cp('test/fixtures/labs/scenarios', join(root, 'scenarios'), { recursive: true });
+      await cp('test/fixtures/labs/labs/good', join(root, 'labs', 'good'), { recursive: true });
+      const catalogue = labCatalogue(join(root, 'labs'), { recheckMs: 0 });
+      expect((await catalogue.list()).labs.map((l) => l.id)).toEqual(['good']);
+
+      await cp(join(root, 'labs', 'good'), join(root, 'labs', 'newer'), { recursive: true });
+      const yaml = join(root, 'labs', 'newer', 'lab.yaml');
+      await writeFile(yaml, (await read(yaml, 'utf8')).replace(/^id: good$/m, 'id: newer'));
+      expect((await catalogue.list()).labs.map((l) => l.id)).toEqual(['good', 'newer']);
+      expect((await catalogue.get('newer')).id).toBe('newer');
+
+      await rm(join(root, 'labs', 'good'), { recursive: true });
+      expect((await catalogue.list()).labs.map((l) => l.id)).toEqual(['newer']);
+      await expect(catalogue.get('good')).rejects.toThrow('there is no lab called "good"');
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
   });
 });

@@ -39,6 +39,12 @@ function dns1035LabelProblems(value: string): string[] {
   return out;
 }
 
+/**
+ * Every simulated pod is modelled and probed, so a million replicas would run for minutes: labs
+ * need a handful. A real API server has no such limit; this is the simulation's own.
+ */
+export const MAX_SIMULATED_REPLICAS = 100;
+
 const OBJECT_FIELDS: Record<string, readonly string[]> = {
   Pod: ['apiVersion', 'kind', 'metadata', 'spec', 'status'],
   Deployment: ['apiVersion', 'kind', 'metadata', 'spec', 'status'],
@@ -309,6 +315,11 @@ function checkWorkload(c: ProblemCollector, obj: Record<string, unknown>, kind: 
     const r = spec.replicas;
     if (typeof r !== 'number' || !Number.isInteger(r) || r < 0) {
       c.add(['spec', 'replicas'], `Invalid value: ${describe(r)}: must be greater than or equal to 0`);
+    } else if (r > MAX_SIMULATED_REPLICAS) {
+      c.add(
+        ['spec', 'replicas'],
+        `Invalid value: ${r}: the simulated cluster runs at most ${MAX_SIMULATED_REPLICAS} replicas per workload`,
+      );
     }
   }
   let selector: LabelSelector | undefined;

@@ -13,6 +13,7 @@
     editor = window.CodeMirror.fromTextArea(textarea, {
       mode: 'yaml',
       lineNumbers: true,
+      gutters: ['CodeMirror-linenumbers', 'problem-gutter'],
       indentUnit: 2,
       tabSize: 2,
       indentWithTabs: false,
@@ -51,12 +52,89 @@
     }
   }
 
+  // Lines the last check's YAML problems point at, marked in the editor until the next check.
+  var marked = [];
+
+  function clearProblemLines() {
+    if (!editor) return;
+    marked.forEach(function (handle) {
+      editor.removeLineClass(handle, 'wrap', 'cm-problem-line');
+      editor.setGutterMarker(handle, 'problem-gutter', null);
+    });
+    marked = [];
+  }
+
+  // The problems listed in the result name their lines (data-line): mark those in the editor.
+  function markProblemLines() {
+    if (!editor) return;
+    document.querySelectorAll('#section-result a.where[data-line]').forEach(function (link) {
+      var handle = editor.getLineHandle(Number(link.getAttribute('data-line')) - 1);
+      if (!handle) return;
+      editor.addLineClass(handle, 'wrap', 'cm-problem-line');
+      var marker = document.createElement('span');
+      marker.className = 'cm-problem-gutter';
+      marker.textContent = '!';
+      marker.title = link.parentElement ? link.parentElement.textContent : '';
+      editor.setGutterMarker(handle, 'problem-gutter', marker);
+      marked.push(handle);
+    });
+  }
+
+  function goToLine(line, column) {
+    if (editor) {
+      editor.focus();
+      editor.setCursor({ line: line - 1, ch: Math.max(0, (column || 1) - 1) });
+      editor.scrollIntoView(null, 80);
+      editor.getWrapperElement().scrollIntoView({ block: 'center' });
+    } else if (textarea) {
+      var lines = textarea.value.split('\n');
+      var offset = 0;
+      for (var i = 0; i < line - 1 && i < lines.length; i++) offset += lines[i].length + 1;
+      textarea.focus();
+      textarea.setSelectionRange(offset, offset);
+    }
+  }
+
+  // The result sits below the task; after Check it is brought into view (on a phone it would
+  // otherwise be thousands of pixels below the button).
+  function showResult() {
+    var section = document.getElementById('result');
+    var heading = document.getElementById('result-title');
+    if (section) section.scrollIntoView({ block: 'start' });
+    if (heading) heading.focus({ preventScroll: true });
+  }
+
+  function revealLoadButton() {
+    var button = document.getElementById('load-solution');
+    if (button && (editor || textarea)) button.hidden = false;
+  }
+
+  document.addEventListener('click', function (event) {
+    var target = event.target;
+    if (!(target instanceof window.Element)) return;
+    var where = target.closest('a.where[data-line]');
+    if (where) {
+      event.preventDefault();
+      goToLine(Number(where.getAttribute('data-line')), Number(where.getAttribute('data-column')));
+      return;
+    }
+    if (target.closest('#load-solution')) {
+      var pre = document.getElementById('solution-text');
+      if (!pre) return;
+      if (editor) editor.setValue(pre.textContent);
+      else if (textarea) textarea.value = pre.textContent;
+      clearProblemLines();
+      goToLine(1, 1);
+    }
+  });
+
   function replaceSections(sections) {
     Object.keys(sections || {}).forEach(function (name) {
       var target = document.getElementById('section-' + name);
       if (target) target.innerHTML = sections[name];
     });
     bindForms(document);
+    revealLoadButton();
   }
 
   function showError(form, message) {
@@ -73,6 +151,7 @@
     if (!window.fetch || !window.URLSearchParams) return;
     event.preventDefault();
     if (editor && form.contains(textarea)) editor.save();
+    if (form.getAttribute('data-partial') === 'check') clearProblemLines();
     var button = form.querySelector('button[type="submit"]');
     var label = button ? button.textContent : '';
     var kind = form.getAttribute('data-partial');
@@ -97,8 +176,8 @@
         else if (!r.ok)
           showError(form, (r.data && r.data.error && r.data.error.message) || 'The request failed.');
         if (kind === 'check') {
-          var heading = document.getElementById('result-title');
-          if (heading) heading.focus();
+          markProblemLines();
+          showResult();
         }
       })
       .catch(function () {
@@ -123,4 +202,6 @@
   }
 
   bindForms(document);
+  revealLoadButton();
+  markProblemLines();
 })();

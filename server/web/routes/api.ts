@@ -41,8 +41,10 @@ export function apiRoutes(ctx: AppContext): Router {
   router.post('/labs/:id/check', async (req, res) => {
     const lab = await actions.lab(param(req, 'id'));
     const body = (req.body ?? {}) as Record<string, unknown>;
-    const report = await actions.check(lab, learnerOf(req, res), body.manifests);
-    res.json(report);
+    const { report, progressNotSaved } = await actions.check(lab, learnerOf(req, res), body.manifests);
+    // 503 tells a script that something is wrong on the server, yet the grade is in the body.
+    if (progressNotSaved) res.status(503).json({ ...report, progressNotSaved });
+    else res.json(report);
   });
 
   router.get('/labs/:id/matrix', async (req, res) => {

@@ -5,6 +5,7 @@
  */
 import { Router, type Request, type Response } from 'express';
 import { formatProblem, isKubelabError, KubelabError } from '../../errors.js';
+import type { GradeReport } from '../../grader/report.js';
 import type { Lab } from '../../labs/model.js';
 import type { LabProgress } from '../../store/index.js';
 import type { AppContext } from '../app.js';
@@ -41,8 +42,19 @@ export function pageRoutes(ctx: AppContext): Router {
     const learnerId = learnerOf(req, res);
     const manifests: unknown = (req.body as Record<string, unknown> | undefined)?.manifests;
     try {
-      const report = await actions.check(lab, learnerId, manifests);
-      if (!isPartial(req)) return res.redirect(303, `/labs/${lab.id}#result`);
+      const { report, progressNotSaved } = await actions.check(lab, learnerId, manifests);
+      if (!isPartial(req)) {
+        // Nothing was stored, so the page after a redirect would not show this report: render it.
+        if (progressNotSaved) {
+          await renderLabPage(ctx, req, res, lab, 503, {
+            report,
+            progressNotSaved,
+            editorText: typeof manifests === 'string' ? manifests : undefined,
+          });
+          return;
+        }
+        return res.redirect(303, `/labs/${lab.id}#result`);
+      }
       const progress = actions.progress(lab, learnerId);
       // What the check itself observed; when it could not probe (environment), the live prediction.
       const observed = matrixFromReport(report);
@@ -50,14 +62,16 @@ export function pageRoutes(ctx: AppContext): Router {
         observed.sources.length > 0
           ? { matrix: observed, matrixProblem: undefined }
           : await matrixOrProblem(ctx, lab, learnerId);
-      res.json({
+      res.status(progressNotSaved ? 503 : 200).json({
         passed: report.passed,
         status: report.status,
+        ...(progressNotSaved ? { progressNotSaved } : {}),
         sections: {
           result: await renderView(res, 'partials/report', {
             lab,
             view: reportView(report),
             checkError: undefined,
+            progressNotSaved,
           }),
           matrix: await renderView(res, 'partials/matrix', { lab, ...matrix }),
           progress: await renderView(res, 'partials/progress', { lab, progress }),
@@ -100,6 +114,7 @@ export function pageRoutes(ctx: AppContext): Router {
           progress,
           hints: actions.revealedHints(lab, progress),
         }),
+        progress: await renderView(res, 'partials/progress', { lab, progress }),
       },
     });
   });
@@ -113,6 +128,10 @@ export function pageRoutes(ctx: AppContext): Router {
     res.json({
       sections: {
         solution: await renderView(res, 'partials/solution', { lab, solution, mode: ctx.state.active.info }),
+        progress: await renderView(res, 'partials/progress', {
+          lab,
+          progress: actions.progress(lab, learnerId),
+        }),
       },
     });
   });
@@ -191,7 +210,12 @@ async function renderLabPage(
   res: Response,
   lab: Lab,
   status: number,
-  extra: { checkError?: ReturnType<KubelabError['toJSON']>; editorText?: string | undefined },
+  extra: {
+    checkError?: ReturnType<KubelabError['toJSON']>;
+    editorText?: string | undefined;
+    report?: GradeReport;
+    progressNotSaved?: string;
+  },
 ): Promise<void> {
   const learnerId = learnerOf(req, res);
   const progress: LabProgress = ctx.actions.progress(lab, learnerId);
@@ -210,8 +234,15 @@ async function renderLabPage(
     ...matrix,
     hints: ctx.actions.revealedHints(lab, progress),
     solution,
-    view: extra.checkError ? undefined : progress.lastReport ? reportView(progress.lastReport) : undefined,
+    view: extra.checkError
+      ? undefined
+      : extra.report
+        ? reportView(extra.report)
+        : progress.lastReport
+          ? reportView(progress.lastReport)
+          : undefined,
     checkError: extra.checkError,
+    progressNotSaved: extra.progressNotSaved,
     editorText: extra.editorText ?? progress.lastManifests ?? starterManifest(lab),
     policyName: policyNameOf(lab),
   });

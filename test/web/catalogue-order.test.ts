@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import request from 'supertest';
+import type { Lab } from '../../server/labs/model.js';
+import { createApp } from '../../server/web/app.js';
+import { domainOf, orderLabs } from '../../server/web/catalogue-order.js';
+import { createDefaultWebDeps } from '../../server/web/wiring.js';
+import { fakeLab } from './fakes.js';
+
+const lab = (id: string, difficulty: Lab['difficulty'], minutes: number): Lab => ({
+  ...fakeLab(id),
+  difficulty,
+  minutes,
+});
+
+describe('the catalogue order', () => {
+  it('follows the course path, then the unlisted labs easiest first', () => {
+    const labs = [
+      lab('z-hard', 'advanced', 10),
+      lab('a-medium', 'intermediate', 30),
+      lab('first', 'intermediate', 25),
+      lab('b-easy-long', 'beginner', 40),
+      lab('c-easy-short', 'beginner', 10),
+    ];
+    expect(orderLabs(labs, ['first', 'not-a-lab']).map((l) => l.id)).toEqual([
+      'first',
+      'c-easy-short',
+      'b-easy-long',
+      'a-medium',
+      'z-hard',
+    ]);
+  });
+
+  it('names the exam domain from the competency', () => {
+    expect(domainOf({ ...fakeLab(), competency: 'CKA Services & Networking: define policies.' })).toBe(
+      'CKA Services & Networking',
+    );
+  });
+
+  it('the real catalogue opens with np-backend, the first lab of the course, and shows its domain', async () => {
+    const deps = await createDefaultWebDeps({ mode: 'simulated', dbPath: ':memory:', simulatedWorkers: 0 });
+    try {
+      const app = createApp(deps);
+      const api = await request(app).get('/api/labs').expect(200);
+      const ids = (api.body.labs as Array<{ id: string }>).map((l) => l.id);
+      expect(ids[0]).toBe('np-backend');
+      expect(ids.at(-1)).toBe('np-default-deny-all');
+      expect(api.body.labs[0].domain).toBe('CKA Services & Networking');
+      const page = await request(app).get('/').expect(200);
+      expect(page.text.indexOf('/labs/np-backend')).toBeLessThan(page.text.indexOf('/labs/np-and-vs-or'));
+      expect(page.text).toContain('<p class="domain">CKA Services &amp; Networking</p>');
+    } finally {
+      await deps.close();
+    }
+  });
+});
