@@ -33,7 +33,7 @@ function probe(from: string, to: string, explanation: string, passed = false): P
     from,
     to,
     expected: 'blocked',
-    actual: passed ? 'timeout' : 'allowed',
+    actual: passed ? 'blocked' : 'allowed',
     passed,
     attempts: 1,
     detail: 'curl exit 0: connected',
