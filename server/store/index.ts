@@ -9,6 +9,9 @@ import { basename, dirname, resolve } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { GradeReport } from '../grader/report.js';
 import { KubelabError, environmentError } from '../errors.js';
+import { migrate } from './migrations.js';
+import { ClassroomStore } from './classroom.js';
+import { ExamStore } from './exams.js';
 
 export const DEFAULT_DB_PATH = './.kubelab/kubelab.db';
 
@@ -132,6 +135,7 @@ export class ProgressStore {
       if (path !== ':memory:') db.pragma('journal_mode = WAL');
       db.pragma('foreign_keys = ON');
       db.exec(SCHEMA);
+      migrate(db);
       const store = new ProgressStore(db);
       // Also proves the file takes writes: a read-only database is refused here, not on the first check.
       store.cookieSecret();
@@ -148,6 +152,19 @@ export class ProgressStore {
 
   close(): void {
     this.db.close();
+  }
+
+  private classroomStore: ClassroomStore | undefined;
+  private examStore: ExamStore | undefined;
+
+  /** Display names, classes and the instructor's queries. */
+  get classroom(): ClassroomStore {
+    return (this.classroomStore ??= new ClassroomStore(this.db));
+  }
+
+  /** Exam attempts. */
+  get exams(): ExamStore {
+    return (this.examStore ??= new ExamStore(this.db));
   }
 
   /**
@@ -212,7 +229,12 @@ export class ProgressStore {
           learnerId,
           labId,
         );
-      this.addEvent(learnerId, labId, 'check', when, attempt.report.status);
+      const eventId = this.addEvent(learnerId, labId, 'check', when, attempt.report.status);
+      // Which checks failed, for the instructor's "checks that fail most".
+      const failed = this.db.prepare(
+        'INSERT INTO check_failures (event_id, learner_id, lab_id, check_id) VALUES (?, ?, ?, ?)',
+      );
+      for (const c of attempt.report.checks) if (c.status === 'fail') failed.run(eventId, learnerId, labId, c.id);
     });
   }
 
@@ -351,10 +373,12 @@ export class ProgressStore {
     kind: ProgressEventKind,
     at: string,
     detail: string,
-  ): void {
-    this.db
-      .prepare('INSERT INTO events (learner_id, lab_id, kind, at, detail) VALUES (?, ?, ?, ?, ?)')
-      .run(learnerId, labId, kind, at, detail);
+  ): number {
+    return Number(
+      this.db
+        .prepare('INSERT INTO events (learner_id, lab_id, kind, at, detail) VALUES (?, ?, ?, ?, ?)')
+        .run(learnerId, labId, kind, at, detail).lastInsertRowid,
+    );
   }
 }
 
