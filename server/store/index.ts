@@ -182,6 +182,14 @@ export class ProgressStore {
     ).value;
   }
 
+  /** The learner the command line acts as on this machine (made on first use, then kept). */
+  cliLearnerId(make: () => string): string {
+    const row = this.db.prepare('SELECT value FROM settings WHERE key = ?').get('cli-learner') as { value: string } | undefined;
+    if (row) return row.value;
+    this.db.prepare('INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)').run('cli-learner', make());
+    return (this.db.prepare('SELECT value FROM settings WHERE key = ?').get('cli-learner') as { value: string }).value;
+  }
+
   /** Learners who have done anything (a visit alone records nothing). */
   learnerCount(): number {
     return (this.db.prepare('SELECT COUNT(*) AS n FROM learners').get() as { n: number }).n;

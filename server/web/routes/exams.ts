@@ -109,7 +109,8 @@ export function examRoutes(ctx: AppContext): Router {
       title: view.loaded.exam.title,
       view,
       current,
-      taskHtml: renderMarkdown(await ctx.deps.labs.page(current.lab, 'task')),
+      // The task list already names the task: the page's own first heading would repeat it.
+      taskHtml: renderMarkdown((await ctx.deps.labs.page(current.lab, 'task')).replace(/^\s*# [^\n]*\n/, '')),
       scripts: ['/static/exam.js'],
       ...extra,
     });
