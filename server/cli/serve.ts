@@ -41,7 +41,9 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
     import('../web/wiring.js'),
   ]);
   const instructorToken =
-    opts.instructorToken ?? (opts.env ?? process.env).KUBELAB_INSTRUCTOR_TOKEN ?? (await import('../web/instructor-auth.js')).newInstructorToken();
+    opts.instructorToken ??
+    (opts.env ?? process.env).KUBELAB_INSTRUCTOR_TOKEN ??
+    (await import('../web/instructor-auth.js')).newInstructorToken();
   const deps = await createDefaultWebDeps({
     ...opts,
     instructorToken,

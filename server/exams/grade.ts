@@ -61,7 +61,11 @@ export async function deployExam(
 /** Refuses objects that would replace an object of any of the exam's scenarios. */
 export async function guardExamObjects(loaded: LoadedExam, task: Lab, objects: KubeObject[]): Promise<void> {
   for (const lab of taskLabs(loaded))
-    guardScenarioObjects(objects, await scenarioObjects(loaded.scenarios.get(lab.scenario)!), lab.id === task.id ? task : lab);
+    guardScenarioObjects(
+      objects,
+      await scenarioObjects(loaded.scenarios.get(lab.scenario)!),
+      lab.id === task.id ? task : lab,
+    );
 }
 
 export interface ExamGradeOptions {

@@ -117,7 +117,12 @@ export function scoreTask(task: ExamTask, title: string, report: GradeReport): T
   };
 }
 
-export function scoreExam(exam: Exam, titles: Map<string, string>, reports: Map<string, GradeReport>, at: Date): ExamScore {
+export function scoreExam(
+  exam: Exam,
+  titles: Map<string, string>,
+  reports: Map<string, GradeReport>,
+  at: Date,
+): ExamScore {
   const tasks = exam.tasks.map((t) => {
     const report = reports.get(t.lab);
     if (!report) throw new Error(`no report for task ${t.lab}`);

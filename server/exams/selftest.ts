@@ -53,7 +53,9 @@ export async function testExam(loaded: LoadedExam): Promise<ExamSelfTest> {
   };
   const cases: ExamCase[] = [];
   const lostLines = (s: ExamScore) =>
-    s.tasks.filter((t) => t.earned < t.points).map((t) => `${t.lab}: ${t.earned}/${t.points}: ${t.diagnosis ?? t.lost[0] ?? 'points lost'}`);
+    s.tasks
+      .filter((t) => t.earned < t.points)
+      .map((t) => `${t.lab}: ${t.earned}/${t.points}: ${t.diagnosis ?? t.lost[0] ?? 'points lost'}`);
 
   const untouched = await scoreWith([]);
   const earnedUntouched = untouched.tasks.filter((t) => t.earned > 0 || t.status === 'not-graded');
@@ -64,7 +66,10 @@ export async function testExam(loaded: LoadedExam): Promise<ExamSelfTest> {
     problems: earnedUntouched.map((t) =>
       t.status === 'not-graded'
         ? `${t.lab}: not graded: ${t.lost[0] ?? ''}`
-        : `${t.lab}: earns ${t.earned} point(s) with nothing done (checks ${t.checks.filter((c) => c.earned > 0).map((c) => c.id).join(', ')} pass on the untouched scenario: make them conditions, not points)`,
+        : `${t.lab}: earns ${t.earned} point(s) with nothing done (checks ${t.checks
+            .filter((c) => c.earned > 0)
+            .map((c) => c.id)
+            .join(', ')} pass on the untouched scenario: make them conditions, not points)`,
     ),
   });
 
@@ -88,7 +93,12 @@ export async function testExam(loaded: LoadedExam): Promise<ExamSelfTest> {
             : `${t.lab}: earns ${t.earned} point(s) from the solution of ${lab.id} (another task's objects must not count)`,
         );
     }
-    cases.push({ name: `the solution of ${lab.id} alone earns exactly its task's points`, ok: problems.length === 0, detail: pts(alone), problems });
+    cases.push({
+      name: `the solution of ${lab.id} alone earns exactly its task's points`,
+      ok: problems.length === 0,
+      detail: pts(alone),
+      problems,
+    });
   }
 
   if (labs.length > 1) {

@@ -107,7 +107,15 @@ export class ExamService {
       const cluster = await this.cluster(attempt, loaded);
       const previous = this.deps.store.exams.tasks(attempt.id).find((t) => t.labId === labId)?.manifests;
       const before: Ref[] = previous ? this.refsOf(previous, lab) : [];
-      const keep = new Set(objects.map((o) => refKey({ kind: o.kind, name: o.metadata.name, ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}) })));
+      const keep = new Set(
+        objects.map((o) =>
+          refKey({
+            kind: o.kind,
+            name: o.metadata.name,
+            ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}),
+          }),
+        ),
+      );
       for (const r of before) if (!keep.has(refKey(r))) await cluster.delete(r.kind, r.name, r.namespace);
       if (objects.length > 0) await cluster.apply(objects);
       this.deps.store.exams.setManifests(attempt.id, labId, text);
@@ -126,17 +134,30 @@ export class ExamService {
   checkTask(attemptId: string, learnerId: string, labId: string): Promise<TaskScore> {
     return this.change(attemptId, learnerId, async (attempt, loaded) => {
       if (!loaded.exam.checkPerTask)
-        throw new KubelabError('FORBIDDEN', `exam ${loaded.exam.id} does not allow checking a task before you submit`, {
-          hint: 'Submit the exam to see your score.',
-        });
+        throw new KubelabError(
+          'FORBIDDEN',
+          `exam ${loaded.exam.id} does not allow checking a task before you submit`,
+          {
+            hint: 'Submit the exam to see your score.',
+          },
+        );
       const lab = this.taskLab(loaded, labId);
       const task = loaded.exam.tasks.find((t) => t.lab === labId)!;
-      const reports = await gradeTasks(loaded, await this.cluster(attempt, loaded), { only: [labId], ...this.gradeOptions(attempt) });
+      const reports = await gradeTasks(loaded, await this.cluster(attempt, loaded), {
+        only: [labId],
+        ...this.gradeOptions(attempt),
+      });
       const score = scoreTask(task, lab.title, reports.get(labId)!);
       // While the clock runs, a check says what passes and what it is worth, not why (that is the review).
       const brief: TaskScore = { ...score, lost: [], checks: score.checks.map((c) => ({ ...c, why: [] })) };
       delete brief.diagnosis;
-      this.deps.store.exams.recordTaskCheck(attempt, labId, this.deps.clock(), brief, `${score.earned}/${score.points}`);
+      this.deps.store.exams.recordTaskCheck(
+        attempt,
+        labId,
+        this.deps.clock(),
+        brief,
+        `${score.earned}/${score.points}`,
+      );
       return brief;
     });
   }
@@ -201,10 +222,16 @@ export class ExamService {
     return this.serial(first.id, async () => {
       const attempt = this.owned(attemptId, learnerId);
       if (attempt.finishedAt)
-        throw new KubelabError('FORBIDDEN', 'this exam attempt is over: nothing can change its score now', { hint: 'Open the attempt to review your score.' });
+        throw new KubelabError('FORBIDDEN', 'this exam attempt is over: nothing can change its score now', {
+          hint: 'Open the attempt to review your score.',
+        });
       if (this.timeUp(attempt)) {
         await this.finish(attempt, 'time-up');
-        throw new KubelabError('FORBIDDEN', 'the time is up: your exam was scored as it was at the deadline', { hint: 'Open the attempt to review your score.' });
+        throw new KubelabError(
+          'FORBIDDEN',
+          'the time is up: your exam was scored as it was at the deadline',
+          { hint: 'Open the attempt to review your score.' },
+        );
       }
       return fn(attempt, await this.deps.load(attempt.examId));
     });
@@ -213,7 +240,8 @@ export class ExamService {
   private owned(attemptId: string, learnerId: string): ExamAttempt {
     const attempt = this.deps.store.exams.get(attemptId);
     // Someone else's attempt is as absent as one that never existed.
-    if (!attempt || attempt.learnerId !== learnerId) throw notFound('there is no such exam attempt', 'Start an exam from the exams page.');
+    if (!attempt || attempt.learnerId !== learnerId)
+      throw notFound('there is no such exam attempt', 'Start an exam from the exams page.');
     return attempt;
   }
 
@@ -229,7 +257,13 @@ export class ExamService {
 
   private refsOf(text: string, lab: Lab): Ref[] {
     try {
-      return this.deps.parse(text, lab).map((o) => ({ kind: o.kind, name: o.metadata.name, ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}) }));
+      return this.deps
+        .parse(text, lab)
+        .map((o) => ({
+          kind: o.kind,
+          name: o.metadata.name,
+          ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}),
+        }));
     } catch {
       return [];
     }
@@ -252,9 +286,13 @@ export class ExamService {
         if (attempt.mode === 'kube') {
           const real = this.deps.realCluster?.();
           if (!real)
-            throw new KubelabError('ENVIRONMENT', 'this attempt runs on a real cluster, and the server has none now', {
-              hint: 'Restart kubelab with the cluster it had when the exam started.',
-            });
+            throw new KubelabError(
+              'ENVIRONMENT',
+              'this attempt runs on a real cluster, and the server has none now',
+              {
+                hint: 'Restart kubelab with the cluster it had when the exam started.',
+              },
+            );
           return real;
         }
         const bytes = this.deps.store.exams.loadCluster(attempt.id);
@@ -268,17 +306,24 @@ export class ExamService {
   }
 
   private save(attemptId: string, cluster: SimulatedCluster): void {
-    this.deps.store.exams.saveCluster(attemptId, serialize({ cluster: cluster.saveState() }), this.deps.clock());
+    this.deps.store.exams.saveCluster(
+      attemptId,
+      serialize({ cluster: cluster.saveState() }),
+      this.deps.clock(),
+    );
   }
 
   /** A timer per running attempt, so a real cluster is scored at its deadline even if nobody looks. */
   private arm(attempt: ExamAttempt): void {
     if (this.timers.has(attempt.id)) return;
     const ms = Date.parse(attempt.deadlineAt) - this.deps.clock().getTime();
-    const t = setTimeout(() => {
-      this.timers.delete(attempt.id);
-      void this.sweep().catch(() => undefined);
-    }, Math.max(0, Math.min(ms, 2 ** 31 - 1)));
+    const t = setTimeout(
+      () => {
+        this.timers.delete(attempt.id);
+        void this.sweep().catch(() => undefined);
+      },
+      Math.max(0, Math.min(ms, 2 ** 31 - 1)),
+    );
     t.unref();
     this.timers.set(attempt.id, t);
   }
@@ -286,7 +331,10 @@ export class ExamService {
   private serial<T>(key: string, fn: () => Promise<T>): Promise<T> {
     const prev = this.queues.get(key) ?? Promise.resolve();
     const next = prev.then(fn, fn);
-    this.queues.set(key, next.catch(() => undefined));
+    this.queues.set(
+      key,
+      next.catch(() => undefined),
+    );
     return next;
   }
 }

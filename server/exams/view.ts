@@ -63,7 +63,10 @@ export class TaskView implements Cluster {
     return all.filter((o) => this.visible.has(o.metadata.namespace ?? ''));
   }
 
-  waitReady(namespaces: string[], opts: { timeoutMs: number; onProgress?: ProgressFn }): Promise<ReadyReport> {
+  waitReady(
+    namespaces: string[],
+    opts: { timeoutMs: number; onProgress?: ProgressFn },
+  ): Promise<ReadyReport> {
     return this.inner.waitReady(namespaces, opts);
   }
 

@@ -65,7 +65,9 @@ export class ClassroomStore {
   constructor(private readonly db: Database.Database) {}
 
   profile(learnerId: string): LearnerProfile | undefined {
-    const r = this.db.prepare('SELECT id, display_name, class_code, created_at FROM learners WHERE id = ?').get(learnerId) as
+    const r = this.db
+      .prepare('SELECT id, display_name, class_code, created_at FROM learners WHERE id = ?')
+      .get(learnerId) as
       { id: string; display_name: string | null; class_code: string | null; created_at: string } | undefined;
     if (!r) return undefined;
     return {
@@ -80,10 +82,13 @@ export class ClassroomStore {
   setProfile(learnerId: string, p: { displayName?: string; classCode?: string }, at: Date): boolean {
     if (p.classCode !== undefined && !this.classByCode(p.classCode)) return false;
     this.db.transaction(() => {
-      this.db.prepare('INSERT OR IGNORE INTO learners (id, created_at) VALUES (?, ?)').run(learnerId, at.toISOString());
+      this.db
+        .prepare('INSERT OR IGNORE INTO learners (id, created_at) VALUES (?, ?)')
+        .run(learnerId, at.toISOString());
       if (p.displayName !== undefined)
         this.db.prepare('UPDATE learners SET display_name = ? WHERE id = ?').run(p.displayName, learnerId);
-      if (p.classCode !== undefined) this.db.prepare('UPDATE learners SET class_code = ? WHERE id = ?').run(p.classCode, learnerId);
+      if (p.classCode !== undefined)
+        this.db.prepare('UPDATE learners SET class_code = ? WHERE id = ?').run(p.classCode, learnerId);
     })();
     return true;
   }
@@ -99,9 +104,13 @@ export class ClassroomStore {
   }
 
   classes(): ClassInfo[] {
-    return (this.db.prepare('SELECT code, name, created_at FROM classes ORDER BY created_at, code').all() as Array<{ code: string; name: string; created_at: string }>).map(
-      (r) => ({ code: r.code, name: r.name, createdAt: r.created_at }),
-    );
+    return (
+      this.db.prepare('SELECT code, name, created_at FROM classes ORDER BY created_at, code').all() as Array<{
+        code: string;
+        name: string;
+        created_at: string;
+      }>
+    ).map((r) => ({ code: r.code, name: r.name, createdAt: r.created_at }));
   }
 
   classByCode(code: string): ClassInfo | undefined {
@@ -126,10 +135,22 @@ export class ClassroomStore {
     for (const learner of this.learners(classCode)) {
       const base = { learnerId: learner.id, learner: nameOf(learner), classCode: learner.classCode ?? '' };
       const progress = this.db
-        .prepare('SELECT lab_id, attempts, passes, hints_used, solution_viewed_at, last_checked_at, last_report FROM progress WHERE learner_id = ? ORDER BY lab_id')
-        .all(learner.id) as Array<{ lab_id: string; attempts: number; passes: number; hints_used: number; solution_viewed_at: string | null; last_checked_at: string | null; last_report: string | null }>;
+        .prepare(
+          'SELECT lab_id, attempts, passes, hints_used, solution_viewed_at, last_checked_at, last_report FROM progress WHERE learner_id = ? ORDER BY lab_id',
+        )
+        .all(learner.id) as Array<{
+        lab_id: string;
+        attempts: number;
+        passes: number;
+        hints_used: number;
+        solution_viewed_at: string | null;
+        last_checked_at: string | null;
+        last_report: string | null;
+      }>;
       for (const p of progress) {
-        const events = this.db.prepare('SELECT at FROM events WHERE learner_id = ? AND lab_id = ? ORDER BY id').all(learner.id, p.lab_id) as Array<{ at: string }>;
+        const events = this.db
+          .prepare('SELECT at FROM events WHERE learner_id = ? AND lab_id = ? ORDER BY id')
+          .all(learner.id, p.lab_id) as Array<{ at: string }>;
         out.push({
           ...base,
           kind: 'lab',
@@ -144,8 +165,16 @@ export class ClassroomStore {
         });
       }
       const exams = this.db
-        .prepare('SELECT exam_id, started_at, deadline_at, finished_at, score FROM exam_attempts WHERE learner_id = ? ORDER BY started_at')
-        .all(learner.id) as Array<{ exam_id: string; started_at: string; deadline_at: string; finished_at: string | null; score: string | null }>;
+        .prepare(
+          'SELECT exam_id, started_at, deadline_at, finished_at, score FROM exam_attempts WHERE learner_id = ? ORDER BY started_at',
+        )
+        .all(learner.id) as Array<{
+        exam_id: string;
+        started_at: string;
+        deadline_at: string;
+        finished_at: string | null;
+        score: string | null;
+      }>;
       const byExam = new Map<string, typeof exams>();
       for (const e of exams) byExam.set(e.exam_id, [...(byExam.get(e.exam_id) ?? []), e]);
       for (const [examId, attempts] of [...byExam].sort(([a], [b]) => a.localeCompare(b))) {
@@ -162,12 +191,16 @@ export class ClassroomStore {
           passed: scores.some((s) => s?.passed === true),
           timeSpentSec: Math.round(
             attempts.reduce((n, a) => {
-              const end = a.finished_at ? Date.parse(a.finished_at) : Math.min(now.getTime(), Date.parse(a.deadline_at));
+              const end = a.finished_at
+                ? Date.parse(a.finished_at)
+                : Math.min(now.getTime(), Date.parse(a.deadline_at));
               return n + Math.max(0, end - Date.parse(a.started_at));
             }, 0) / 1000,
           ),
           lastAt: last.finished_at ?? last.started_at,
-          lastResult: lastScore ? `${lastScore.earned}/${lastScore.totalPoints} points, ${lastScore.passed ? 'passed' : 'not passed'}` : 'in progress',
+          lastResult: lastScore
+            ? `${lastScore.earned}/${lastScore.totalPoints} points, ${lastScore.passed ? 'passed' : 'not passed'}`
+            : 'in progress',
         });
       }
     }
@@ -189,15 +222,26 @@ export class ClassroomStore {
   /** Per lab, across the learners of a class (or all). */
   labStats(classCode?: string): LabStats[] {
     const ids = new Set(this.learners(classCode).map((l) => l.id));
-    const rows = (this.db.prepare('SELECT learner_id, lab_id, attempts, passes FROM progress WHERE attempts > 0').all() as Array<{ learner_id: string; lab_id: string; attempts: number; passes: number }>).filter((r) => ids.has(r.learner_id));
+    const rows = (
+      this.db
+        .prepare('SELECT learner_id, lab_id, attempts, passes FROM progress WHERE attempts > 0')
+        .all() as Array<{ learner_id: string; lab_id: string; attempts: number; passes: number }>
+    ).filter((r) => ids.has(r.learner_id));
     const byLab = new Map<string, typeof rows>();
     for (const r of rows) byLab.set(r.lab_id, [...(byLab.get(r.lab_id) ?? []), r]);
-    const failures = (this.db.prepare('SELECT learner_id, lab_id, check_id FROM check_failures').all() as Array<{ learner_id: string; lab_id: string; check_id: string }>).filter((f) => ids.has(f.learner_id));
+    const failures = (
+      this.db.prepare('SELECT learner_id, lab_id, check_id FROM check_failures').all() as Array<{
+        learner_id: string;
+        lab_id: string;
+        check_id: string;
+      }>
+    ).filter((f) => ids.has(f.learner_id));
     return [...byLab]
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([labId, list]) => {
         const counts = new Map<string, number>();
-        for (const f of failures) if (f.lab_id === labId) counts.set(f.check_id, (counts.get(f.check_id) ?? 0) + 1);
+        for (const f of failures)
+          if (f.lab_id === labId) counts.set(f.check_id, (counts.get(f.check_id) ?? 0) + 1);
         const passed = list.filter((r) => r.passes > 0).length;
         return {
           labId,
@@ -221,7 +265,8 @@ function nameOf(p: LearnerProfile): string {
 /** Working time from action times: the gaps between actions, each counted up to IDLE_CAP_MS. */
 export function activeMs(times: number[]): number {
   let total = 0;
-  for (let i = 1; i < times.length; i++) total += Math.min(IDLE_CAP_MS, Math.max(0, times[i]! - times[i - 1]!));
+  for (let i = 1; i < times.length; i++)
+    total += Math.min(IDLE_CAP_MS, Math.max(0, times[i]! - times[i - 1]!));
   return total;
 }
 
@@ -242,11 +287,14 @@ function summaryOf(report: string | null): string {
   }
 }
 
-function parseScore(text: string | null): { earned: number; totalPoints: number; passed: boolean } | undefined {
+function parseScore(
+  text: string | null,
+): { earned: number; totalPoints: number; passed: boolean } | undefined {
   if (!text) return undefined;
   try {
     const s = JSON.parse(text) as { earned?: unknown; totalPoints?: unknown; passed?: unknown };
-    if (typeof s.earned === 'number' && typeof s.totalPoints === 'number') return { earned: s.earned, totalPoints: s.totalPoints, passed: s.passed === true };
+    if (typeof s.earned === 'number' && typeof s.totalPoints === 'number')
+      return { earned: s.earned, totalPoints: s.totalPoints, passed: s.passed === true };
   } catch {
     // an unreadable score reads as none
   }

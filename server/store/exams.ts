@@ -52,7 +52,9 @@ function attemptOf(r: AttemptRow): ExamAttempt {
     startedAt: r.started_at,
     deadlineAt: r.deadline_at,
     ...(r.finished_at ? { finishedAt: r.finished_at } : {}),
-    ...(r.finished_how === 'submitted' || r.finished_how === 'time-up' ? { finishedHow: r.finished_how } : {}),
+    ...(r.finished_how === 'submitted' || r.finished_how === 'time-up'
+      ? { finishedHow: r.finished_how }
+      : {}),
     ...(r.score ? { score: safeJson(r.score) } : {}),
   };
 }
@@ -75,13 +77,24 @@ export function isAttemptId(s: string): boolean {
 export class ExamStore {
   constructor(private readonly db: Database.Database) {}
 
-  start(a: { learnerId: string; examId: string; mode: ExamMode; labs: string[]; at: Date; minutes: number }): ExamAttempt {
+  start(a: {
+    learnerId: string;
+    examId: string;
+    mode: ExamMode;
+    labs: string[];
+    at: Date;
+    minutes: number;
+  }): ExamAttempt {
     const id = randomBytes(16).toString('base64url');
     const deadline = new Date(a.at.getTime() + a.minutes * 60_000);
     this.db.transaction(() => {
-      this.db.prepare('INSERT OR IGNORE INTO learners (id, created_at) VALUES (?, ?)').run(a.learnerId, a.at.toISOString());
       this.db
-        .prepare('INSERT INTO exam_attempts (id, learner_id, exam_id, mode, started_at, deadline_at) VALUES (?, ?, ?, ?, ?, ?)')
+        .prepare('INSERT OR IGNORE INTO learners (id, created_at) VALUES (?, ?)')
+        .run(a.learnerId, a.at.toISOString());
+      this.db
+        .prepare(
+          'INSERT INTO exam_attempts (id, learner_id, exam_id, mode, started_at, deadline_at) VALUES (?, ?, ?, ?, ?, ?)',
+        )
         .run(id, a.learnerId, a.examId, a.mode, a.at.toISOString(), deadline.toISOString());
       const task = this.db.prepare('INSERT INTO exam_tasks (attempt_id, lab_id) VALUES (?, ?)');
       for (const lab of a.labs) task.run(id, lab);
@@ -99,9 +112,13 @@ export class ExamStore {
   attempts(learnerId: string, examId?: string): ExamAttempt[] {
     const rows = (
       examId === undefined
-        ? this.db.prepare('SELECT * FROM exam_attempts WHERE learner_id = ? ORDER BY started_at DESC, rowid DESC').all(learnerId)
+        ? this.db
+            .prepare('SELECT * FROM exam_attempts WHERE learner_id = ? ORDER BY started_at DESC, rowid DESC')
+            .all(learnerId)
         : this.db
-            .prepare('SELECT * FROM exam_attempts WHERE learner_id = ? AND exam_id = ? ORDER BY started_at DESC, rowid DESC')
+            .prepare(
+              'SELECT * FROM exam_attempts WHERE learner_id = ? AND exam_id = ? ORDER BY started_at DESC, rowid DESC',
+            )
             .all(learnerId, examId)
     ) as AttemptRow[];
     return rows.map(attemptOf);
@@ -109,13 +126,23 @@ export class ExamStore {
 
   /** Attempts whose clock ran out without a score (to finish after a restart). */
   unfinished(): ExamAttempt[] {
-    return (this.db.prepare('SELECT * FROM exam_attempts WHERE finished_at IS NULL').all() as AttemptRow[]).map(attemptOf);
+    return (
+      this.db.prepare('SELECT * FROM exam_attempts WHERE finished_at IS NULL').all() as AttemptRow[]
+    ).map(attemptOf);
   }
 
   tasks(attemptId: string): ExamTaskState[] {
     const rows = this.db
-      .prepare('SELECT lab_id, flagged, checks, manifests, last_check FROM exam_tasks WHERE attempt_id = ? ORDER BY rowid')
-      .all(attemptId) as Array<{ lab_id: string; flagged: number; checks: number; manifests: string | null; last_check: string | null }>;
+      .prepare(
+        'SELECT lab_id, flagged, checks, manifests, last_check FROM exam_tasks WHERE attempt_id = ? ORDER BY rowid',
+      )
+      .all(attemptId) as Array<{
+      lab_id: string;
+      flagged: number;
+      checks: number;
+      manifests: string | null;
+      last_check: string | null;
+    }>;
     return rows.map((r) => ({
       labId: r.lab_id,
       flagged: r.flagged === 1,
@@ -126,17 +153,23 @@ export class ExamStore {
   }
 
   setFlag(attemptId: string, labId: string, flagged: boolean): void {
-    this.db.prepare('UPDATE exam_tasks SET flagged = ? WHERE attempt_id = ? AND lab_id = ?').run(flagged ? 1 : 0, attemptId, labId);
+    this.db
+      .prepare('UPDATE exam_tasks SET flagged = ? WHERE attempt_id = ? AND lab_id = ?')
+      .run(flagged ? 1 : 0, attemptId, labId);
   }
 
   setManifests(attemptId: string, labId: string, text: string): void {
-    this.db.prepare('UPDATE exam_tasks SET manifests = ? WHERE attempt_id = ? AND lab_id = ?').run(text, attemptId, labId);
+    this.db
+      .prepare('UPDATE exam_tasks SET manifests = ? WHERE attempt_id = ? AND lab_id = ?')
+      .run(text, attemptId, labId);
   }
 
   recordTaskCheck(attempt: ExamAttempt, labId: string, at: Date, result: unknown, detail: string): void {
     this.db.transaction(() => {
       this.db
-        .prepare('UPDATE exam_tasks SET checks = checks + 1, last_check = ? WHERE attempt_id = ? AND lab_id = ?')
+        .prepare(
+          'UPDATE exam_tasks SET checks = checks + 1, last_check = ? WHERE attempt_id = ? AND lab_id = ?',
+        )
         .run(JSON.stringify(result), attempt.id, labId);
       this.event(attempt.id, attempt.learnerId, attempt.examId, 'check', at, `${labId}: ${detail}`);
     })();
@@ -146,19 +179,34 @@ export class ExamStore {
    * Records the score unless the attempt already has one; true when this call finished it. The
    * first finish wins, so a submit racing the deadline cannot change a score.
    */
-  finish(attempt: ExamAttempt, at: Date, how: 'submitted' | 'time-up', score: { earned: number; totalPoints: number; passed: boolean }): boolean {
+  finish(
+    attempt: ExamAttempt,
+    at: Date,
+    how: 'submitted' | 'time-up',
+    score: { earned: number; totalPoints: number; passed: boolean },
+  ): boolean {
     return this.db.transaction(() => {
       const changed = this.db
-        .prepare('UPDATE exam_attempts SET finished_at = ?, finished_how = ?, score = ? WHERE id = ? AND finished_at IS NULL')
+        .prepare(
+          'UPDATE exam_attempts SET finished_at = ?, finished_how = ?, score = ? WHERE id = ? AND finished_at IS NULL',
+        )
         .run(at.toISOString(), how, JSON.stringify(score), attempt.id).changes;
       if (changed === 1)
-        this.event(attempt.id, attempt.learnerId, attempt.examId, how === 'submitted' ? 'submit' : 'time-up', at, `${score.earned}/${score.totalPoints}${score.passed ? ' passed' : ''}`);
+        this.event(
+          attempt.id,
+          attempt.learnerId,
+          attempt.examId,
+          how === 'submitted' ? 'submit' : 'time-up',
+          at,
+          `${score.earned}/${score.totalPoints}${score.passed ? ' passed' : ''}`,
+        );
       return changed === 1;
     })();
   }
 
   loadCluster(attemptId: string): Uint8Array | undefined {
-    const r = this.db.prepare('SELECT state FROM exam_sim_clusters WHERE attempt_id = ?').get(attemptId) as { state: Buffer } | undefined;
+    const r = this.db.prepare('SELECT state FROM exam_sim_clusters WHERE attempt_id = ?').get(attemptId) as
+      { state: Buffer } | undefined;
     return r?.state;
   }
 
@@ -175,9 +223,18 @@ export class ExamStore {
     this.db.prepare('DELETE FROM exam_sim_clusters WHERE attempt_id = ?').run(attemptId);
   }
 
-  private event(attemptId: string, learnerId: string, examId: string, kind: string, at: Date, detail: string): void {
+  private event(
+    attemptId: string,
+    learnerId: string,
+    examId: string,
+    kind: string,
+    at: Date,
+    detail: string,
+  ): void {
     this.db
-      .prepare('INSERT INTO exam_events (attempt_id, learner_id, exam_id, kind, at, detail) VALUES (?, ?, ?, ?, ?, ?)')
+      .prepare(
+        'INSERT INTO exam_events (attempt_id, learner_id, exam_id, kind, at, detail) VALUES (?, ?, ?, ?, ?, ?)',
+      )
       .run(attemptId, learnerId, examId, kind, at.toISOString(), detail);
   }
 }

@@ -184,10 +184,13 @@ export class ProgressStore {
 
   /** The learner the command line acts as on this machine (made on first use, then kept). */
   cliLearnerId(make: () => string): string {
-    const row = this.db.prepare('SELECT value FROM settings WHERE key = ?').get('cli-learner') as { value: string } | undefined;
+    const row = this.db.prepare('SELECT value FROM settings WHERE key = ?').get('cli-learner') as
+      { value: string } | undefined;
     if (row) return row.value;
     this.db.prepare('INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)').run('cli-learner', make());
-    return (this.db.prepare('SELECT value FROM settings WHERE key = ?').get('cli-learner') as { value: string }).value;
+    return (
+      this.db.prepare('SELECT value FROM settings WHERE key = ?').get('cli-learner') as { value: string }
+    ).value;
   }
 
   /** Learners who have done anything (a visit alone records nothing). */
@@ -242,7 +245,8 @@ export class ProgressStore {
       const failed = this.db.prepare(
         'INSERT INTO check_failures (event_id, learner_id, lab_id, check_id) VALUES (?, ?, ?, ?)',
       );
-      for (const c of attempt.report.checks) if (c.status === 'fail') failed.run(eventId, learnerId, labId, c.id);
+      for (const c of attempt.report.checks)
+        if (c.status === 'fail') failed.run(eventId, learnerId, labId, c.id);
     });
   }
 

@@ -44,7 +44,10 @@ export function webExamService(opts: {
     load: (id) => opts.exams.get(id),
     realCluster: opts.realCluster,
     parse: (text, lab) =>
-      parseLearnerManifests(text, lab, { maxBytes: opts.limits.maxManifestBytes, maxAliasCount: opts.limits.maxAliasCount }),
+      parseLearnerManifests(text, lab, {
+        maxBytes: opts.limits.maxManifestBytes,
+        maxAliasCount: opts.limits.maxAliasCount,
+      }),
     realGrade: { settleMs: REAL_CLUSTER_SETTLE_MS, concurrency: REAL_CLUSTER_CONCURRENCY },
   });
 }

@@ -42,30 +42,43 @@ describe('kubelab exam', () => {
     expect(t.stdoutText()).not.toMatch(/FAIL/);
   });
 
-  it('start, status and submit on a brought cluster: a partial score, recorded once', { timeout: 60_000 }, async () => {
-    const sim = new SimulatedCluster();
-    const io = memoryIO();
-    const clock = fakeClock();
-    const program = new Command().exitOverride();
-    registerExam(program, io, { runner: new FakeRunner({}), env: {}, openKube: async () => asProvisioned(sim), clock });
-    const db = join(mkdtempSync(join(tmpdir(), 'kubelab-exam-cli-')), 'kubelab.db');
-    await program.parseAsync(['exam', 'start', 'cka-network', '--context', 'mine', '--db', db], { from: 'user' });
-    expect(io.stdoutText()).toMatch(/Exam cka-network started .*60 minutes/);
-    expect(io.stderrText()).toMatch(/canary|enforc/i);
-    expect((await sim.list('Pod', 'portrange-lab')).length).toBeGreaterThan(0);
-    expect((await sim.list('Pod', 'np-lab')).length).toBeGreaterThan(0);
+  it(
+    'start, status and submit on a brought cluster: a partial score, recorded once',
+    { timeout: 60_000 },
+    async () => {
+      const sim = new SimulatedCluster();
+      const io = memoryIO();
+      const clock = fakeClock();
+      const program = new Command().exitOverride();
+      registerExam(program, io, {
+        runner: new FakeRunner({}),
+        env: {},
+        openKube: async () => asProvisioned(sim),
+        clock,
+      });
+      const db = join(mkdtempSync(join(tmpdir(), 'kubelab-exam-cli-')), 'kubelab.db');
+      await program.parseAsync(['exam', 'start', 'cka-network', '--context', 'mine', '--db', db], {
+        from: 'user',
+      });
+      expect(io.stdoutText()).toMatch(/Exam cka-network started .*60 minutes/);
+      expect(io.stderrText()).toMatch(/canary|enforc/i);
+      expect((await sim.list('Pod', 'portrange-lab')).length).toBeGreaterThan(0);
+      expect((await sim.list('Pod', 'np-lab')).length).toBeGreaterThan(0);
 
-    await program.parseAsync(['exam', 'status', 'cka-network', '--db', db], { from: 'user' });
-    expect(io.stdoutText()).toMatch(/60 min left/);
+      await program.parseAsync(['exam', 'status', 'cka-network', '--db', db], { from: 'user' });
+      expect(io.stdoutText()).toMatch(/60 min left/);
 
-    // The learner solves one task with kubectl (here: straight into the cluster).
-    const loaded = await loadExam('cka-network');
-    await sim.apply(await solutionObjects(loaded.labs.get('np-port-range')!));
-    await program.parseAsync(['exam', 'submit', 'cka-network', '--context', 'mine', '--db', db], { from: 'user' });
-    expect(io.stdoutText()).toMatch(/Exam cka-network: 5\/18 points .*not passed/);
-    expect(io.stdoutText()).toMatch(/np-backend: 0\/6/);
-    expect(io.exitCode).toBe(1);
-    await program.parseAsync(['exam', 'status', 'cka-network', '--db', db], { from: 'user' });
-    expect(io.stdoutText()).toMatch(/finished \(submitted\), 5\/18 points/);
-  });
+      // The learner solves one task with kubectl (here: straight into the cluster).
+      const loaded = await loadExam('cka-network');
+      await sim.apply(await solutionObjects(loaded.labs.get('np-port-range')!));
+      await program.parseAsync(['exam', 'submit', 'cka-network', '--context', 'mine', '--db', db], {
+        from: 'user',
+      });
+      expect(io.stdoutText()).toMatch(/Exam cka-network: 5\/18 points .*not passed/);
+      expect(io.stdoutText()).toMatch(/np-backend: 0\/6/);
+      expect(io.exitCode).toBe(1);
+      await program.parseAsync(['exam', 'status', 'cka-network', '--db', db], { from: 'user' });
+      expect(io.stdoutText()).toMatch(/finished \(submitted\), 5\/18 points/);
+    },
+  );
 });

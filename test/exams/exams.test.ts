@@ -47,7 +47,9 @@ describe('exam files', () => {
     const lines = (await inspectExamDir(dir)).problems.map(formatProblem);
     expect(lines).toEqual(
       expect.arrayContaining([
-        expect.stringMatching(/exam\.yaml:1\d:\d+: tasks\[3\]\.check: unknown field "check" \(did you mean "checks"\?\)/),
+        expect.stringMatching(
+          /exam\.yaml:1\d:\d+: tasks\[3\]\.check: unknown field "check" \(did you mean "checks"\?\)/,
+        ),
         expect.stringMatching(/exam\.yaml:1\d:\d+: tasks\[2\]\.points: is required/),
       ]),
     );
@@ -59,8 +61,12 @@ describe('exam files', () => {
 `);
     const more = (await inspectExamDir(fixed)).problems.map(formatProblem);
     expect(more).toEqual([
-      expect.stringMatching(/exam\.yaml:10:\d+: tasks\[0\]\.checks\.no-such-check: lab np-backend has no check no-such-check/),
-      expect.stringMatching(/exam\.yaml:10:\d+: tasks\[0\]\.checks\.nothing-else-changes: .*condition of the task .*cannot carry points/),
+      expect.stringMatching(
+        /exam\.yaml:10:\d+: tasks\[0\]\.checks\.no-such-check: lab np-backend has no check no-such-check/,
+      ),
+      expect.stringMatching(
+        /exam\.yaml:10:\d+: tasks\[0\]\.checks\.nothing-else-changes: .*condition of the task .*cannot carry points/,
+      ),
       expect.stringMatching(/exam\.yaml:11:\d+: tasks\[1\]\.lab: there is no lab np-nope/),
     ]);
   });
@@ -75,7 +81,12 @@ describe('exam files', () => {
     writeFileSync(sc, readFileSync(sc, 'utf8').replace('name: np-port-range', 'name: pr-copy'));
     cpSync(join(root, 'labs/np-port-range'), join(root, 'labs/pr-copy'), { recursive: true });
     const lab = join(root, 'labs/pr-copy/lab.yaml');
-    writeFileSync(lab, readFileSync(lab, 'utf8').replace('id: np-port-range', 'id: pr-copy').replace('scenario: np-port-range', 'scenario: pr-copy'));
+    writeFileSync(
+      lab,
+      readFileSync(lab, 'utf8')
+        .replace('id: np-port-range', 'id: pr-copy')
+        .replace('scenario: np-port-range', 'scenario: pr-copy'),
+    );
     const dir = examDir(`${HEAD}tasks:
   - lab: np-port-range
     points: 3
@@ -84,38 +95,51 @@ describe('exam files', () => {
 `);
     const problems = (await inspectExamDir(dir, join(root, 'labs'))).problems.map(formatProblem);
     expect(problems).toEqual([
-      expect.stringMatching(/exam\.yaml:11:\d+: tasks\[1\]\.lab: namespace portrange-lab belongs to the scenarios of both task 1 \(lab np-port-range, scenario np-port-range\) and this task \(lab pr-copy, scenario pr-copy\)/),
+      expect.stringMatching(
+        /exam\.yaml:11:\d+: tasks\[1\]\.lab: namespace portrange-lab belongs to the scenarios of both task 1 \(lab np-port-range, scenario np-port-range\) and this task \(lab pr-copy, scenario pr-copy\)/,
+      ),
     ]);
   });
 });
 
 describe('grading one exam cluster task by task', () => {
-  it("another task's scenario and policies neither fake nor break a task; without the view they would", { timeout: 30_000 }, async () => {
-    const loaded = await loadExam('cks-network');
-    const cluster = await createExamCluster(loaded);
-    // Task A's solution, plus a deny-all in another task's namespace (np-named-ports').
-    await cluster.apply(await solutionObjects(loaded.labs.get('np-and-vs-or')!));
-    await cluster.apply([
-      { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'deny', namespace: 'namedport-lab' }, spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] } },
-    ]);
-    const score = await gradeExam(loaded, cluster, new Date(0));
-    expect(score.tasks.map((t) => [t.lab, t.earned])).toEqual([
-      ['np-default-deny-all', 0],
-      ['np-namespace-isolation', 0],
-      ['np-and-vs-or', 6],
-      ['np-allow-monitoring', 0],
-      ['np-named-ports', 0],
-    ]);
-    // The view hides other tasks' namespaces from the grader...
-    const view = new TaskView(cluster, ['avo-shared']);
-    expect(new Set((await view.list('Pod')).map((p) => p.metadata.namespace))).toEqual(new Set(['avo-shared', 'kube-system']));
-    // ...which matters: graded on the whole cluster, the same solution fails "nothing else changes",
-    // because np-allow-monitoring's own scenario policies count as changes.
-    const lab = loaded.labs.get('np-and-vs-or')!;
-    const scenario = loaded.scenarios.get(lab.scenario)!;
-    const raw = await gradeLab({ lab, scenario, cluster });
-    expect(raw.passed).toBe(false);
-    const viewed = await gradeLab({ lab, scenario, cluster: new TaskView(cluster, scenario.namespaces) });
-    expect(viewed.passed).toBe(true);
-  });
+  it(
+    "another task's scenario and policies neither fake nor break a task; without the view they would",
+    { timeout: 30_000 },
+    async () => {
+      const loaded = await loadExam('cks-network');
+      const cluster = await createExamCluster(loaded);
+      // Task A's solution, plus a deny-all in another task's namespace (np-named-ports').
+      await cluster.apply(await solutionObjects(loaded.labs.get('np-and-vs-or')!));
+      await cluster.apply([
+        {
+          apiVersion: 'networking.k8s.io/v1',
+          kind: 'NetworkPolicy',
+          metadata: { name: 'deny', namespace: 'namedport-lab' },
+          spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] },
+        },
+      ]);
+      const score = await gradeExam(loaded, cluster, new Date(0));
+      expect(score.tasks.map((t) => [t.lab, t.earned])).toEqual([
+        ['np-default-deny-all', 0],
+        ['np-namespace-isolation', 0],
+        ['np-and-vs-or', 6],
+        ['np-allow-monitoring', 0],
+        ['np-named-ports', 0],
+      ]);
+      // The view hides other tasks' namespaces from the grader...
+      const view = new TaskView(cluster, ['avo-shared']);
+      expect(new Set((await view.list('Pod')).map((p) => p.metadata.namespace))).toEqual(
+        new Set(['avo-shared', 'kube-system']),
+      );
+      // ...which matters: graded on the whole cluster, the same solution fails "nothing else changes",
+      // because np-allow-monitoring's own scenario policies count as changes.
+      const lab = loaded.labs.get('np-and-vs-or')!;
+      const scenario = loaded.scenarios.get(lab.scenario)!;
+      const raw = await gradeLab({ lab, scenario, cluster });
+      expect(raw.passed).toBe(false);
+      const viewed = await gradeLab({ lab, scenario, cluster: new TaskView(cluster, scenario.namespaces) });
+      expect(viewed.passed).toBe(true);
+    },
+  );
 });

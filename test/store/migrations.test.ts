@@ -37,22 +37,49 @@ describe('progress database migrations', () => {
     old.exec(PREVIOUS_SCHEMA);
     old.prepare('INSERT INTO settings VALUES (?, ?)').run('cookie-secret', 'kept-secret');
     old.prepare('INSERT INTO learners VALUES (?, ?)').run(L, '2025-01-01T00:00:00.000Z');
-    old.prepare('INSERT INTO progress (learner_id, lab_id, attempts, passes, hints_used) VALUES (?, ?, 3, 1, 2)').run(L, 'np-backend');
-    old.prepare('INSERT INTO events (learner_id, lab_id, kind, at) VALUES (?, ?, ?, ?)').run(L, 'np-backend', 'check', '2025-01-01T00:00:00.000Z');
-    old.prepare('INSERT INTO events (learner_id, lab_id, kind, at) VALUES (?, ?, ?, ?)').run(L, 'np-backend', 'check', '2025-01-01T00:10:00.000Z');
+    old
+      .prepare(
+        'INSERT INTO progress (learner_id, lab_id, attempts, passes, hints_used) VALUES (?, ?, 3, 1, 2)',
+      )
+      .run(L, 'np-backend');
+    old
+      .prepare('INSERT INTO events (learner_id, lab_id, kind, at) VALUES (?, ?, ?, ?)')
+      .run(L, 'np-backend', 'check', '2025-01-01T00:00:00.000Z');
+    old
+      .prepare('INSERT INTO events (learner_id, lab_id, kind, at) VALUES (?, ?, ?, ?)')
+      .run(L, 'np-backend', 'check', '2025-01-01T00:10:00.000Z');
     expect(old.pragma('user_version', { simple: true })).toBe(0);
     old.close();
 
     const store = ProgressStore.open(file);
     expect(store.cookieSecret()).toBe('kept-secret');
-    expect(store.progress(L, 'np-backend')).toMatchObject({ attempts: 3, passes: 1, hintsUsed: 2, status: 'passed' });
+    expect(store.progress(L, 'np-backend')).toMatchObject({
+      attempts: 3,
+      passes: 1,
+      hintsUsed: 2,
+      status: 'passed',
+    });
     // The new parts work on the old data.
     const cls = store.classroom.createClass('Group A', new Date('2025-02-01T00:00:00Z'));
     expect(store.classroom.setProfile(L, { displayName: 'Ada', classCode: cls.code }, new Date())).toBe(true);
     expect(store.classroom.rows(cls.code)).toEqual([
-      expect.objectContaining({ learner: 'Ada', item: 'np-backend', attempts: 3, hintsUsed: 2, passed: true, timeSpentSec: 600 }),
+      expect.objectContaining({
+        learner: 'Ada',
+        item: 'np-backend',
+        attempts: 3,
+        hintsUsed: 2,
+        passed: true,
+        timeSpentSec: 600,
+      }),
     ]);
-    const attempt = store.exams.start({ learnerId: L, examId: 'cka-network', mode: 'simulated', labs: ['np-backend'], at: new Date('2025-02-01T00:00:00Z'), minutes: 60 });
+    const attempt = store.exams.start({
+      learnerId: L,
+      examId: 'cka-network',
+      mode: 'simulated',
+      labs: ['np-backend'],
+      at: new Date('2025-02-01T00:00:00Z'),
+      minutes: 60,
+    });
     expect(attempt.deadlineAt).toBe('2025-02-01T01:00:00.000Z');
     store.close();
 
@@ -62,16 +89,29 @@ describe('progress database migrations', () => {
     again.close();
     const raw = new Database(file);
     expect(raw.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
-    const columns = (raw.prepare('PRAGMA table_info(learners)').all() as Array<{ name: string }>).map((c) => c.name);
+    const columns = (raw.prepare('PRAGMA table_info(learners)').all() as Array<{ name: string }>).map(
+      (c) => c.name,
+    );
     expect(columns).toEqual(['id', 'created_at', 'display_name', 'class_code']);
     raw.close();
   });
 
   it('finishes an exam attempt once: the first of submit and deadline wins', () => {
     const store = ProgressStore.open(':memory:');
-    const a = store.exams.start({ learnerId: L, examId: 'x', mode: 'simulated', labs: ['a'], at: new Date(0), minutes: 1 });
-    expect(store.exams.finish(a, new Date(1000), 'submitted', { earned: 3, totalPoints: 5, passed: true })).toBe(true);
-    expect(store.exams.finish(a, new Date(2000), 'time-up', { earned: 5, totalPoints: 5, passed: true })).toBe(false);
+    const a = store.exams.start({
+      learnerId: L,
+      examId: 'x',
+      mode: 'simulated',
+      labs: ['a'],
+      at: new Date(0),
+      minutes: 1,
+    });
+    expect(
+      store.exams.finish(a, new Date(1000), 'submitted', { earned: 3, totalPoints: 5, passed: true }),
+    ).toBe(true);
+    expect(
+      store.exams.finish(a, new Date(2000), 'time-up', { earned: 5, totalPoints: 5, passed: true }),
+    ).toBe(false);
     expect(store.exams.get(a.id)).toMatchObject({ finishedHow: 'submitted', score: { earned: 3 } });
     store.close();
   });

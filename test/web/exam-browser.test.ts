@@ -76,13 +76,21 @@ function parseCsv(text: string): string[][] {
   for (let i = 0; i < text.length; i++) {
     const ch = text[i]!;
     if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') (cell += '"'), i++;
-      else if (ch === '"') quoted = false;
+      if (ch === '"' && text[i + 1] === '"') {
+        cell += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
       else cell += ch;
     } else if (ch === '"') quoted = true;
-    else if (ch === ',') row.push(cell), (cell = '');
-    else if (ch === '\n') row.push(cell.replace(/\r$/, '')), rows.push(row), (row = []), (cell = '');
-    else cell += ch;
+    else if (ch === ',') {
+      row.push(cell);
+      cell = '';
+    } else if (ch === '\n') {
+      row.push(cell.replace(/\r$/, ''));
+      rows.push(row);
+      row = [];
+      cell = '';
+    } else cell += ch;
   }
   return rows;
 }
@@ -150,7 +158,11 @@ describe('exams and the instructor in the browser', { timeout: 180_000 }, () => 
     expect(await ada.locator('#score .verdict-title').textContent()).toContain('Not passed');
     expect(await ada.locator('#score').textContent()).toContain('Pass mark: 66%');
     const rows = await ada.locator('.score-table tbody tr').evaluateAll((trs) =>
-      trs.map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => (td.textContent ?? '').trim()).join(' ')),
+      trs.map((tr) =>
+        Array.from(tr.querySelectorAll('td'))
+          .map((td) => (td.textContent ?? '').trim())
+          .join(' '),
+      ),
     );
     expect(rows).toEqual([
       // The policy exists and is named right (1 point); its traffic is wrong (5 points lost).
@@ -168,10 +180,13 @@ describe('exams and the instructor in the browser', { timeout: 180_000 }, () => 
     await ada.setViewportSize({ width: 1280, height: 900 });
 
     // After the end nothing changes the score: a late save is refused.
-    const late = await ada.request.post(`${attemptUrl.replace('/exams/attempts/', '/api/exam-attempts/')}/tasks/np-backend/apply`, {
-      data: { manifests: read('labs/np-backend/solution.yaml') },
-      headers: { Origin: server.url.replace(/\/$/, '') },
-    });
+    const late = await ada.request.post(
+      `${attemptUrl.replace('/exams/attempts/', '/api/exam-attempts/')}/tasks/np-backend/apply`,
+      {
+        data: { manifests: read('labs/np-backend/solution.yaml') },
+        headers: { Origin: server.url.replace(/\/$/, '') },
+      },
+    );
     expect(late.status()).toBe(403);
 
     // Reviewable later, from the list of attempts.
@@ -189,9 +204,17 @@ describe('exams and the instructor in the browser', { timeout: 180_000 }, () => 
     // Bea works on a lab: a wrong check, a hint, then the solution.
     const post = (path: string, data: object) =>
       bea.request.post(`${server.url}${path}`, { data, headers: { Origin: server.url.replace(/\/$/, '') } });
-    expect((await post('api/labs/np-port-range/check', { manifests: read('labs/np-backend/wrong/01-forgot-dns.yaml').replace(/np-lab/g, 'portrange-lab') })).status()).toBe(200);
+    expect(
+      (
+        await post('api/labs/np-port-range/check', {
+          manifests: read('labs/np-backend/wrong/01-forgot-dns.yaml').replace(/np-lab/g, 'portrange-lab'),
+        })
+      ).status(),
+    ).toBe(200);
     expect((await post('api/labs/np-port-range/hints/next', {})).status()).toBe(200);
-    const pass = await post('api/labs/np-port-range/check', { manifests: read('labs/np-port-range/solution.yaml') });
+    const pass = await post('api/labs/np-port-range/check', {
+      manifests: read('labs/np-port-range/solution.yaml'),
+    });
     expect(((await pass.json()) as { passed: boolean }).passed).toBe(true);
 
     const teacher = await open(1280);
@@ -209,8 +232,12 @@ describe('exams and the instructor in the browser', { timeout: 180_000 }, () => 
     );
     const learners = new Set(shown.map((r) => r[0]));
     expect(learners).toEqual(new Set(['Ada', 'Bea']));
-    expect(shown).toContainEqual(expect.arrayContaining(['Bea', classCode, 'np-port-range', '2', '1', 'no', 'yes']));
-    expect(shown).toContainEqual(expect.arrayContaining(['Ada', classCode, 'exam cka-network', '1', '0', 'no', 'no']));
+    expect(shown).toContainEqual(
+      expect.arrayContaining(['Bea', classCode, 'np-port-range', '2', '1', 'no', 'yes']),
+    );
+    expect(shown).toContainEqual(
+      expect.arrayContaining(['Ada', classCode, 'exam cka-network', '1', '0', 'no', 'no']),
+    );
     expect(await teacher.locator('#lab-stats').textContent()).toContain('np-port-range');
     await teacher.screenshot({ path: join(OUT, 'instructor-1280.png'), fullPage: true });
     await teacher.setViewportSize({ width: 390, height: 844 });
@@ -223,11 +250,28 @@ describe('exams and the instructor in the browser', { timeout: 180_000 }, () => 
     expect(csv.status()).toBe(200);
     expect(csv.headers()['content-type']).toContain('text/csv');
     const [header, ...records] = parseCsv(await csv.text());
-    expect(header!.slice(0, 8)).toEqual(['learner', 'class', 'kind', 'lab or exam', 'attempts', 'hints opened', 'solution seen', 'passed']);
+    expect(header!.slice(0, 8)).toEqual([
+      'learner',
+      'class',
+      'kind',
+      'lab or exam',
+      'attempts',
+      'hints opened',
+      'solution seen',
+      'passed',
+    ]);
     expect(records).toHaveLength(shown.length);
     records.forEach((rec, i) => {
       const row = shown[i]!;
-      expect([rec[0], rec[1], rec[2] === 'exam' ? `exam ${rec[3]}` : rec[3], rec[4], rec[5], rec[6], rec[7]]).toEqual(row.slice(0, 7));
+      expect([
+        rec[0],
+        rec[1],
+        rec[2] === 'exam' ? `exam ${rec[3]}` : rec[3],
+        rec[4],
+        rec[5],
+        rec[6],
+        rec[7],
+      ]).toEqual(row.slice(0, 7));
       expect(rec[10]).toBe(row[9]);
     });
 
@@ -235,7 +279,9 @@ describe('exams and the instructor in the browser', { timeout: 180_000 }, () => 
     await teacher.locator('#dashboard a', { hasText: 'Bea' }).first().click();
     await teacher.waitForURL(/\/instructor\/learners\//);
     const timeline = await teacher.locator('#timeline li').allTextContents();
-    expect(timeline.join('\n')).toMatch(/np-port-range check[\s\S]*np-port-range hint[\s\S]*np-port-range check/);
+    expect(timeline.join('\n')).toMatch(
+      /np-port-range check[\s\S]*np-port-range hint[\s\S]*np-port-range check/,
+    );
     // The one 403 is the login page itself (the instructor's view answers 403 until the token is given).
     expect(jsErrors(teacher).filter((e) => !/status of 403/.test(e))).toEqual([]);
   });
@@ -246,12 +292,18 @@ describe('exams and the instructor in the browser', { timeout: 180_000 }, () => 
     const html = await ada.content();
     expect(html).not.toContain('Bea');
     expect(await ada.locator('#dashboard').count()).toBe(0);
-    for (const path of ['api/instructor/dashboard', 'api/instructor/export.csv', 'api/instructor/export.json']) {
+    for (const path of [
+      'api/instructor/dashboard',
+      'api/instructor/export.csv',
+      'api/instructor/export.json',
+    ]) {
       const api = await ada.request.get(`${server.url}${path}`);
       expect(api.status()).toBe(403);
       expect(await api.text()).not.toContain('Bea');
     }
-    const learner = await ada.request.get(`${server.url}instructor/learners/00000000-0000-4000-8000-000000000000`);
+    const learner = await ada.request.get(
+      `${server.url}instructor/learners/00000000-0000-4000-8000-000000000000`,
+    );
     expect(learner.status()).toBe(403);
     // A wrong token is refused too.
     await ada.fill('#token', 'not-the-token');

@@ -1,3 +1,4 @@
+/* global window, document, setInterval, clearInterval */
 // The exam countdown. The server sends the time left when the page loads (its clock, not the
 // browser's); at zero the page reloads and the server, which enforces the deadline, shows the score.
 (function () {

@@ -40,7 +40,13 @@ function attemptJson(v: AttemptView) {
     finished: v.finished,
     ...(v.attempt.finishedHow ? { finishedHow: v.attempt.finishedHow } : {}),
     checkPerTask: v.loaded.exam.checkPerTask,
-    tasks: v.tasks.map((t) => ({ lab: t.labId, title: t.lab.title, points: t.points, flagged: t.flagged, checks: t.checks })),
+    tasks: v.tasks.map((t) => ({
+      lab: t.labId,
+      title: t.lab.title,
+      points: t.points,
+      flagged: t.flagged,
+      checks: t.checks,
+    })),
     ...(v.score ? { score: v.score } : {}),
   };
 }
@@ -98,9 +104,17 @@ export function examRoutes(ctx: AppContext): Router {
     res.json(attemptJson(await service.view(attemptParam(req), learnerOf(req, res))));
   });
 
-  const renderAttempt = async (req: Request, res: Response, view: AttemptView, status: number, extra: Record<string, unknown>) => {
+  const renderAttempt = async (
+    req: Request,
+    res: Response,
+    view: AttemptView,
+    status: number,
+    extra: Record<string, unknown>,
+  ) => {
     if (view.finished) {
-      res.status(status).render('exam-result', { title: `${view.loaded.exam.title}: result`, view, score: view.score });
+      res
+        .status(status)
+        .render('exam-result', { title: `${view.loaded.exam.title}: result`, view, score: view.score });
       return;
     }
     const wanted = typeof req.query.task === 'string' ? req.query.task : undefined;
@@ -117,17 +131,25 @@ export function examRoutes(ctx: AppContext): Router {
   };
 
   /** A task action from a form: redirect back to the task; a refused action is shown on the page. */
-  const taskAction = (fn: (aid: string, learnerId: string, lab: string, req: Request) => Promise<unknown>) =>
+  const taskAction =
+    (fn: (aid: string, learnerId: string, lab: string, req: Request) => Promise<unknown>) =>
     async (req: Request, res: Response) => {
       const aid = attemptParam(req);
       const learnerId = learnerOf(req, res);
       const lab = param(req, 'lab');
       try {
         const result = await fn(aid, learnerId, lab, req);
-        if (req.originalUrl.startsWith('/api/')) return void res.json({ ok: true, ...(result && typeof result === 'object' ? { result } : {}) });
+        if (req.originalUrl.startsWith('/api/'))
+          return void res.json({ ok: true, ...(result && typeof result === 'object' ? { result } : {}) });
         res.redirect(303, `/exams/attempts/${aid}?task=${encodeURIComponent(lab)}#task`);
       } catch (e) {
-        if (req.originalUrl.startsWith('/api/') || !isKubelabError(e) || e.code === 'INTERNAL' || e.code === 'NOT_FOUND') throw e;
+        if (
+          req.originalUrl.startsWith('/api/') ||
+          !isKubelabError(e) ||
+          e.code === 'INTERNAL' ||
+          e.code === 'NOT_FOUND'
+        )
+          throw e;
         const view = await service.view(aid, learnerId);
         await renderAttempt(Object.assign(req, { query: { task: lab } }), res, view, e.httpStatus, {
           actionError: e.toJSON(),
@@ -142,14 +164,23 @@ export function examRoutes(ctx: AppContext): Router {
     return service.apply(aid, learnerId, lab, text);
   };
   const flag = (aid: string, learnerId: string, lab: string, req: Request) =>
-    service.setFlag(aid, learnerId, lab, String(field(req, 'flagged')) === '1' || field(req, 'flagged') === true);
+    service.setFlag(
+      aid,
+      learnerId,
+      lab,
+      String(field(req, 'flagged')) === '1' || field(req, 'flagged') === true,
+    );
   const check = async (aid: string, learnerId: string, lab: string, req: Request) => {
     // The editor's text is applied first, so Check grades what the learner sees.
     const text = field(req, 'manifests');
     if (typeof text === 'string') await service.apply(aid, learnerId, lab, text);
     return service.checkTask(aid, learnerId, lab);
   };
-  for (const [name, fn] of [['apply', apply], ['flag', flag], ['check', check]] as const) {
+  for (const [name, fn] of [
+    ['apply', apply],
+    ['flag', flag],
+    ['check', check],
+  ] as const) {
     router.post(`/exams/attempts/:aid/tasks/:lab/${name}`, taskAction(fn));
     router.post(`/api/exam-attempts/:aid/tasks/:lab/${name}`, taskAction(fn));
   }
@@ -160,7 +191,11 @@ export function examRoutes(ctx: AppContext): Router {
     if (field(req, 'confirm') !== 'yes') {
       const view = await service.view(aid, learnerId);
       return renderAttempt(req, res, view, 400, {
-        actionError: { code: 'BAD_INPUT', message: 'tick "I am done" to submit: a submitted exam cannot be changed', problems: [] },
+        actionError: {
+          code: 'BAD_INPUT',
+          message: 'tick "I am done" to submit: a submitted exam cannot be changed',
+          problems: [],
+        },
       });
     }
     await service.submit(aid, learnerId);
@@ -185,10 +220,15 @@ export function examRoutes(ctx: AppContext): Router {
     const code = field(req, 'classCode');
     const problems: string[] = [];
     const displayName = typeof name === 'string' ? name.trim().replace(/\s+/g, ' ') : '';
-    if (displayName.length === 0 || displayName.length > NAME_MAX || /[\u0000-\u001f]/.test(displayName))
+    if (
+      displayName.length === 0 ||
+      displayName.length > NAME_MAX ||
+      [...displayName].some((ch) => ch.charCodeAt(0) < 32)
+    )
       problems.push(`Your name must be 1 to ${NAME_MAX} characters.`);
     const classCode = typeof code === 'string' ? code.trim().toUpperCase() : '';
-    if (classCode !== '' && !CLASS_CODE.test(classCode)) problems.push('A class code is 6 letters and digits, as your instructor gave it.');
+    if (classCode !== '' && !CLASS_CODE.test(classCode))
+      problems.push('A class code is 6 letters and digits, as your instructor gave it.');
     if (problems.length === 0) {
       const ok = ctx.deps.store.classroom.setProfile(
         learnerId,
@@ -198,7 +238,14 @@ export function examRoutes(ctx: AppContext): Router {
       if (!ok) problems.push(`There is no class ${classCode}: check the code with your instructor.`);
     }
     if (problems.length > 0) {
-      res.status(400).render('me', { title: 'You', profile: ctx.deps.store.classroom.profile(learnerId), saved: false, formError: problems.join(' ') });
+      res
+        .status(400)
+        .render('me', {
+          title: 'You',
+          profile: ctx.deps.store.classroom.profile(learnerId),
+          saved: false,
+          formError: problems.join(' '),
+        });
       return;
     }
     res.redirect(303, '/me?saved=1');
@@ -206,4 +253,3 @@ export function examRoutes(ctx: AppContext): Router {
 
   return router;
 }
-

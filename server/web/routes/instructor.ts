@@ -11,7 +11,18 @@ import { isLearnerId } from '../../store/index.js';
 import type { AppContext } from '../app.js';
 import { INSTRUCTOR_COOKIE, isInstructor, sameSecret, sessionValue } from '../instructor-auth.js';
 
-const SORTABLE: Array<keyof DashboardRow> = ['learner', 'classCode', 'kind', 'item', 'attempts', 'hintsUsed', 'solutionViewed', 'passed', 'timeSpentSec', 'lastAt'];
+const SORTABLE: Array<keyof DashboardRow> = [
+  'learner',
+  'classCode',
+  'kind',
+  'item',
+  'attempts',
+  'hintsUsed',
+  'solutionViewed',
+  'passed',
+  'timeSpentSec',
+  'lastAt',
+];
 
 export const CSV_COLUMNS: Array<[keyof DashboardRow, string]> = [
   ['learner', 'learner'],
@@ -57,19 +68,23 @@ export function instructorRoutes(ctx: AppContext): Router {
   const store = ctx.deps.store;
 
   const forbidden = () =>
-    new KubelabError('FORBIDDEN', 'this is the instructor\'s view: it needs the instructor token', {
+    new KubelabError('FORBIDDEN', "this is the instructor's view: it needs the instructor token", {
       hint: 'The token is printed when kubelab serve starts (or set with KUBELAB_INSTRUCTOR_TOKEN).',
     });
   const guard = (req: Request, res: Response, next: NextFunction) => {
     if (isInstructor(req, token)) return next();
     if (req.originalUrl.startsWith('/api/')) return next(forbidden());
-    res.status(403).render('instructor-login', { title: 'Instructor', configured: Boolean(token), failed: false });
+    res
+      .status(403)
+      .render('instructor-login', { title: 'Instructor', configured: Boolean(token), failed: false });
   };
 
   router.post('/instructor/login', (req, res) => {
     const given = (req.body as Record<string, unknown> | undefined)?.token;
     if (!token || typeof given !== 'string' || !sameSecret(given.trim(), token)) {
-      res.status(403).render('instructor-login', { title: 'Instructor', configured: Boolean(token), failed: true });
+      res
+        .status(403)
+        .render('instructor-login', { title: 'Instructor', configured: Boolean(token), failed: true });
       return;
     }
     res.cookie(INSTRUCTOR_COOKIE, sessionValue(token), { httpOnly: true, sameSite: 'strict', path: '/' });
@@ -150,7 +165,9 @@ export function instructorRoutes(ctx: AppContext): Router {
   router.get('/api/instructor/export.csv', (req, res) => {
     const classCode = classOf(req);
     res.attachment(`kubelab-progress${classCode ? `-${classCode}` : ''}.csv`);
-    res.type('text/csv; charset=utf-8').send(toCsv(sortRows(store.classroom.rows(classCode, ctx.deps.clock()), 'learner', 'asc')));
+    res
+      .type('text/csv; charset=utf-8')
+      .send(toCsv(sortRows(store.classroom.rows(classCode, ctx.deps.clock()), 'learner', 'asc')));
   });
   router.get('/api/instructor/learners/:id/timeline', (req, res) => {
     const id = req.params.id ?? '';
