@@ -7,6 +7,7 @@
 import type { KubeObject } from '../types.js';
 import { matchesSelector, resolveNamedPort, isProtocol } from '../../netpol/index.js';
 import type { ContainerPortModel, LabelSelector, Protocol } from '../../netpol/types.js';
+import { podRejection } from './admission.js';
 import { fnv32a, nameSuffix, safeEncodeHash, stableStringify } from './random.js';
 import {
   NODES,
@@ -171,6 +172,7 @@ export interface NewPod {
 /** Creates, schedules and starts a pod (IP from the node's block, status from the kubelet). */
 export function createPod(state: SimState, ctx: ControllerContext, p: NewPod): KubeObject {
   const spec = defaultPodSpec(deepCopy(p.spec));
+  mountServiceAccountToken(state, p.namespace, spec);
   const pod: KubeObject = {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -208,6 +210,57 @@ export function createPod(state: SimState, ctx: ControllerContext, p: NewPod): K
   state.podSerial.set(keyOf(pod), state.nextSerial++);
   putObject(state, pod);
   return pod;
+}
+
+/**
+ * What the ServiceAccount admission plugin adds to a new pod: unless the pod or its ServiceAccount
+ * turns automount off (the pod's field wins), a projected volume with the account's token, mounted
+ * in every container. Pods keep what they were created with: changing the ServiceAccount later
+ * does not touch running pods.
+ */
+function mountServiceAccountToken(state: SimState, namespace: string, spec: Json): void {
+  const account = getObject(state, 'ServiceAccount', namespace, String(spec.serviceAccountName));
+  const fromAccount = account ? (account as unknown as Json).automountServiceAccountToken : undefined;
+  const automount =
+    typeof spec.automountServiceAccountToken === 'boolean'
+      ? spec.automountServiceAccountToken
+      : typeof fromAccount === 'boolean'
+        ? fromAccount
+        : true;
+  if (!automount) return;
+  const volumes = asArray(spec.volumes);
+  const name = `kube-api-access-${safeEncodeHash(fnv32a(`${namespace}/${String(spec.serviceAccountName)}/${volumes.length}`)).slice(0, 5)}`;
+  spec.volumes = [
+    ...volumes,
+    {
+      name,
+      projected: {
+        defaultMode: 420,
+        sources: [
+          { serviceAccountToken: { expirationSeconds: 3607, path: 'token' } },
+          { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
+          {
+            downwardAPI: {
+              items: [{ path: 'namespace', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } }],
+            },
+          },
+        ],
+      },
+    },
+  ];
+  for (const list of ['containers', 'initContainers']) {
+    if (!Array.isArray(spec[list])) continue;
+    spec[list] = (spec[list] as unknown[]).map((c) => {
+      const container = asRecord(c) ?? {};
+      return {
+        ...container,
+        volumeMounts: [
+          ...asArray(container.volumeMounts),
+          { name, readOnly: true, mountPath: '/var/run/secrets/kubernetes.io/serviceaccount' },
+        ],
+      };
+    });
+  }
 }
 
 function uniquePodName(state: SimState, namespace: string, prefix: string): string {
@@ -315,6 +368,9 @@ function reconcileDeployment(state: SimState, ctx: ControllerContext, d: KubeObj
     putObject(state, rs);
   }
   reconcileReplicaSet(state, ctx, rs);
+  const rsFailure = asArray(asRecord(rs.status)?.conditions)
+    .map((c) => asRecord(c) ?? {})
+    .find((c) => c.type === 'ReplicaFailure');
   const pods = ownedBy(state, 'Pod', rs);
   const ready = pods.filter(isPodReady).length;
   const want = replicasOf(d);
@@ -340,6 +396,7 @@ function reconcileDeployment(state: SimState, ctx: ControllerContext, d: KubeObj
         reason: 'NewReplicaSetAvailable',
         message: `ReplicaSet "${rsName}" has successfully progressed.`,
       },
+      ...(rsFailure ? [rsFailure] : []),
     ],
   });
 }
@@ -349,11 +406,17 @@ function reconcileReplicaSet(state: SimState, ctx: ControllerContext, rs: KubeOb
   const { labels, annotations, spec } = templateSpecOf(rs);
   const pods = ownedBy(state, 'Pod', rs);
   const want = replicasOf(rs);
+  let failedCreate: string | undefined;
   for (let i = pods.length; i < want; i++) {
     const prefix = `${rs.metadata.name}-`;
+    const name = uniquePodName(state, namespace, prefix);
+    // The API server refuses the controller's pod as it would a user's: the ReplicaSet says why
+    // and keeps fewer pods than it wants (kubectl describe shows FailedCreate).
+    failedCreate = podRejection(state, namespace, name, labels, annotations, spec);
+    if (failedCreate) break;
     createPod(state, ctx, {
       namespace,
-      name: uniquePodName(state, namespace, prefix),
+      name,
       generateName: prefix,
       labels,
       annotations,
@@ -371,6 +434,9 @@ function reconcileReplicaSet(state: SimState, ctx: ControllerContext, rs: KubeOb
     fullyLabeledReplicas: now.length,
     ...(ready > 0 ? { readyReplicas: ready, availableReplicas: ready } : {}),
     observedGeneration: rs.metadata.generation,
+    ...(failedCreate
+      ? { conditions: [failureCondition(failedCreate, String(rs.metadata.creationTimestamp))] }
+      : {}),
   });
 }
 
@@ -390,6 +456,8 @@ function reconcileStatefulSet(state: SimState, ctx: ControllerContext, sts: Kube
     if (getObject(state, 'Pod', namespace, name)) continue;
     const podSpec: Json = { ...spec, hostname: name };
     if (typeof serviceName === 'string' && serviceName !== '') podSpec.subdomain = serviceName;
+    // A StatefulSet creates pods in order: a refused pod stops the ones after it.
+    if (podRejection(state, namespace, name, labels, annotations, podSpec)) break;
     createPod(state, ctx, {
       namespace,
       name,
@@ -432,6 +500,7 @@ function reconcileDaemonSet(state: SimState, ctx: ControllerContext, ds: KubeObj
   for (const node of nodes) {
     if (ownedBy(state, 'Pod', ds).some((p) => nodeNameOf(p) === node.name)) continue;
     const prefix = `${ds.metadata.name}-`;
+    if (podRejection(state, namespace, prefix, labels, annotations, { ...spec, nodeName: node.name })) break;
     createPod(state, ctx, {
       namespace,
       name: uniquePodName(state, namespace, prefix),
@@ -457,6 +526,17 @@ function reconcileDaemonSet(state: SimState, ctx: ControllerContext, ds: KubeObj
     updatedNumberScheduled: now.length,
     observedGeneration: ds.metadata.generation,
   });
+}
+
+/** The condition a ReplicaSet (and its Deployment) shows when the API server refuses its pods. */
+function failureCondition(message: string, since: string): Json {
+  return {
+    type: 'ReplicaFailure',
+    status: 'True',
+    lastTransitionTime: since,
+    reason: 'FailedCreate',
+    message,
+  };
 }
 
 // ---- deletion ----------------------------------------------------------------------------------
