@@ -20,10 +20,11 @@ import { PolicyOracle } from './oracle.js';
 import { planCheck, type CheckPlan, type PlannedProbe } from './plan.js';
 import { runPolicyCheck } from './policy-check.js';
 import type { CheckResult, Expectation, GradeReport, ProbeResult } from './report.js';
-import { podNotReadyReason, podReady, takeSnapshot, type Snapshot } from './snapshot.js';
+import { podNotReadyReason, podReady, readWorkloads, takeSnapshot, type Snapshot } from './snapshot.js';
 import { buildNetworkModel } from '../netpol/index.js';
 import { emptySelectorNotes, runIntentChecks, type IntentCheck } from './intent.js';
 import { scenarioIntactCheck, scenarioObjects } from './scenario-objects.js';
+import { runAdmissionCheck, runStateCheck } from './live-checks.js';
 
 export type { GradeReport, CheckResult, ProbeResult } from './report.js';
 
@@ -128,9 +129,35 @@ export async function gradeLab(opts: GradeOptions): Promise<GradeReport> {
   checks.push(preflight);
 
   const shipped = opts.scenarioObjects ?? (await scenarioObjects(opts.scenario));
+  if ((lab.domain ?? 'networkpolicy') !== 'networkpolicy' || (lab.changeable ?? []).length > 0) {
+    try {
+      snapshot.workloads = await readWorkloads(cluster);
+    } catch (e) {
+      if (!isKubelabError(e)) throw e;
+      preflight.status = 'error';
+      preflight.messages.push(`could not read the workloads: ${e.message}`);
+    }
+  }
   checks.push(scenarioIntactCheck(snapshot, shipped, lab));
   for (const check of lab.checks) {
     if (check.kind === 'policy') checks.push(runPolicyCheck(check, snapshot));
+  }
+  const liveChecks = lab.checks.filter(
+    (c): c is Extract<typeof c, { kind: 'admission' | 'state' }> => c.kind === 'admission' || c.kind === 'state',
+  );
+  if (liveChecks.length > 0) progress('checking admission and live objects');
+  for (const check of liveChecks) {
+    if (preflight.status === 'error')
+      checks.push({
+        id: check.id,
+        title: check.title,
+        kind: check.kind,
+        status: 'error',
+        messages: ['not run: the environment is not ready (see pre-flight).'],
+        probes: [],
+      });
+    else
+      checks.push(check.kind === 'admission' ? await runAdmissionCheck(cluster, check) : await runStateCheck(cluster, check));
   }
   const intentChecks = lab.checks.filter(
     (c): c is IntentCheck => c.kind === 'traffic' || c.kind === 'unchanged',
@@ -398,6 +425,8 @@ function diagnose(failed: CheckResult[]): string {
     preflight: 0,
     scenario: 1,
     policy: 2,
+    state: 2,
+    admission: 2,
     traffic: 3,
     unchanged: 4,
     dns: 5,

@@ -82,7 +82,7 @@ export function podStatus(
   node: SimNode | undefined,
 ): Json {
   const spec = specOf(pod);
-  const reason = ctx.notReadyReason(pod.metadata.namespace ?? '', pod.metadata.name);
+  const reason = ctx.notReadyReason(pod.metadata.namespace ?? '', pod.metadata.name) ?? kubeletRefusal(spec);
   const started = String(pod.metadata.creationTimestamp ?? timestamp(ctx.now()));
   const names = containerNames(spec);
   const condition = (type: string, ok: boolean, extra: Json = {}) => ({
@@ -95,6 +95,10 @@ export function podStatus(
   const notReadyExtra = reason
     ? { reason: 'ContainersNotReady', message: `containers with unready status: [${names.join(' ')}]` }
     : {};
+  const waitingMessage = (image: string) =>
+    reason === 'CreateContainerConfigError'
+      ? 'container has runAsNonRoot and image will run as root'
+      : `Back-off pulling image "${image}"`;
   const containerStatuses = asArray(spec.containers).map((c) => {
     const container = asRecord(c) ?? {};
     const name = String(container.name ?? '');
@@ -111,7 +115,7 @@ export function podStatus(
           ready: false,
           started: false,
           restartCount: 0,
-          state: { waiting: { reason, message: `Back-off pulling image "${image}"` } },
+          state: { waiting: { reason, message: waitingMessage(image) } },
         }
       : {
           name,
@@ -139,6 +143,27 @@ export function podStatus(
     qosClass: qosClassOf(spec),
     containerStatuses,
   };
+}
+
+/** Images the simulation knows to run as root (uid 0) unless told otherwise. */
+const ROOT_IMAGES = /(^|\/)(agnhost|nginx|httpd|busybox|alpine|netshoot)(:|@|$)/;
+
+/**
+ * What the kubelet refuses before starting a container: `runAsNonRoot: true` without a non-zero
+ * `runAsUser` on an image whose user is root. Pod Security's restricted level asks for
+ * runAsNonRoot, so a pod admitted by it may still not start: the lesson is to set runAsUser too.
+ */
+function kubeletRefusal(spec: Json): string | undefined {
+  const podCtx = asRecord(spec.securityContext) ?? {};
+  for (const c of [...asArray(spec.initContainers), ...asArray(spec.containers)]) {
+    const container = asRecord(c) ?? {};
+    const ctx = asRecord(container.securityContext) ?? {};
+    const nonRoot = ctx.runAsNonRoot ?? podCtx.runAsNonRoot;
+    const user = ctx.runAsUser ?? podCtx.runAsUser;
+    if (nonRoot === true && user === undefined && ROOT_IMAGES.test(String(container.image ?? '')))
+      return 'CreateContainerConfigError';
+  }
+  return undefined;
 }
 
 /** Guaranteed: every container limits and requests CPU and memory alike; BestEffort: none sets any. */
@@ -686,7 +711,9 @@ function reconcileEndpoints(state: SimState, ctx: ControllerContext): void {
 
 function refreshPodStatuses(state: SimState, ctx: ControllerContext): void {
   for (const pod of listObjects(state, 'Pod')) {
-    const shouldBeReady = ctx.notReadyReason(pod.metadata.namespace ?? '', pod.metadata.name) === undefined;
+    const shouldBeReady =
+      (ctx.notReadyReason(pod.metadata.namespace ?? '', pod.metadata.name) ?? kubeletRefusal(specOf(pod))) ===
+      undefined;
     if (isPodReady(pod) === shouldBeReady) continue;
     const node = NODES.find((n) => n.name === nodeNameOf(pod));
     setStatus(state, pod, podStatus(pod, ctx, podIps(pod), node));
