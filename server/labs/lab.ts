@@ -138,7 +138,8 @@ export async function inspectLab(id: string, roots: CatalogRoots): Promise<LabIn
           await checkAttemptFile(ctx, [field, i, 'file'], path);
         }
       }
-      if (attempt.failsCheck !== undefined && Array.isArray(raw.checks) && !checkIds.has(attempt.failsCheck)) {
+      // scenario-intact is every lab's own check (the learner changed what the scenario ships).
+      if (attempt.failsCheck !== undefined && attempt.failsCheck !== 'scenario-intact' && Array.isArray(raw.checks) && !checkIds.has(attempt.failsCheck)) {
         const known = [...checkIds].join(', ') || 'none';
         result.problems.push(at(doc, [field, i, 'failsCheck'], `no check has id "${attempt.failsCheck}" (check ids: ${known})`));
       }
