@@ -128,7 +128,14 @@ export function formatLabTable(labs: Lab[]): string {
   if (labs.length === 0) return 'No labs found.\n';
   const rows = [
     ['ID', 'DOMAIN', 'TITLE', 'DIFFICULTY', 'MINUTES', 'TAGS'],
-    ...labs.map((l) => [l.id, l.domain ?? 'networkpolicy', l.title, l.difficulty, String(l.minutes), l.tags.join(', ')]),
+    ...labs.map((l) => [
+      l.id,
+      l.domain ?? 'networkpolicy',
+      l.title,
+      l.difficulty,
+      String(l.minutes),
+      l.tags.join(', '),
+    ]),
   ];
   const widths = rows[0]!.map((_, col) => Math.max(...rows.map((r) => (r[col] ?? '').length)));
   const lines = rows.map((r) =>

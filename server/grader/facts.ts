@@ -15,7 +15,8 @@ import {
   readPodSpec,
 } from '../podsecurity/index.js';
 
-const owner = (pod: KubeObject) => pod.metadata.name.replace(/-[a-z0-9]{5}$/, '').replace(/-[a-z0-9]{6,10}$/, '');
+const owner = (pod: KubeObject) =>
+  pod.metadata.name.replace(/-[a-z0-9]{5}$/, '').replace(/-[a-z0-9]{6,10}$/, '');
 
 export async function labFacts(cluster: Cluster, namespaces: string[]): Promise<string[]> {
   const facts: string[] = [];

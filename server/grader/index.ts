@@ -147,7 +147,8 @@ export async function gradeLab(opts: GradeOptions): Promise<GradeReport> {
     if (check.kind === 'policy') checks.push(runPolicyCheck(check, snapshot));
   }
   const liveChecks = lab.checks.filter(
-    (c): c is Extract<typeof c, { kind: 'admission' | 'state' }> => c.kind === 'admission' || c.kind === 'state',
+    (c): c is Extract<typeof c, { kind: 'admission' | 'state' }> =>
+      c.kind === 'admission' || c.kind === 'state',
   );
   if (liveChecks.length > 0) progress('checking admission and live objects');
   for (const check of liveChecks) {
@@ -161,7 +162,11 @@ export async function gradeLab(opts: GradeOptions): Promise<GradeReport> {
         probes: [],
       });
     else
-      checks.push(check.kind === 'admission' ? await runAdmissionCheck(cluster, check) : await runStateCheck(cluster, check));
+      checks.push(
+        check.kind === 'admission'
+          ? await runAdmissionCheck(cluster, check)
+          : await runStateCheck(cluster, check),
+      );
   }
   const intentChecks = lab.checks.filter(
     (c): c is IntentCheck => c.kind === 'traffic' || c.kind === 'unchanged',

@@ -21,7 +21,11 @@ type Json = Record<string, unknown>;
 
 const TEMPLATE_KINDS = ['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job'] as const;
 
-function result(check: AdmissionCheck | StateCheck, status: CheckResult['status'], messages: string[]): CheckResult {
+function result(
+  check: AdmissionCheck | StateCheck,
+  status: CheckResult['status'],
+  messages: string[],
+): CheckResult {
   return { id: check.id, title: check.title, kind: check.kind, status, messages, probes: [] };
 }
 
@@ -35,7 +39,10 @@ function podTemplateOf(obj: KubeObject): { metadata: Json; spec: Json } | undefi
   const spec = isRecord(obj.spec) ? obj.spec : {};
   if (obj.kind === 'Pod') {
     const { nodeName: _node, ...rest } = spec;
-    return { metadata: { labels: obj.metadata.labels ?? {}, annotations: obj.metadata.annotations ?? {} }, spec: rest };
+    return {
+      metadata: { labels: obj.metadata.labels ?? {}, annotations: obj.metadata.annotations ?? {} },
+      spec: rest,
+    };
   }
   const template =
     obj.kind === 'CronJob'
@@ -53,10 +60,14 @@ function podFor(obj: KubeObject, namespace: string): KubeObject | undefined {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: {
-      name: `kubelab-admission-${obj.kind.toLowerCase()}-${obj.metadata.name}`.slice(0, 63).replace(/-+$/, ''),
+      name: `kubelab-admission-${obj.kind.toLowerCase()}-${obj.metadata.name}`
+        .slice(0, 63)
+        .replace(/-+$/, ''),
       namespace,
       ...(isRecord(t.metadata.labels) ? { labels: t.metadata.labels as Record<string, string> } : {}),
-      ...(isRecord(t.metadata.annotations) ? { annotations: t.metadata.annotations as Record<string, string> } : {}),
+      ...(isRecord(t.metadata.annotations)
+        ? { annotations: t.metadata.annotations as Record<string, string> }
+        : {}),
     },
     spec: t.spec,
   };
@@ -78,34 +89,47 @@ async function subjectsOf(
     if (!obj) throw new Error(`${check.manifest} holds no object`);
     const object: KubeObject = {
       ...obj,
-      metadata: { ...obj.metadata, name: `kubelab-admission-${obj.metadata.name}`.slice(0, 63), namespace: ns },
+      metadata: {
+        ...obj.metadata,
+        name: `kubelab-admission-${obj.metadata.name}`.slice(0, 63),
+        namespace: ns,
+      },
     };
     if (object.kind !== 'Pod') {
       // A workload is always accepted: what matters is whether its pods would be.
       const pod = podFor(object, ns);
-      if (pod) subjects.push({ what: `${obj.kind} ${obj.metadata.name} (as the pods it creates)`, object: pod });
+      if (pod)
+        subjects.push({ what: `${obj.kind} ${obj.metadata.name} (as the pods it creates)`, object: pod });
       else subjects.push({ what: `${obj.kind} ${obj.metadata.name}`, object });
     } else subjects.push({ what: `Pod ${obj.metadata.name}`, object });
     return { subjects, missing };
   }
-  const kinds = check.workloads === 'all' ? [...TEMPLATE_KINDS, 'CronJob', 'Pod'] : [...new Set(check.workloads!.map((w) => w.kind))];
+  const kinds =
+    check.workloads === 'all'
+      ? [...TEMPLATE_KINDS, 'CronJob', 'Pod']
+      : [...new Set(check.workloads!.map((w) => w.kind))];
   const live = new Map<string, KubeObject[]>();
   for (const kind of kinds) live.set(kind, await cluster.list(kind as ListableKind, ns));
   const wanted =
     check.workloads === 'all'
       ? [...live.entries()].flatMap(([kind, list]) =>
           // Pods and ReplicaSets a controller made are judged through that controller.
-          list.filter((o) => !((kind === 'Pod' || kind === 'ReplicaSet' || kind === 'Job') && controlled(o))).map((o) => ({ kind, name: o.metadata.name })),
+          list
+            .filter((o) => !((kind === 'Pod' || kind === 'ReplicaSet' || kind === 'Job') && controlled(o)))
+            .map((o) => ({ kind, name: o.metadata.name })),
         )
       : check.workloads!;
   for (const w of wanted) {
     const obj = live.get(w.kind)?.find((o) => o.metadata.name === w.name);
     if (!obj) {
-      missing.push(`${w.kind} ${ns}/${w.name} does not exist: the task is to make it admissible, not to remove it.`);
+      missing.push(
+        `${w.kind} ${ns}/${w.name} does not exist: the task is to make it admissible, not to remove it.`,
+      );
       continue;
     }
     const pod = podFor(obj, ns);
-    if (pod) subjects.push({ what: `${w.kind} ${w.name}${w.kind === 'Pod' ? '' : ' (its pods)'}`, object: pod });
+    if (pod)
+      subjects.push({ what: `${w.kind} ${w.name}${w.kind === 'Pod' ? '' : ' (its pods)'}`, object: pod });
   }
   if (check.workloads === 'all' && wanted.length === 0)
     missing.push(`namespace ${ns} has no workloads or pods: there is nothing to admit (were they deleted?).`);
@@ -114,7 +138,9 @@ async function subjectsOf(
 
 export async function runAdmissionCheck(cluster: Cluster, check: AdmissionCheck): Promise<CheckResult> {
   if (!cluster.dryRunCreate)
-    return result(check, 'error', [`${cluster.description} cannot answer admission questions (no server-side dry run).`]);
+    return result(check, 'error', [
+      `${cluster.description} cannot answer admission questions (no server-side dry run).`,
+    ]);
   let found;
   try {
     found = await subjectsOf(cluster, check);
@@ -134,7 +160,8 @@ export async function runAdmissionCheck(cluster: Cluster, check: AdmissionCheck)
   for (const { what, answer } of answers) {
     const warned = answer.warnings.length > 0 ? ` with warning: ${answer.warnings.join('; ')}` : '';
     if (check.expect === 'rejected') {
-      if (answer.admitted) fails.push(`${what} is admitted in namespace ${check.namespace}${warned}, but it must be refused.`);
+      if (answer.admitted)
+        fails.push(`${what} is admitted in namespace ${check.namespace}${warned}, but it must be refused.`);
       else passes.push(`${what} is refused: ${answer.message ?? ''}`);
       continue;
     }
@@ -184,7 +211,7 @@ export function valuesAt(obj: unknown, path: string): unknown[] {
   return current;
 }
 
-const show = (v: unknown) => (typeof v === 'string' ? JSON.stringify(v) : JSON.stringify(v) ?? 'nothing');
+const show = (v: unknown) => (typeof v === 'string' ? JSON.stringify(v) : (JSON.stringify(v) ?? 'nothing'));
 
 /** Undefined when the assertion holds, else what was found instead. */
 export function assertionProblem(values: unknown[], a: StateAssertion): string | undefined {
@@ -192,9 +219,12 @@ export function assertionProblem(values: unknown[], a: StateAssertion): string |
   if (a.absent) return values.length === 0 ? undefined : `is ${found}, expected it to be absent`;
   if (a.exists) return values.length > 0 ? undefined : 'is absent, expected it to be set';
   if (a.equals !== undefined)
-    return values.length > 0 && values.every((v) => v === a.equals) ? undefined : `is ${found}, expected ${show(a.equals)}`;
+    return values.length > 0 && values.every((v) => v === a.equals)
+      ? undefined
+      : `is ${found}, expected ${show(a.equals)}`;
   const allowed = a.oneOf ?? [];
-  if (values.length === 0) return allowed.includes(null) ? undefined : `is absent, expected one of ${allowed.map(show).join(', ')}`;
+  if (values.length === 0)
+    return allowed.includes(null) ? undefined : `is absent, expected one of ${allowed.map(show).join(', ')}`;
   return values.every((v) => allowed.includes(v as string | number | boolean))
     ? undefined
     : `is ${found}, expected one of ${allowed.map((x) => (x === null ? 'absent' : show(x))).join(', ')}`;
@@ -233,6 +263,8 @@ export async function runStateCheck(cluster: Cluster, check: StateCheck): Promis
   }
   if (fails.length > 0) return result(check, 'fail', fails);
   return result(check, 'pass', [
-    targets.length === 1 ? `${targets[0]!.what}: every assertion holds.` : `every assertion holds for each of ${targets.length} objects.`,
+    targets.length === 1
+      ? `${targets[0]!.what}: every assertion holds.`
+      : `every assertion holds for each of ${targets.length} objects.`,
   ]);
 }

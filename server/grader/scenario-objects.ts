@@ -63,7 +63,8 @@ const POD_SECURITY_LABEL = /^pod-security\.kubernetes\.io\//;
  */
 export function workloadRuns(obj: KubeObject): string {
   const spec = isRecord(obj.spec) ? obj.spec : {};
-  const template = obj.kind === 'Pod' ? { metadata: obj.metadata, spec } : isRecord(spec.template) ? spec.template : {};
+  const template =
+    obj.kind === 'Pod' ? { metadata: obj.metadata, spec } : isRecord(spec.template) ? spec.template : {};
   const tmeta = isRecord(template.metadata) ? template.metadata : {};
   const tspec = isRecord(template.spec) ? template.spec : {};
   const containers = (list: unknown) =>
@@ -74,7 +75,11 @@ export function workloadRuns(obj: KubeObject): string {
       args: c.args ?? [],
       ports: (Array.isArray(c.ports) ? c.ports : [])
         .filter(isRecord)
-        .map((p) => ({ containerPort: p.containerPort, name: p.name ?? null, protocol: p.protocol ?? 'TCP' })),
+        .map((p) => ({
+          containerPort: p.containerPort,
+          name: p.name ?? null,
+          protocol: p.protocol ?? 'TCP',
+        })),
     }));
   return JSON.stringify({
     replicas: obj.kind === 'Pod' || obj.kind === 'DaemonSet' ? null : (spec.replicas ?? 1),

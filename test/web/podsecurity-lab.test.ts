@@ -33,7 +33,9 @@ describe('psa-restricted over HTTP (simulated cluster)', () => {
     const podSecurity = page.text.slice(page.text.indexOf('id="domain-podsecurity"'));
     expect(podSecurity).toContain('/labs/psa-restricted');
     const list = await request(app).get('/api/labs').expect(200);
-    const entry = (list.body.labs as Array<{ id: string; section: string }>).find((l) => l.id === 'psa-restricted');
+    const entry = (list.body.labs as Array<{ id: string; section: string }>).find(
+      (l) => l.id === 'psa-restricted',
+    );
     expect(entry?.section).toBe('podsecurity');
   });
 
@@ -48,15 +50,27 @@ describe('psa-restricted over HTTP (simulated cluster)', () => {
   it('Check passes the solution and fails a known-wrong attempt on the check it names', async () => {
     const agent = request.agent(app);
     const wrong = lab.knownWrong.find((w) => w.file === 'wrong/01-label-only.yaml')!;
-    const bad = await agent.post('/api/labs/psa-restricted/check').send({ manifests: await read(wrong.file) }).expect(200);
+    const bad = await agent
+      .post('/api/labs/psa-restricted/check')
+      .send({ manifests: await read(wrong.file) })
+      .expect(200);
     expect(bad.body.passed).toBe(false);
-    const failing = (bad.body.checks as Array<{ id: string; status: string; messages: string[] }>).filter((c) => c.status === 'fail');
+    const failing = (bad.body.checks as Array<{ id: string; status: string; messages: string[] }>).filter(
+      (c) => c.status === 'fail',
+    );
     expect(failing.map((c) => c.id)).toEqual([wrong.failsCheck]);
-    expect(failing[0]!.messages.join(' ')).toMatch(/would be refused: pods "kubelab-admission-deployment-web" is forbidden: violates PodSecurity "restricted:latest"/);
-    const good = await agent.post('/api/labs/psa-restricted/check').send({ manifests: await read('solution.yaml') }).expect(200);
+    expect(failing[0]!.messages.join(' ')).toMatch(
+      /would be refused: pods "kubelab-admission-deployment-web" is forbidden: violates PodSecurity "restricted:latest"/,
+    );
+    const good = await agent
+      .post('/api/labs/psa-restricted/check')
+      .send({ manifests: await read('solution.yaml') })
+      .expect(200);
     expect(good.body.passed).toBe(true);
     // The scenario namespace was not deleted when the editor's earlier objects were replaced.
-    expect((good.body.checks as Array<{ id: string; status: string }>).every((c) => c.status === 'pass')).toBe(true);
+    expect(
+      (good.body.checks as Array<{ id: string; status: string }>).every((c) => c.status === 'pass'),
+    ).toBe(true);
   });
 
   it('refuses a kind the lab does not apply, with the line', async () => {

@@ -329,8 +329,7 @@ export class SimulatedCluster implements Cluster {
    */
   private admission(objects: Json[]): string[][] {
     const pending = new Map<string, Json>();
-    for (const o of objects)
-      if (o.kind === 'Namespace') pending.set(String(asRecord(o.metadata)?.name), o);
+    for (const o of objects) if (o.kind === 'Namespace') pending.set(String(asRecord(o.metadata)?.name), o);
     return objects.map((o) => {
       if (o.kind === 'Namespace') {
         const name = String(asRecord(o.metadata)?.name);
@@ -357,7 +356,12 @@ export class SimulatedCluster implements Cluster {
     };
     const info = kindInfo(object.kind);
     const existing = info
-      ? getObject(this.state, info.kind, info.namespaced ? object.metadata.namespace : undefined, object.metadata.name)
+      ? getObject(
+          this.state,
+          info.kind,
+          info.namespaced ? object.metadata.namespace : undefined,
+          object.metadata.name,
+        )
       : undefined;
     if (existing)
       throw badInput(
@@ -410,7 +414,9 @@ export class SimulatedCluster implements Cluster {
     }
     if (info.kind === 'Namespace') {
       const labels = Object.fromEntries(
-        Object.entries(asRecord(meta.labels) ?? {}).filter((e): e is [string, string] => typeof e[1] === 'string'),
+        Object.entries(asRecord(meta.labels) ?? {}).filter(
+          (e): e is [string, string] => typeof e[1] === 'string',
+        ),
       );
       for (const e of policyFromLabels(labels).errors)
         add(['metadata', 'labels', e.label], `Invalid value: ${JSON.stringify(e.value)}: ${e.message}`);
