@@ -71,12 +71,15 @@ export function parseLearnerManifests(
             : `kind must be one of ${Object.keys(kinds).join(', ')} (got ${JSON.stringify(o.kind ?? null)}); the editor of this lab applies those only`,
         ),
       );
-    } else if (o.apiVersion !== apiVersion) {
+    }
+    // For a NetworkPolicy-only editor an unknown kind still gets the apiVersion it should have had.
+    const wantedVersion = apiVersion ?? (Object.keys(kinds).length === 1 ? kinds.NetworkPolicy : undefined);
+    if (wantedVersion !== undefined && o.apiVersion !== wantedVersion) {
       problems.push(
         problemAt(
           loaded,
           ['apiVersion'],
-          `apiVersion must be ${apiVersion} (got ${JSON.stringify(o.apiVersion ?? null)})`,
+          `apiVersion must be ${wantedVersion} (got ${JSON.stringify(o.apiVersion ?? null)})`,
         ),
       );
     }

@@ -24,6 +24,7 @@ const container = (securityContext?: Record<string, unknown>) => ({
 });
 const RESTRICTED_OK = {
   runAsNonRoot: true,
+  runAsUser: 1000,
   allowPrivilegeEscalation: false,
   capabilities: { drop: ['ALL'] },
   seccompProfile: { type: 'RuntimeDefault' },
