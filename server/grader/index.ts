@@ -24,6 +24,8 @@ import { podNotReadyReason, podReady, takeSnapshot, type Snapshot } from './snap
 import { buildNetworkModel } from '../netpol/index.js';
 import { emptySelectorNotes, runIntentChecks, type IntentCheck } from './intent.js';
 import { scenarioIntactCheck, scenarioObjects } from './scenario-objects.js';
+import { runAccessChecks } from './access.js';
+import type { AccessCheck } from '../labs/model.js';
 
 export type { GradeReport, CheckResult, ProbeResult } from './report.js';
 
@@ -158,6 +160,23 @@ export async function gradeLab(opts: GradeOptions): Promise<GradeReport> {
         policies: oracle.model.policies,
         baseline,
       }),
+    );
+  }
+
+  const accessChecks = lab.checks.filter((c): c is AccessCheck => c.kind === 'access');
+  if (accessChecks.length > 0) {
+    progress('asking the authorizer about every request the access checks name');
+    checks.push(
+      ...(preflight.status === 'error'
+        ? accessChecks.map((c): CheckResult => ({
+            id: c.id,
+            title: c.title,
+            kind: 'access',
+            status: 'error',
+            messages: ['not run: the environment is not ready (see pre-flight).'],
+            probes: [],
+          }))
+        : await runAccessChecks(accessChecks, cluster, [lab.namespace, ...opts.scenario.namespaces])),
     );
   }
 
@@ -398,6 +417,7 @@ function diagnose(failed: CheckResult[]): string {
     preflight: 0,
     scenario: 1,
     policy: 2,
+    access: 3,
     traffic: 3,
     unchanged: 4,
     dns: 5,

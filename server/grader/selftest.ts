@@ -17,6 +17,7 @@ import { loadScenario, readManifestFile } from '../labs/index.js';
 import { gradeOnSimulated, ScenarioClusters } from './simulated.js';
 import type { GradeReport } from './report.js';
 import { isKubelabError } from '../errors.js';
+import { accessBehaviourDifference } from './access-behaviour.js';
 
 export interface SelfTestCase {
   name: string;
@@ -151,7 +152,7 @@ async function testMutants(lab: Lab, scenario: Scenario, clusters: ScenarioClust
     const cluster = await clusters.fresh(scenario);
     await cluster.apply(objects);
     const snapshot = await takeSnapshot(cluster);
-    return { snapshot, model: new PolicyOracle(snapshot).model };
+    return { snapshot, model: new PolicyOracle(snapshot).model, cluster };
   };
   const base = await world(solution);
   const summary: MutantSummary = {
@@ -171,7 +172,14 @@ async function testMutants(lab: Lab, scenario: Scenario, clusters: ScenarioClust
       behaviourDifference(intent, world0, base.model.policies, after.model.policies, [
         'the solution',
         'this mutant',
-      ]) ?? policyFactsDifference(policyChecks, base.model.policies, after.model.policies);
+      ]) ??
+      policyFactsDifference(policyChecks, base.model.policies, after.model.policies) ??
+      (await accessBehaviourDifference(
+        lab,
+        [lab.namespace, ...scenario.namespaces],
+        base.cluster,
+        after.cluster,
+      ));
     let report: GradeReport;
     try {
       report = await gradeOnSimulated(lab, mutant.objects, { scenario, clusters });

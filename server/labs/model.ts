@@ -77,7 +77,41 @@ export type Check =
       title: string;
       except: TrafficRegion[];
       tolerate: Tolerance[];
-    };
+    }
+  | AccessCheck;
+
+/**
+ * Proven over every request the lab names (and with `nothingElse`, over every resource, verb and
+ * namespace the cluster serves): what `subject` may and may not do, asked of the cluster's
+ * authorizer (SubjectAccessReview on a real cluster, the RBAC engine on the simulated one).
+ */
+export interface AccessCheck {
+  kind: 'access';
+  id: string;
+  title: string;
+  /** A user name; `system:serviceaccount:NS:NAME` for a ServiceAccount (its groups are implied). */
+  subject: string;
+  /** Groups of a user subject, as `--as-group` gives them. */
+  groups: string[];
+  can: AccessStatement[];
+  cannot: AccessStatement[];
+  /** Everything outside `can` and `tolerate` must be denied (requests every signed-in user may make aside). */
+  nothingElse: boolean;
+  tolerate: Array<AccessStatement & { why: string }>;
+}
+
+/** Every verb on every resource, in every namespace listed (or cluster-wide), for the names listed (or any). */
+export interface AccessStatement {
+  verbs: string[];
+  /** `pods`, `pods/log`, `deployments.apps`, `roles.rbac.authorization.k8s.io`. */
+  resources: string[];
+  /** Default: the lab's namespace (unless `cluster`). */
+  namespaces: string[];
+  /** Cluster-wide: cluster-scoped resources, or namespaced ones in every namespace at once. */
+  cluster: boolean;
+  /** Object names (resourceNames); absent: requests without a name, and the statement covers any name. */
+  names?: string[];
+}
 
 /**
  * A set of endpoints in a statement of intent (see README, "Statements of intent"). Exactly one of:
@@ -148,6 +182,14 @@ export interface Lab {
   knownWrong: KnownWrongAttempt[];
   /** Optional so hand-built Lab values stay valid; the loader always sets it. */
   knownRight?: KnownRightAttempt[];
+  /**
+   * The domain the lab trains, for the catalogue (optional in lab.yaml; absent: networkpolicy).
+   */
+  domain?: 'networkpolicy' | 'rbac' | 'podsecurity' | 'serviceaccounts' | 'troubleshooting';
+  /** Scenario objects the task asks the learner to change: a submission may replace them. */
+  changeable?: Array<{ kind: string; name: string; namespace?: string }>;
+  /** What the editor holds before the first attempt (absolute path), instead of a NetworkPolicy frame. */
+  starter?: string;
   /** Absolute paths. */
   dir: string;
   /** The scenarios folder this lab was validated against (absent: the repository's). */

@@ -266,7 +266,66 @@ const unchangedCheckSchema = strictObject({
   tolerate: z.array(toleranceSchema, { error: 'must be a list of tolerated regions' }).default([]),
 });
 
+const k8sName = z
+  .string({ error: 'must be a name' })
+  .min(1, 'must not be empty')
+  .regex(/^[^/%\s]+$/, 'must be a valid object name (no /, % or spaces)');
+
+const accessStatementShape = {
+  verbs: z
+    .array(z.string({ error: 'must be a verb' }).regex(/^[a-z]+$/, 'must be a lowercase verb such as get, list, create'), {
+      error: 'must be a list of verbs',
+    })
+    .min(1, 'must list at least one verb'),
+  resources: z
+    .array(
+      z
+        .string({ error: 'must be a resource' })
+        .regex(/^[a-z][a-z0-9-]*(\.[a-z0-9.-]+)?(\/[a-z]+)?$/, 'must be RESOURCE[.GROUP][/SUBRESOURCE], e.g. pods, pods/log, deployments.apps'),
+      { error: 'must be a list of resources' },
+    )
+    .min(1, 'must list at least one resource'),
+  namespaces: z.array(namespaceName, { error: 'must be a list of namespaces' }).min(1, 'must list at least one namespace (or leave it out for the lab namespace)').optional(),
+  cluster: z.boolean({ error: 'must be true or false' }).default(false),
+  names: z.array(k8sName, { error: 'must be a list of object names' }).min(1, 'must list at least one name').optional(),
+};
+const refineStatement = (st: { namespaces?: string[] | undefined; cluster: boolean }, ctx: z.RefinementCtx) => {
+  if (st.cluster && st.namespaces !== undefined)
+    ctx.addIssue({ code: 'custom', path: ['cluster'], message: 'give namespaces or cluster: true, not both' });
+};
+const accessStatementSchema = strictObject(accessStatementShape).superRefine(refineStatement);
+const accessToleranceSchema = strictObject({
+  ...accessStatementShape,
+  why: text('why the task does not constrain these requests, in one line'),
+}).superRefine(refineStatement);
+
+/**
+ * "SUBJECT can / cannot VERB RESOURCE", proven for every verb, resource and namespace listed;
+ * with nothingElse, every other request the cluster serves must be denied.
+ */
+const accessCheckSchema = strictObject({
+  kind: z.literal('access'),
+  ...checkBase,
+  subject: z
+    .string({ error: 'must be a user name or system:serviceaccount:NAMESPACE:NAME' })
+    .min(1, 'must not be empty')
+    .refine((s) => !s.startsWith('system:serviceaccount:') || /^system:serviceaccount:[a-z0-9-]+:[a-z0-9.-]+$/.test(s), {
+      message: 'a ServiceAccount is written system:serviceaccount:NAMESPACE:NAME',
+    }),
+  groups: z.array(text('a group name'), { error: 'must be a list of groups' }).default([]),
+  can: z.array(accessStatementSchema, { error: 'must be a list of statements' }).default([]),
+  cannot: z.array(accessStatementSchema, { error: 'must be a list of statements' }).default([]),
+  nothingElse: z.boolean({ error: 'must be true or false' }).default(false),
+  tolerate: z.array(accessToleranceSchema, { error: 'must be a list of tolerated statements' }).default([]),
+}).superRefine((c, ctx) => {
+  if (c.can.length === 0 && c.cannot.length === 0 && !c.nothingElse)
+    ctx.addIssue({ code: 'custom', path: [], message: 'must say something: can, cannot or nothingElse: true' });
+  if (c.tolerate.length > 0 && !c.nothingElse)
+    ctx.addIssue({ code: 'custom', path: ['tolerate'], message: 'only means something with nothingElse: true' });
+});
+
 export const checkSchema = z.discriminatedUnion('kind', [
+  accessCheckSchema,
   policyCheckSchema,
   connectivityCheckSchema,
   dnsCheckSchema,
@@ -314,6 +373,22 @@ export const labFileSchema = strictObject({
   checks: z.array(checkSchema, { error: 'must be a list of checks' }).min(1, 'must define at least one check'),
   knownWrong: z.array(knownWrongSchema, { error: 'must be a list of known-wrong attempts' }).default([]),
   knownRight: z.array(knownRightSchema, { error: 'must be a list of known-right attempts' }).default([]),
+  domain: z
+    .enum(['networkpolicy', 'rbac', 'podsecurity', 'serviceaccounts', 'troubleshooting'], {
+      error: 'must be one of networkpolicy, rbac, podsecurity, serviceaccounts, troubleshooting',
+    })
+    .optional(),
+  changeable: z
+    .array(
+      strictObject({
+        kind: text('a kind'),
+        name: k8sName,
+        namespace: namespaceName.optional(),
+      }),
+      { error: 'must be a list of {kind, name, namespace} of scenario objects' },
+    )
+    .optional(),
+  starter: relativeFile.optional(),
 });
 
 export type LabFile = z.infer<typeof labFileSchema>;
