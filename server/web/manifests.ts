@@ -1,7 +1,8 @@
 /**
  * The YAML a learner types into the editor: parsed with positions and limits, and narrowed to
- * NetworkPolicy objects (the only kind the lab editor applies), so every mistake comes back with a
- * line and column instead of a vague failure later in the cluster.
+ * the kinds the lab editor applies, so every mistake comes back with a
+ * line and column instead of a vague failure later in the cluster. Besides NetworkPolicies it takes
+ * the RBAC objects and ServiceAccounts the RBAC labs need.
  */
 import type { KubeObject } from '../cluster/types.js';
 import { KubelabError, badInput, isKubelabError, type Problem } from '../errors.js';
@@ -9,6 +10,16 @@ import type { Lab } from '../labs/model.js';
 import { capProblems, isRecord, objectsOf, parseYamlDocuments, problemAt } from '../manifests/load.js';
 
 export const EDITOR_FILE = 'your manifests';
+
+/** The kinds the editor applies, with their apiVersion and whether they live in a namespace. */
+const EDITOR_KINDS: Record<string, { apiVersion: string; namespaced: boolean }> = {
+  NetworkPolicy: { apiVersion: 'networking.k8s.io/v1', namespaced: true },
+  Role: { apiVersion: 'rbac.authorization.k8s.io/v1', namespaced: true },
+  RoleBinding: { apiVersion: 'rbac.authorization.k8s.io/v1', namespaced: true },
+  ClusterRole: { apiVersion: 'rbac.authorization.k8s.io/v1', namespaced: false },
+  ClusterRoleBinding: { apiVersion: 'rbac.authorization.k8s.io/v1', namespaced: false },
+  ServiceAccount: { apiVersion: 'v1', namespaced: true },
+};
 const NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 export function parseLearnerManifests(
@@ -38,21 +49,21 @@ export function parseLearnerManifests(
   for (const loaded of objects) {
     const o = loaded.object;
     const before = problems.length;
-    if (o.kind !== 'NetworkPolicy') {
+    const known = typeof o.kind === 'string' ? EDITOR_KINDS[o.kind] : undefined;
+    if (!known) {
       problems.push(
         problemAt(
           loaded,
           ['kind'],
-          `kind must be NetworkPolicy (got ${JSON.stringify(o.kind ?? null)}); the editor applies NetworkPolicies only`,
+          `kind must be one of ${Object.keys(EDITOR_KINDS).join(', ')} (got ${JSON.stringify(o.kind ?? null)}); the editor applies these kinds only`,
         ),
       );
-    }
-    if (o.apiVersion !== 'networking.k8s.io/v1') {
+    } else if (o.apiVersion !== known.apiVersion) {
       problems.push(
         problemAt(
           loaded,
           ['apiVersion'],
-          `apiVersion must be networking.k8s.io/v1 (got ${JSON.stringify(o.apiVersion ?? null)})`,
+          `apiVersion must be ${known.apiVersion} for a ${String(o.kind)} (got ${JSON.stringify(o.apiVersion ?? null)})`,
         ),
       );
     }
@@ -71,20 +82,24 @@ export function parseLearnerManifests(
         ),
       );
     }
-    const namespace = meta.namespace === undefined ? lab.namespace : meta.namespace;
-    if (typeof namespace !== 'string' || !NAME.test(namespace)) {
+    const clusterScoped = known !== undefined && !known.namespaced;
+    const namespace = clusterScoped ? '' : meta.namespace === undefined ? lab.namespace : meta.namespace;
+    if (!clusterScoped && (typeof namespace !== 'string' || !NAME.test(namespace))) {
       problems.push(
         problemAt(loaded, ['metadata', 'namespace'], 'metadata.namespace must be a namespace name'),
       );
     }
     if (problems.length > before || typeof name !== 'string' || typeof namespace !== 'string') continue;
-    const key = `${namespace}/${name}`;
+    const key = `${String(o.kind)} ${namespace ? `${namespace}/` : ''}${name}`;
     if (seen.has(key)) {
-      problems.push(problemAt(loaded, ['metadata', 'name'], `NetworkPolicy ${key} appears twice`));
+      problems.push(problemAt(loaded, ['metadata', 'name'], `${key} appears twice`));
       continue;
     }
     seen.add(key);
-    out.push({ ...(o as KubeObject), metadata: { ...(meta as KubeObject['metadata']), name, namespace } });
+    const metadata = { ...(meta as KubeObject['metadata']), name };
+    if (clusterScoped) delete metadata.namespace;
+    else metadata.namespace = namespace;
+    out.push({ ...(o as KubeObject), metadata });
   }
   if (problems.length > 0) {
     problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
