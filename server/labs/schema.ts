@@ -325,12 +325,12 @@ const accessCheckSchema = strictObject({
 });
 
 export const checkSchema = z.discriminatedUnion('kind', [
-  accessCheckSchema,
   policyCheckSchema,
   connectivityCheckSchema,
   dnsCheckSchema,
   trafficCheckSchema,
   unchangedCheckSchema,
+  accessCheckSchema,
 ]);
 
 export const pagesSchema = strictObject({
