@@ -398,14 +398,9 @@ describe('JSON API', () => {
     const problems = res.body.error.problems as Array<{ line: number; path: string; message: string }>;
     expect(problems).toEqual([
       expect.objectContaining({
-        line: 1,
-        path: 'apiVersion',
-        message: expect.stringContaining('networking.k8s.io/v1'),
-      }),
-      expect.objectContaining({
         line: 2,
         path: 'kind',
-        message: expect.stringContaining('NetworkPolicies only'),
+        message: expect.stringContaining('kind must be one of NetworkPolicy, Role, RoleBinding'),
       }),
       expect.objectContaining({ line: 8, path: 'metadata.name' }),
       expect.objectContaining({
