@@ -150,6 +150,10 @@ export const KIND_API_VERSIONS: Record<string, string> = {
   Job: 'batch/v1',
   CronJob: 'batch/v1',
   CustomResourceDefinition: 'apiextensions.k8s.io/v1',
+  Role: 'rbac.authorization.k8s.io/v1',
+  ClusterRole: 'rbac.authorization.k8s.io/v1',
+  RoleBinding: 'rbac.authorization.k8s.io/v1',
+  ClusterRoleBinding: 'rbac.authorization.k8s.io/v1',
 };
 
 export function apiVersionOf(kind: string): string {

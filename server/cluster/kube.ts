@@ -11,6 +11,7 @@ import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { Writable } from 'node:stream';
 import {
+  AuthorizationV1Api,
   createConfiguration,
   Exec,
   KubeConfig,
@@ -20,7 +21,10 @@ import {
   VersionApi,
   type Configuration,
   type KubernetesObject,
+  type V1SubjectAccessReview,
 } from '@kubernetes/client-node';
+import fetch from 'node-fetch';
+import { reviewAccessWith, servedResourcesWith } from './kube-access.js';
 import { environmentError, KubelabError } from '../errors.js';
 import { isRecord } from '../manifests/load.js';
 import { interpretExecStatus, mapExecOpenError, mapKubeError } from './kube-errors.js';
@@ -30,6 +34,9 @@ import { pollUntil, systemClock, type Clock } from './poll.js';
 import { readinessReport } from './readiness.js';
 import type {
   AdmissionAnswer,
+  AccessAnswer,
+  AccessQuery,
+  ServedResource,
   ApplyOutcome,
   Cluster,
   ExecResult,
@@ -191,6 +198,7 @@ export class KubeCluster implements Cluster {
   readonly server: string;
   private readonly objects: DeadlineObjectApi;
   private readonly versionApi: VersionApi;
+  private readonly authorizationApi: AuthorizationV1Api;
   private readonly execApi: Exec;
   private readonly clock: Clock;
   private readonly containers = new Map<string, string>();
@@ -207,6 +215,7 @@ export class KubeCluster implements Cluster {
     const config = configurationWithDeadline(kubeConfig, this.server, opts.requestTimeoutMs ?? 30_000);
     this.objects = DeadlineObjectApi.create(kubeConfig, config);
     this.versionApi = new VersionApi(config);
+    this.authorizationApi = new AuthorizationV1Api(config);
     this.execApi = new Exec(kubeConfig);
     this.clock = opts.clock ?? systemClock;
   }
@@ -393,6 +402,34 @@ export class KubeCluster implements Cluster {
         });
       throw this.fail(e, `dry-run create ${object.kind} ${object.metadata.name}`);
     }
+  }
+
+  /** SubjectAccessReviews, 16 in flight. */
+  reviewAccess(queries: AccessQuery[]): Promise<AccessAnswer[]> {
+    return reviewAccessWith(
+      (body) =>
+        this.authorizationApi.createSubjectAccessReview({ body: body as unknown as V1SubjectAccessReview }),
+      queries,
+    );
+  }
+
+  /** Discovery: /api/v1 and the preferred version of every group under /apis. */
+  servedResources(): Promise<ServedResource[]> {
+    const timeoutMs = this.opts.requestTimeoutMs ?? 30_000;
+    return servedResourcesWith(async (path) => {
+      try {
+        const init = await this.kubeConfig.applyToFetchOptions({});
+        const res = await fetch(`${this.server.replace(/\/+$/, '')}${path}`, {
+          ...(init as object),
+          method: 'GET',
+          signal: AbortSignal.timeout(timeoutMs),
+        } as Parameters<typeof fetch>[1]);
+        if (!res.ok) throw new Error(`HTTP ${res.status}`);
+        return await res.json();
+      } catch (e) {
+        throw this.fail(e, `read discovery (${path})`);
+      }
+    });
   }
 
   async delete(kind: string, name: string, namespace?: string): Promise<void> {

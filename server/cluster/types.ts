@@ -35,7 +35,8 @@ export type ListableKind =
   | 'StatefulSet'
   | 'DaemonSet'
   | 'Job'
-  | 'CronJob';
+  | 'CronJob'
+  | RbacListableKind;
 
 /**
  * Whether the API server would admit an object, asked without storing it (server-side dry run):
@@ -51,6 +52,10 @@ export interface AdmissionAnswer {
   /** `Warning:` lines the API server returned. */
   warnings: string[];
 }
+
+/** The RBAC objects and ServiceAccounts the `access` checks read (to explain verdicts). */
+export type RbacListableKind =
+  'Role' | 'ClusterRole' | 'RoleBinding' | 'ClusterRoleBinding' | 'ServiceAccount';
 
 export interface ApplyOutcome {
   kind: string;
@@ -90,6 +95,45 @@ export interface ReadyReport {
   notReady: string[];
 }
 
+/**
+ * "May this user make this request?", as a SubjectAccessReview asks it: the user name and every
+ * group it is in (the caller adds the implicit ones), the verb, and the resource in its API group.
+ * No namespace: cluster-wide (a cluster-scoped resource, or a namespaced one in every namespace).
+ */
+export interface AccessQuery {
+  user: string;
+  groups: string[];
+  verb: string;
+  group: string;
+  resource: string;
+  subresource?: string;
+  name?: string;
+  namespace?: string;
+}
+
+export interface AccessAnswer {
+  allowed: boolean;
+  /** The authorizer's reason (`RBAC: allowed by RoleBinding "x/ns" of Role "y" to ...`), may be empty. */
+  reason: string;
+  /**
+   * The authorizer could not evaluate everything (SubjectAccessReview status.evaluationError): a
+   * denial that comes with one is not proof that the request is denied.
+   */
+  evaluationError?: string;
+}
+
+/** A resource (or subresource) the API server serves, from discovery. */
+export interface ServedResource {
+  group: string;
+  version: string;
+  /** Plural name, e.g. `pods`. */
+  resource: string;
+  /** e.g. `log` for `pods/log`. */
+  subresource?: string;
+  namespaced: boolean;
+  verbs: string[];
+}
+
 export interface Cluster {
   readonly mode: 'simulated' | 'kube';
   /** Human description, e.g. `simulated cluster` or `context kind-kubelab`. */
@@ -125,4 +169,14 @@ export interface Cluster {
 
   /** Deletes a namespace and waits until it is gone. */
   deleteNamespace(name: string, opts?: { timeoutMs?: number; onProgress?: ProgressFn }): Promise<void>;
+
+  /**
+   * Asks the cluster's authorizer about each query (SubjectAccessReview on a real cluster, the
+   * RBAC engine on the simulated one), answers in the order asked. Throws an ENVIRONMENT error
+   * when a review could not be made. Optional: a cluster without it cannot grade `access` checks.
+   */
+  reviewAccess?(queries: AccessQuery[]): Promise<AccessAnswer[]>;
+
+  /** Every resource and subresource the API server serves (discovery). */
+  servedResources?(): Promise<ServedResource[]>;
 }

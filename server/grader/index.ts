@@ -26,6 +26,8 @@ import { buildNetworkModel } from '../netpol/index.js';
 import { emptySelectorNotes, runIntentChecks, type IntentCheck } from './intent.js';
 import { scenarioIntactCheck, scenarioObjects } from './scenario-objects.js';
 import { runAdmissionCheck, runStateCheck } from './live-checks.js';
+import { runAccessChecks } from './access.js';
+import type { AccessCheck } from '../labs/model.js';
 
 export type { GradeReport, CheckResult, ProbeResult } from './report.js';
 
@@ -197,6 +199,23 @@ export async function gradeLab(opts: GradeOptions): Promise<GradeReport> {
     });
     for (const c of intent) c.messages = c.messages.map(general);
     checks.push(...intent);
+  }
+
+  const accessChecks = lab.checks.filter((c): c is AccessCheck => c.kind === 'access');
+  if (accessChecks.length > 0) {
+    progress('asking the authorizer about every request the access checks name');
+    checks.push(
+      ...(preflight.status === 'error'
+        ? accessChecks.map((c): CheckResult => ({
+            id: c.id,
+            title: c.title,
+            kind: 'access',
+            status: 'error',
+            messages: ['not run: the environment is not ready (see pre-flight).'],
+            probes: [],
+          }))
+        : await runAccessChecks(accessChecks, cluster, [lab.namespace, ...opts.scenario.namespaces])),
+    );
   }
 
   if (preflight.status === 'error') {
@@ -474,6 +493,7 @@ function diagnose(failed: CheckResult[]): string {
     policy: 2,
     state: 2,
     admission: 2,
+    access: 3,
     traffic: 3,
     unchanged: 4,
     dns: 5,

@@ -11,6 +11,7 @@ import type { KubeObject } from '../cluster/types.js';
 import { isRecord } from '../manifests/load.js';
 import { validateNetworkPolicy } from '../netpol/index.js';
 import { objectEdits } from './workload-mutants.js';
+import { buildRbacModel } from '../rbac/index.js';
 
 export interface Mutant {
   /** What was changed, e.g. `np-lab/np-backend: drop spec.egress[1].ports`. */
@@ -48,6 +49,126 @@ export function mutantsOf(solution: KubeObject[]): Mutant[] {
       if (seen.has(key)) continue;
       seen.add(key);
       out.push({ name: `${id}: ${edit.where}`, objects: copy });
+    }
+  });
+  for (const m of rbacMutantsOf(solution)) {
+    const key = JSON.stringify(m.objects);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(m);
+  }
+  return out;
+}
+
+/**
+ * RBAC mutants: the mistakes people make writing roles and bindings. Each changes one thing: a
+ * rule dropped, a verb dropped or added (`delete`, `*`), a resource dropped or widened to `*`,
+ * apiGroups widened to `*`, resourceNames dropped, a RoleBinding made a ClusterRoleBinding (its
+ * Role made a ClusterRole) or the reverse, a ServiceAccount subject in the wrong namespace or
+ * replaced by its namespace's group, an aggregation label or selector lost. Mutants the API
+ * server would refuse are not generated.
+ */
+export function rbacMutantsOf(solution: KubeObject[]): Mutant[] {
+  const out: Mutant[] = [];
+  const push = (name: string, objects: KubeObject[]) => {
+    if (buildRbacModel(objects).problems.length > 0) return;
+    out.push({ name, objects });
+  };
+  solution.forEach((obj, index) => {
+    const id = `${obj.kind} ${obj.metadata.namespace ? `${obj.metadata.namespace}/` : ''}${obj.metadata.name}`;
+    const edit = (where: string, change: (o: Json, all: KubeObject[]) => void) => {
+      const copy = structuredClone(solution);
+      change(copy[index] as unknown as Json, copy);
+      push(`${id}: ${where}`, copy);
+    };
+    if ((obj.kind === 'Role' || obj.kind === 'ClusterRole') && Array.isArray(obj.rules)) {
+      const rules = obj.rules as Json[];
+      rules.forEach((rule, r) => {
+        const at = (o: Json) => (o.rules as Json[])[r]!;
+        const rp = `rules[${r}]`;
+        if (rules.length > 1) edit(`drop ${rp}`, (o) => (o.rules as unknown[]).splice(r, 1));
+        const verbs = Array.isArray(rule.verbs) ? (rule.verbs as string[]) : [];
+        verbs.forEach((v, i) => {
+          if (verbs.length > 1)
+            edit(`drop verb ${v} from ${rp}`, (o) => (at(o).verbs as string[]).splice(i, 1));
+        });
+        if (!verbs.includes('*')) {
+          for (const extra of ['delete', 'deletecollection', '*'])
+            if (!verbs.includes(extra))
+              edit(`add verb ${extra} to ${rp}`, (o) => (at(o).verbs as string[]).push(extra));
+        }
+        const resources = Array.isArray(rule.resources) ? (rule.resources as string[]) : [];
+        resources.forEach((res, i) => {
+          if (resources.length > 1)
+            edit(`drop resource ${res} from ${rp}`, (o) => (at(o).resources as string[]).splice(i, 1));
+          if (res.includes('/'))
+            edit(`widen ${res} to ${res.split('/')[0]}/* in ${rp}`, (o) => {
+              (at(o).resources as string[])[i] = `${res.split('/')[0]}/*`;
+            });
+        });
+        if (resources.length > 0 && !resources.includes('*'))
+          edit(`widen ${rp}.resources to *`, (o) => (at(o).resources = ['*']));
+        const groups = Array.isArray(rule.apiGroups) ? (rule.apiGroups as string[]) : [];
+        if (groups.length > 0 && !groups.includes('*'))
+          edit(`widen ${rp}.apiGroups to *`, (o) => (at(o).apiGroups = ['*']));
+        if (Array.isArray(rule.resourceNames) && rule.resourceNames.length > 0)
+          edit(`drop ${rp}.resourceNames`, (o) => delete at(o).resourceNames);
+      });
+    }
+    if (obj.kind === 'ClusterRole' && isRecord(obj.aggregationRule))
+      edit('drop aggregationRule (rules written by hand instead)', (o) => delete o.aggregationRule);
+    if (obj.kind === 'ClusterRole' && obj.metadata.labels && Object.keys(obj.metadata.labels).length > 0)
+      for (const label of Object.keys(obj.metadata.labels))
+        edit(
+          `drop label ${label}`,
+          (o) => delete (o.metadata as { labels: Record<string, string> }).labels[label],
+        );
+    if (obj.kind === 'RoleBinding' || obj.kind === 'ClusterRoleBinding') {
+      const ns = obj.metadata.namespace;
+      if (obj.kind === 'RoleBinding')
+        edit('ClusterRoleBinding instead of RoleBinding', (o, all) => {
+          const roleRef = o.roleRef as { kind: string; name: string };
+          o.kind = 'ClusterRoleBinding';
+          delete (o.metadata as Json).namespace;
+          for (const s of (o.subjects as Json[] | undefined) ?? [])
+            if (s.kind === 'ServiceAccount' && s.namespace === undefined) s.namespace = ns;
+          if (roleRef.kind === 'Role') {
+            const role = all.find(
+              (x) => x.kind === 'Role' && x.metadata.name === roleRef.name && x.metadata.namespace === ns,
+            );
+            if (role) {
+              role.kind = 'ClusterRole';
+              delete role.metadata.namespace;
+            }
+            roleRef.kind = 'ClusterRole';
+          }
+        });
+      else
+        edit('RoleBinding in the first subject namespace instead of ClusterRoleBinding', (o) => {
+          const subjects = (o.subjects as Json[] | undefined) ?? [];
+          const target = subjects.find((s) => typeof s.namespace === 'string')?.namespace ?? 'default';
+          o.kind = 'RoleBinding';
+          (o.metadata as Json).namespace = target;
+        });
+      const subjects = Array.isArray(obj.subjects) ? (obj.subjects as Json[]) : [];
+      subjects.forEach((subject, i) => {
+        const at = (o: Json) => (o.subjects as Json[])[i]!;
+        if (subject.kind !== 'ServiceAccount') return;
+        const sns = typeof subject.namespace === 'string' ? subject.namespace : ns;
+        const other = sns === 'default' ? 'kube-system' : 'default';
+        edit(
+          `subjects[${i}] ServiceAccount in namespace ${other} instead of ${sns}`,
+          (o) => (at(o).namespace = other),
+        );
+        edit(`subjects[${i}] the group system:serviceaccounts:${sns} instead of the ServiceAccount`, (o) => {
+          (o.subjects as Json[])[i] = {
+            kind: 'Group',
+            apiGroup: 'rbac.authorization.k8s.io',
+            name: `system:serviceaccounts:${sns}`,
+          };
+        });
+        if (subjects.length > 1) edit(`drop subjects[${i}]`, (o) => (o.subjects as unknown[]).splice(i, 1));
+      });
     }
   });
   return out;

@@ -26,7 +26,17 @@ export interface ProbeResult {
 export interface CheckResult {
   id: string;
   title: string;
-  kind: 'preflight' | 'scenario' | 'policy' | 'connectivity' | 'dns' | 'traffic' | 'unchanged' | 'admission' | 'state';
+  kind:
+    | 'preflight'
+    | 'scenario'
+    | 'policy'
+    | 'connectivity'
+    | 'dns'
+    | 'traffic'
+    | 'unchanged'
+    | 'admission'
+    | 'state'
+    | 'access';
   status: 'pass' | 'fail' | 'error';
   /** One or more lines saying why. */
   messages: string[];

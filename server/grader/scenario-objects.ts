@@ -73,13 +73,11 @@ export function workloadRuns(obj: KubeObject): string {
       image: c.image,
       command: c.command ?? [],
       args: c.args ?? [],
-      ports: (Array.isArray(c.ports) ? c.ports : [])
-        .filter(isRecord)
-        .map((p) => ({
-          containerPort: p.containerPort,
-          name: p.name ?? null,
-          protocol: p.protocol ?? 'TCP',
-        })),
+      ports: (Array.isArray(c.ports) ? c.ports : []).filter(isRecord).map((p) => ({
+        containerPort: p.containerPort,
+        name: p.name ?? null,
+        protocol: p.protocol ?? 'TCP',
+      })),
     }));
   return JSON.stringify({
     replicas: obj.kind === 'Pod' || obj.kind === 'DaemonSet' ? null : (spec.replicas ?? 1),

@@ -18,6 +18,7 @@ import { loadScenario, readManifestFile } from '../labs/index.js';
 import { gradeOnSimulated, ScenarioClusters } from './simulated.js';
 import type { GradeReport } from './report.js';
 import { isKubelabError } from '../errors.js';
+import { accessBehaviourDifference } from './access-behaviour.js';
 
 export interface SelfTestCase {
   name: string;
@@ -160,7 +161,7 @@ async function testMutants(lab: Lab, scenario: Scenario, clusters: ScenarioClust
     }
     const snapshot = await takeSnapshot(cluster);
     const facts = aboutWorkloads ? await labFacts(cluster, scenario.namespaces) : [];
-    return { snapshot, model: new PolicyOracle(snapshot).model, facts };
+    return { snapshot, model: new PolicyOracle(snapshot).model, facts, cluster };
   };
   const base = await world(solution);
   const summary: MutantSummary = {
@@ -182,7 +183,13 @@ async function testMutants(lab: Lab, scenario: Scenario, clusters: ScenarioClust
         'this mutant',
       ]) ??
       policyFactsDifference(policyChecks, base.model.policies, after.model.policies) ??
-      factsDifference(base.facts, after.facts, ['the solution', 'this mutant']);
+      factsDifference(base.facts, after.facts, ['the solution', 'this mutant']) ??
+      (await accessBehaviourDifference(
+        lab,
+        [lab.namespace, ...scenario.namespaces],
+        base.cluster,
+        after.cluster,
+      ));
     let report: GradeReport;
     try {
       report = await gradeOnSimulated(lab, mutant.objects, { scenario, clusters });

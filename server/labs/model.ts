@@ -79,7 +79,8 @@ export type Check =
       tolerate: Tolerance[];
     }
   | AdmissionCheck
-  | StateCheck;
+  | StateCheck
+  | AccessCheck;
 
 /**
  * Would the API server admit it: a manifest of the lab, or live workloads (each judged as a Pod
@@ -130,6 +131,39 @@ export interface ChangeableObject {
   name: string;
   namespace?: string;
   why: string;
+}
+
+/**
+ * Proven over every request the lab names (and with `nothingElse`, over every resource, verb and
+ * namespace the cluster serves): what `subject` may and may not do, asked of the cluster's
+ * authorizer (SubjectAccessReview on a real cluster, the RBAC engine on the simulated one).
+ */
+export interface AccessCheck {
+  kind: 'access';
+  id: string;
+  title: string;
+  /** A user name; `system:serviceaccount:NS:NAME` for a ServiceAccount (its groups are implied). */
+  subject: string;
+  /** Groups of a user subject, as `--as-group` gives them. */
+  groups: string[];
+  can: AccessStatement[];
+  cannot: AccessStatement[];
+  /** Everything outside `can` and `tolerate` must be denied (requests every signed-in user may make aside). */
+  nothingElse: boolean;
+  tolerate: Array<AccessStatement & { why: string }>;
+}
+
+/** Every verb on every resource, in every namespace listed (or cluster-wide), for the names listed (or any). */
+export interface AccessStatement {
+  verbs: string[];
+  /** `pods`, `pods/log`, `deployments.apps`, `roles.rbac.authorization.k8s.io`. */
+  resources: string[];
+  /** Default: the lab's namespace (unless `cluster`). */
+  namespaces: string[];
+  /** Cluster-wide: cluster-scoped resources, or namespaced ones in every namespace at once. */
+  cluster: boolean;
+  /** Object names (resourceNames); absent: requests without a name, and the statement covers any name. */
+  names?: string[];
 }
 
 /**
@@ -205,6 +239,7 @@ export interface Lab {
   domain?: Domain;
   /** Scenario objects the learner is meant to change (absent: none). */
   changeable?: ChangeableObject[];
+  starter?: string;
   /** Absolute paths. */
   dir: string;
   /** The scenarios folder this lab was validated against (absent: the repository's). */

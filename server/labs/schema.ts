@@ -342,6 +342,64 @@ const stateCheckSchema = strictObject({
     ctx.addIssue({ code: 'custom', path: [], message: 'must name exactly one of object or pods' });
 });
 
+const k8sName = z
+  .string({ error: 'must be a name' })
+  .min(1, 'must not be empty')
+  .regex(/^[^/%\s]+$/, 'must be a valid object name (no /, % or spaces)');
+
+const accessStatementShape = {
+  verbs: z
+    .array(z.string({ error: 'must be a verb' }).regex(/^[a-z]+$/, 'must be a lowercase verb such as get, list, create'), {
+      error: 'must be a list of verbs',
+    })
+    .min(1, 'must list at least one verb'),
+  resources: z
+    .array(
+      z
+        .string({ error: 'must be a resource' })
+        .regex(/^[a-z][a-z0-9-]*(\.[a-z0-9.-]+)?(\/[a-z]+)?$/, 'must be RESOURCE[.GROUP][/SUBRESOURCE], e.g. pods, pods/log, deployments.apps'),
+      { error: 'must be a list of resources' },
+    )
+    .min(1, 'must list at least one resource'),
+  namespaces: z.array(namespaceName, { error: 'must be a list of namespaces' }).min(1, 'must list at least one namespace (or leave it out for the lab namespace)').optional(),
+  cluster: z.boolean({ error: 'must be true or false' }).default(false),
+  names: z.array(k8sName, { error: 'must be a list of object names' }).min(1, 'must list at least one name').optional(),
+};
+const refineStatement = (st: { namespaces?: string[] | undefined; cluster: boolean }, ctx: z.RefinementCtx) => {
+  if (st.cluster && st.namespaces !== undefined)
+    ctx.addIssue({ code: 'custom', path: ['cluster'], message: 'give namespaces or cluster: true, not both' });
+};
+const accessStatementSchema = strictObject(accessStatementShape).superRefine(refineStatement);
+const accessToleranceSchema = strictObject({
+  ...accessStatementShape,
+  why: text('why the task does not constrain these requests, in one line'),
+}).superRefine(refineStatement);
+
+/**
+ * "SUBJECT can / cannot VERB RESOURCE", proven for every verb, resource and namespace listed;
+ * with nothingElse, every other request the cluster serves must be denied.
+ */
+const accessCheckSchema = strictObject({
+  kind: z.literal('access'),
+  ...checkBase,
+  subject: z
+    .string({ error: 'must be a user name or system:serviceaccount:NAMESPACE:NAME' })
+    .min(1, 'must not be empty')
+    .refine((s) => !s.startsWith('system:serviceaccount:') || /^system:serviceaccount:[a-z0-9-]+:[a-z0-9.-]+$/.test(s), {
+      message: 'a ServiceAccount is written system:serviceaccount:NAMESPACE:NAME',
+    }),
+  groups: z.array(text('a group name'), { error: 'must be a list of groups' }).default([]),
+  can: z.array(accessStatementSchema, { error: 'must be a list of statements' }).default([]),
+  cannot: z.array(accessStatementSchema, { error: 'must be a list of statements' }).default([]),
+  nothingElse: z.boolean({ error: 'must be true or false' }).default(false),
+  tolerate: z.array(accessToleranceSchema, { error: 'must be a list of tolerated statements' }).default([]),
+}).superRefine((c, ctx) => {
+  if (c.can.length === 0 && c.cannot.length === 0 && !c.nothingElse)
+    ctx.addIssue({ code: 'custom', path: [], message: 'must say something: can, cannot or nothingElse: true' });
+  if (c.tolerate.length > 0 && !c.nothingElse)
+    ctx.addIssue({ code: 'custom', path: ['tolerate'], message: 'only means something with nothingElse: true' });
+});
+
 export const checkSchema = z.discriminatedUnion('kind', [
   policyCheckSchema,
   connectivityCheckSchema,
@@ -350,6 +408,7 @@ export const checkSchema = z.discriminatedUnion('kind', [
   unchangedCheckSchema,
   admissionCheckSchema,
   stateCheckSchema,
+  accessCheckSchema,
 ]);
 
 export const DOMAINS = ['networkpolicy', 'rbac', 'podsecurity', 'serviceaccounts', 'troubleshooting'] as const;
@@ -406,6 +465,7 @@ export const labFileSchema = strictObject({
   knownRight: z.array(knownRightSchema, { error: 'must be a list of known-right attempts' }).default([]),
   domain: z.enum(DOMAINS, { error: `must be one of ${DOMAINS.join(', ')}` }).optional(),
   changeable: z.array(changeableSchema, { error: 'must be a list of {kind, name, why}' }).default([]),
+  starter: relativeFile.optional(),
 });
 
 export type LabFile = z.infer<typeof labFileSchema>;

@@ -11,7 +11,7 @@
 import { Bitset } from './bitset.js';
 import { CompiledIpBlock, parseIp, type IpWords } from './ipblock.js';
 import { usesNamedPort } from './ports.js';
-import { compileSelector, matchesSelector } from './selectors.js';
+import { compileSelector, matchesSelector } from '../selectors/index.js';
 import { effectivePolicyTypes } from './policy-types.js';
 import type {
   Labels,

@@ -15,7 +15,7 @@
  *   format.ts        matrix as table, json, csv, md, dot, summary
  */
 export * from './types.js';
-export { matchesSelector, matchesRequirement, isEmptySelector, formatSelector } from './selectors.js';
+export { matchesSelector, matchesRequirement, isEmptySelector, formatSelector } from '../selectors/index.js';
 export { validateNetworkPolicy, type LocatedFieldProblem } from './validate.js';
 export { effectivePolicyTypes } from './policy-types.js';
 export {

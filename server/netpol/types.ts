@@ -2,20 +2,10 @@
  * The NetworkPolicy engine's data model (networking.k8s.io/v1) and the shape of its answers.
  * Everything in server/netpol/ is pure: no I/O, no clocks, no randomness.
  */
+import type { LabelSelector, Labels } from '../selectors/index.js';
+export type { LabelSelector, LabelSelectorRequirement, Labels } from '../selectors/index.js';
 
 export type Protocol = 'TCP' | 'UDP' | 'SCTP';
-export type Labels = Readonly<Record<string, string>>;
-
-export interface LabelSelectorRequirement {
-  key: string;
-  operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
-  values?: string[];
-}
-
-export interface LabelSelector {
-  matchLabels?: Record<string, string>;
-  matchExpressions?: LabelSelectorRequirement[];
-}
 
 export interface NamespaceModel {
   name: string;

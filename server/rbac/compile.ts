@@ -10,7 +10,7 @@
  */
 import { DEFAULT_CLUSTER_ROLE_BINDINGS, DEFAULT_CLUSTER_ROLES } from './defaults.js';
 import { sameRule } from './rules.js';
-import { matchesSelector } from './selectors.js';
+import { matchesSelector } from '../selectors/index.js';
 import type { BindingModel, PolicyRule, RbacModel, RoleModel } from './types.js';
 
 export interface CompileOptions {

@@ -3,7 +3,7 @@
  *   types.ts       the data model (rules, roles, bindings, subjects, requests) and the verdict shape
  *   subjects.ts    users, groups, ServiceAccounts, implicit groups, impersonation; who a subject names
  *   rules.ts       how a rule matches a request: verbs, API groups, resources/subresources, names, URLs
- *   selectors.ts   label selectors (for aggregation)
+ *   ../selectors/  label selectors (for aggregation), shared with the NetworkPolicy engine
  *   defaults.ts    the API server's default ClusterRoles (cluster-admin, admin, edit, view, ...) and bindings
  *   model.ts       buildRbacModel from Kubernetes objects: validation with field paths, defaulting
  *   compile.ts     compileRbac: defaults + inputs, aggregated ClusterRoles filled in
@@ -27,7 +27,7 @@ export {
   MASTERS,
 } from './subjects.js';
 export { ruleAllows, ruleMismatch, compactRule, rule, sameRule } from './rules.js';
-export { matchesSelector } from './selectors.js';
+export { matchesSelector } from '../selectors/index.js';
 export { DEFAULT_CLUSTER_ROLES, DEFAULT_CLUSTER_ROLE_BINDINGS } from './defaults.js';
 export { buildRbacModel, isRbacKind, RBAC_GROUP, type IndexedProblem } from './model.js';
 export { compileRbac, CompiledRbac, roleKey, bindingKey, type CompileOptions } from './compile.js';

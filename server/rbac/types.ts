@@ -11,16 +11,8 @@ export interface PolicyRule {
   nonResourceURLs: string[];
 }
 
-export interface LabelSelectorRequirement {
-  key: string;
-  operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
-  values?: string[];
-}
-
-export interface LabelSelector {
-  matchLabels?: Record<string, string>;
-  matchExpressions?: LabelSelectorRequirement[];
-}
+import type { LabelSelector } from '../selectors/index.js';
+export type { LabelSelector, LabelSelectorRequirement } from '../selectors/index.js';
 
 export interface RoleModel {
   kind: 'Role' | 'ClusterRole';

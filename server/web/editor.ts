@@ -2,6 +2,7 @@
  * The editor on the lab page (simulated clusters): what it holds before the first attempt, and
  * whether a submitted text is a change the learner made or what the editor was already showing.
  */
+import { readFileSync } from 'node:fs';
 import type { Lab } from '../labs/model.js';
 import type { LabProgress } from '../store/index.js';
 
@@ -13,6 +14,14 @@ export function policyNameOf(lab: Lab): string {
 
 /** What the editor holds before the first attempt: the frame of a policy, not the answer. */
 export function starterManifest(lab: Lab): string {
+  // A lab with its own starter (RBAC labs: a Role frame, or the scenario objects to cut down).
+  if (lab.starter) {
+    try {
+      return readFileSync(lab.starter, 'utf8');
+    } catch {
+      // Validation names a missing starter; until then fall back to the policy frame.
+    }
+  }
   const name = policyNameOf(lab);
   return [
     '# Write your NetworkPolicy here, then press Check.',

@@ -1,7 +1,8 @@
 /**
  * The YAML a learner types into the editor: parsed with positions and limits, and narrowed to
- * NetworkPolicy objects (the only kind the lab editor applies), so every mistake comes back with a
- * line and column instead of a vague failure later in the cluster.
+ * the kinds the lab editor applies, so every mistake comes back with a
+ * line and column instead of a vague failure later in the cluster. Besides NetworkPolicies it takes
+ * the RBAC objects and ServiceAccounts the RBAC labs need.
  */
 import type { KubeObject } from '../cluster/types.js';
 import { KubelabError, badInput, isKubelabError, type Problem } from '../errors.js';
@@ -9,27 +10,43 @@ import type { Lab } from '../labs/model.js';
 import { capProblems, isRecord, objectsOf, parseYamlDocuments, problemAt } from '../manifests/load.js';
 
 export const EDITOR_FILE = 'your manifests';
+
 const NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
+export interface EditorKind {
+  apiVersion: string;
+  namespaced: boolean;
+}
+
+const NETWORK_POLICY: Record<string, EditorKind> = {
+  NetworkPolicy: { apiVersion: 'networking.k8s.io/v1', namespaced: true },
+};
+const RBAC_KINDS: Record<string, EditorKind> = {
+  Role: { apiVersion: 'rbac.authorization.k8s.io/v1', namespaced: true },
+  RoleBinding: { apiVersion: 'rbac.authorization.k8s.io/v1', namespaced: true },
+  ClusterRole: { apiVersion: 'rbac.authorization.k8s.io/v1', namespaced: false },
+  ClusterRoleBinding: { apiVersion: 'rbac.authorization.k8s.io/v1', namespaced: false },
+  ServiceAccount: { apiVersion: 'v1', namespaced: true },
+};
+const WORKLOAD_KINDS: Record<string, EditorKind> = {
+  Namespace: { apiVersion: 'v1', namespaced: false },
+  Pod: { apiVersion: 'v1', namespaced: true },
+  Service: { apiVersion: 'v1', namespaced: true },
+  ServiceAccount: { apiVersion: 'v1', namespaced: true },
+  Deployment: { apiVersion: 'apps/v1', namespaced: true },
+  StatefulSet: { apiVersion: 'apps/v1', namespaced: true },
+  DaemonSet: { apiVersion: 'apps/v1', namespaced: true },
+};
+
 /**
- * The kinds a lab's editor applies, with their apiVersions: NetworkPolicies for NetworkPolicy labs;
- * for the other domains also what their tasks change (namespace labels, workloads, Services,
+ * The kinds a lab's editor applies: NetworkPolicies for NetworkPolicy labs; for the other domains
+ * also what their tasks change (RBAC objects, namespace labels, workloads, Services,
  * ServiceAccounts). The scenario's own objects stay protected by the grader's guard, except those
  * the lab lists as changeable.
  */
-export function editorKinds(lab: Lab): Record<string, string> {
-  const kinds: Record<string, string> = { NetworkPolicy: 'networking.k8s.io/v1' };
-  if ((lab.domain ?? 'networkpolicy') === 'networkpolicy') return kinds;
-  return {
-    ...kinds,
-    Namespace: 'v1',
-    Pod: 'v1',
-    Service: 'v1',
-    ServiceAccount: 'v1',
-    Deployment: 'apps/v1',
-    StatefulSet: 'apps/v1',
-    DaemonSet: 'apps/v1',
-  };
+export function editorKinds(lab: Lab): Record<string, EditorKind> {
+  if ((lab.domain ?? 'networkpolicy') === 'networkpolicy') return NETWORK_POLICY;
+  return { ...NETWORK_POLICY, ...RBAC_KINDS, ...WORKLOAD_KINDS };
 }
 
 export function parseLearnerManifests(
@@ -60,8 +77,8 @@ export function parseLearnerManifests(
     const o = loaded.object;
     const before = problems.length;
     const kinds = editorKinds(lab);
-    const apiVersion = typeof o.kind === 'string' ? kinds[o.kind] : undefined;
-    if (apiVersion === undefined) {
+    const known = typeof o.kind === 'string' ? kinds[o.kind] : undefined;
+    if (known === undefined) {
       problems.push(
         problemAt(
           loaded,
@@ -73,13 +90,14 @@ export function parseLearnerManifests(
       );
     }
     // For a NetworkPolicy-only editor an unknown kind still gets the apiVersion it should have had.
-    const wantedVersion = apiVersion ?? (Object.keys(kinds).length === 1 ? kinds.NetworkPolicy : undefined);
+    const wantedVersion =
+      known?.apiVersion ?? (Object.keys(kinds).length === 1 ? kinds.NetworkPolicy!.apiVersion : undefined);
     if (wantedVersion !== undefined && o.apiVersion !== wantedVersion) {
       problems.push(
         problemAt(
           loaded,
           ['apiVersion'],
-          `apiVersion must be ${wantedVersion} (got ${JSON.stringify(o.apiVersion ?? null)})`,
+          `apiVersion must be ${wantedVersion} for a ${String(o.kind)} (got ${JSON.stringify(o.apiVersion ?? null)})`,
         ),
       );
     }
@@ -98,7 +116,7 @@ export function parseLearnerManifests(
         ),
       );
     }
-    const clusterScoped = o.kind === 'Namespace';
+    const clusterScoped = known !== undefined && !known.namespaced;
     const namespace = clusterScoped ? '' : meta.namespace === undefined ? lab.namespace : meta.namespace;
     if (!clusterScoped && (typeof namespace !== 'string' || !NAME.test(namespace))) {
       problems.push(
@@ -106,16 +124,16 @@ export function parseLearnerManifests(
       );
     }
     if (problems.length > before || typeof name !== 'string' || typeof namespace !== 'string') continue;
-    const key = `${String(o.kind)} ${clusterScoped ? '' : `${namespace}/`}${name}`;
+    const key = `${String(o.kind)} ${namespace ? `${namespace}/` : ''}${name}`;
     if (seen.has(key)) {
       problems.push(problemAt(loaded, ['metadata', 'name'], `${key} appears twice`));
       continue;
     }
     seen.add(key);
-    out.push({
-      ...(o as KubeObject),
-      metadata: { ...(meta as KubeObject['metadata']), name, ...(clusterScoped ? {} : { namespace }) },
-    });
+    const metadata = { ...(meta as KubeObject['metadata']), name };
+    if (clusterScoped) delete metadata.namespace;
+    else metadata.namespace = namespace;
+    out.push({ ...(o as KubeObject), metadata });
   }
   if (problems.length > 0) {
     problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));

@@ -5,7 +5,7 @@
 import type { KubeObject } from '../cluster/types.js';
 import type { Lab } from '../labs/model.js';
 import { isRecord } from '../manifests/load.js';
-import { matchesSelector } from '../netpol/selectors.js';
+import { matchesSelector } from '../selectors/index.js';
 
 export interface TopologyWorkload {
   kind: string;

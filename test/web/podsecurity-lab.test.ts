@@ -78,6 +78,6 @@ describe('psa-restricted over HTTP (simulated cluster)', () => {
       .post('/api/labs/psa-restricted/check')
       .send({ manifests: 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n' })
       .expect(400);
-    expect(JSON.stringify(res.body)).toMatch(/kind must be one of NetworkPolicy, Namespace/);
+    expect(JSON.stringify(res.body)).toMatch(/kind must be one of NetworkPolicy, .*Namespace, Pod, Service/);
   });
 });

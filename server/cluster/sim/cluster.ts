@@ -17,8 +17,11 @@ import { badInput, environmentError, KubelabError, type Problem } from '../../er
 import type { ExternalHost } from '../../labs/model.js';
 import type {
   AdmissionAnswer,
+  AccessAnswer,
+  AccessQuery,
   ApplyOutcome,
   Cluster,
+  ServedResource,
   ExecResult,
   KubeObject,
   ListableKind,
@@ -28,7 +31,25 @@ import type {
 } from '../types.js';
 import { parseProbeCommand } from '../../probe/command.js';
 import { validateKubeObject, type LocatedFieldProblem } from './validate.js';
-import { kindInfo, isWorkloadKind, qualifiedName, type KindInfo } from './kinds.js';
+import {
+  allKinds,
+  kindInfo,
+  isWorkloadKind,
+  qualifiedName,
+  RESOURCE_VERBS,
+  SUBRESOURCES,
+  subresourceVerbs,
+  type KindInfo,
+} from './kinds.js';
+import {
+  authorize,
+  isRbacKind,
+  type AccessRequest,
+  type AccessVerdict,
+  type CompiledRbac,
+  type UserInfo,
+} from '../../rbac/index.js';
+import { aggregatedRules, compileClusterRbac } from './rbac.js';
 import {
   NODES,
   allocateClusterIp,
@@ -157,6 +178,7 @@ export class SimulatedCluster implements Cluster {
   private readonly options: SimulatedClusterOptions;
   private readonly state: SimState;
   private cache: { version: number; plane: DataPlane } | undefined;
+  private rbacCache: { version: number; rbac: CompiledRbac } | undefined;
 
   constructor(options: SimulatedClusterOptions = {}, fromState?: SimState) {
     this.options = { ...options };
@@ -319,6 +341,7 @@ export class SimulatedCluster implements Cluster {
     warnings.forEach((w, i) => {
       if (w.length > 0) outcomes[i] = { ...outcomes[i]!, warnings: w };
     });
+    if (stored.some((o) => o?.kind === 'ClusterRole')) this.aggregateClusterRoles();
     return outcomes;
   }
 
@@ -377,6 +400,76 @@ export class SimulatedCluster implements Cluster {
         return { ...base, admitted: false, message: e.message, warnings: [] };
       throw e;
     }
+  }
+
+  /** The clusterrole-aggregation controller: aggregated ClusterRoles' rules follow their selectors. */
+  private aggregateClusterRoles(): void {
+    const roles = listObjects(this.state, 'ClusterRole');
+    for (const { name, rules } of aggregatedRules(roles, this.rbac())) {
+      const obj = getObject(this.state, 'ClusterRole', undefined, name);
+      if (!obj) continue;
+      obj.rules = rules;
+      putObject(this.state, obj);
+    }
+  }
+
+  // ---- RBAC ------------------------------------------------------------------------------------
+
+  /** The authorizer's view: every stored Role, ClusterRole and binding over the API server's defaults. */
+  rbac(): CompiledRbac {
+    if (!this.rbacCache || this.rbacCache.version !== this.state.version) {
+      const objects = [...this.state.objects.values()].filter((o) => isRbacKind(o.kind));
+      this.rbacCache = { version: this.state.version, rbac: compileClusterRbac(objects) };
+    }
+    return this.rbacCache.rbac;
+  }
+
+  authorize(user: UserInfo, req: AccessRequest): AccessVerdict {
+    return authorize(this.rbac(), user, req);
+  }
+
+  async reviewAccess(queries: AccessQuery[]): Promise<AccessAnswer[]> {
+    return queries.map((q) => {
+      const verdict = this.authorize(
+        { name: q.user, groups: q.groups },
+        {
+          kind: 'resource',
+          verb: q.verb,
+          apiGroup: q.group,
+          resource: q.resource,
+          ...(q.subresource ? { subresource: q.subresource } : {}),
+          ...(q.name ? { name: q.name } : {}),
+          ...(q.namespace ? { namespace: q.namespace } : {}),
+        },
+      );
+      return { allowed: verdict.allowed, reason: verdict.allowed ? (verdict.reasons[0] ?? '') : '' };
+    });
+  }
+
+  async servedResources(): Promise<ServedResource[]> {
+    const out: ServedResource[] = [];
+    for (const info of allKinds()) {
+      const [group, version] = info.apiVersion.includes('/')
+        ? (info.apiVersion.split('/') as [string, string])
+        : ['', info.apiVersion];
+      out.push({
+        group,
+        version,
+        resource: info.resource,
+        namespaced: info.namespaced,
+        verbs: [...RESOURCE_VERBS],
+      });
+      for (const sub of SUBRESOURCES[info.resource] ?? [])
+        out.push({
+          group,
+          version,
+          resource: info.resource,
+          subresource: sub,
+          namespaced: info.namespaced,
+          verbs: subresourceVerbs(sub),
+        });
+    }
+    return out;
   }
 
   /** Checks that need the cluster: namespace exists, immutable fields, ClusterIP free and in range. */
@@ -440,6 +533,10 @@ export class SimulatedCluster implements Cluster {
           'Forbidden: pod updates may not change fields other than `spec.containers[*].image`, `spec.initContainers[*].image`, `spec.activeDeadlineSeconds`, `spec.tolerations` (only additions to existing tolerations) or `spec.terminationGracePeriodSeconds`; delete the pod and create it again',
         );
       }
+    }
+    if (existing && (info.kind === 'RoleBinding' || info.kind === 'ClusterRoleBinding')) {
+      if (stableStringify(existing.roleRef) !== stableStringify(obj.roleRef))
+        add(['roleRef'], `Invalid value: ${JSON.stringify(obj.roleRef)}: cannot change roleRef`);
     }
     if (info.kind === 'Service') {
       const requested = spec.clusterIP;
@@ -612,6 +709,7 @@ export class SimulatedCluster implements Cluster {
     const watched = controllersWatch(this.state, obj);
     deleteCascade(this.state, obj);
     if (watched) reconcile(this.state, this.controllerContext());
+    if (info.kind === 'ClusterRole') this.aggregateClusterRoles();
   }
 
   async deleteNamespace(

@@ -87,3 +87,18 @@ export type WorkloadKind = (typeof WORKLOAD_KINDS)[number];
 export function isWorkloadKind(kind: string): kind is WorkloadKind {
   return (WORKLOAD_KINDS as readonly string[]).includes(kind);
 }
+
+/** Subresources the simulation answers, per resource. */
+export const SUBRESOURCES: Record<string, string[]> = {
+  pods: ['exec', 'log', 'status'],
+  deployments: ['scale', 'status'],
+  replicasets: ['scale', 'status'],
+  statefulsets: ['scale', 'status'],
+};
+
+/** The verbs discovery lists for every served resource. */
+export const RESOURCE_VERBS = ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'];
+
+export function subresourceVerbs(sub: string): string[] {
+  return sub === 'exec' ? ['create', 'get'] : sub === 'log' ? ['get'] : ['get', 'patch', 'update'];
+}

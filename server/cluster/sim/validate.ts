@@ -8,6 +8,7 @@
  * Checks that need the cluster's state (does the namespace exist, is a field immutable) live in
  * the cluster; this file only looks at one object.
  */
+import { buildRbacModel, isRbacKind } from '../../rbac/index.js';
 import { isRecord, type FieldPath } from '../../manifests/load.js';
 import {
   ProblemCollector,
@@ -447,6 +448,12 @@ function checkService(c: ProblemCollector, obj: Record<string, unknown>): void {
   });
 }
 
+/** RBAC object names need only be valid path segments (`system:controller:x` is a role name). */
+function pathSegmentProblems(name: string): string[] {
+  if (name === '.' || name === '..') return [`may not be '${name}'`];
+  return /[/%]/.test(name) ? [`may not contain '/' or '%'`] : [];
+}
+
 function nameCheckFor(kind: string): (name: string) => string[] {
   if (kind === 'Service') return dns1035LabelProblems;
   if (kind === 'Namespace') return dns1123LabelProblems;
@@ -494,6 +501,12 @@ export function validateKubeObject(obj: unknown): { problems: LocatedFieldProble
     // The engine's validator checks metadata and the whole spec; its apiVersion message would repeat ours.
     const { problems } = validateNetworkPolicy(obj);
     for (const p of problems) if (p.path !== 'apiVersion') c.problems.push(p);
+    return { problems: c.problems, info };
+  }
+  if (isRbacKind(kind)) {
+    // The RBAC engine reads these objects as the API server validates them.
+    validateObjectMeta(c, obj.metadata, { namespaced: info.namespaced, nameCheck: pathSegmentProblems });
+    for (const p of buildRbacModel([obj]).problems) if (p.path !== 'apiVersion') c.problems.push(p);
     return { problems: c.problems, info };
   }
   const fields = OBJECT_FIELDS[kind];

@@ -6,7 +6,7 @@
  * Aggregated discovery (apidiscovery.k8s.io/v2) is not offered: kubectl asks for it first and
  * falls back to these plain documents when the answer is a plain APIGroupList.
  */
-import { allKinds, type KindInfo } from '../kinds.js';
+import { allKinds, RESOURCE_VERBS, SUBRESOURCES, subresourceVerbs, type KindInfo } from '../kinds.js';
 
 export const SIM_VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.0' };
 
@@ -48,15 +48,9 @@ const IN_ALL = new Set([
   'cronjobs',
 ]);
 
-/** Subresources the simulation answers, per resource. */
-export const SUBRESOURCES: Record<string, string[]> = {
-  pods: ['exec', 'log', 'status'],
-  deployments: ['scale', 'status'],
-  replicasets: ['scale', 'status'],
-  statefulsets: ['scale', 'status'],
-};
+export { SUBRESOURCES };
 
-const VERBS = ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'];
+const VERBS = RESOURCE_VERBS;
 
 function groupVersion(info: KindInfo): string {
   return info.apiVersion;
@@ -72,13 +66,14 @@ export function groupVersions(): Map<string, KindInfo[]> {
 }
 
 /**
- * Review resources that only answer a question (`kubectl auth can-i`): created, never stored.
- * Until the simulation has RBAC, the answer is always yes (see server.ts).
+ * Review resources that only answer a question (`kubectl auth can-i`): created, never stored,
+ * answered by the RBAC engine (see server.ts).
  */
 export const AUTHORIZATION_GV = 'authorization.k8s.io/v1';
 const REVIEWS = [
   { name: 'selfsubjectaccessreviews', kind: 'SelfSubjectAccessReview' },
   { name: 'selfsubjectrulesreviews', kind: 'SelfSubjectRulesReview' },
+  { name: 'subjectaccessreviews', kind: 'SubjectAccessReview' },
 ];
 
 export function apiVersions(serverAddress: string): unknown {
@@ -143,7 +138,7 @@ export function apiResourceList(gv: string): unknown | undefined {
         namespaced: info.namespaced,
         kind: sub === 'scale' ? 'Scale' : sub === 'exec' ? 'PodExecOptions' : info.kind,
         ...(sub === 'scale' ? { group: 'autoscaling', version: 'v1' } : {}),
-        verbs: sub === 'exec' ? ['create', 'get'] : sub === 'log' ? ['get'] : ['get', 'patch', 'update'],
+        verbs: subresourceVerbs(sub),
       });
     }
   }

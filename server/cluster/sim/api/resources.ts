@@ -37,6 +37,8 @@ export interface WriteOptions {
   dryRun: boolean;
   fieldManager?: string;
   force?: boolean;
+  /** Called with the object about to be stored; throws to refuse it (RBAC escalation checks). */
+  admit?: (obj: Json) => void;
 }
 
 function isMap(v: unknown): v is Json {
@@ -297,6 +299,7 @@ export class Resources {
     obj: Json,
     opts: WriteOptions,
   ): Promise<KubeObject> {
+    opts.admit?.(obj);
     const target = opts.dryRun ? this.cluster.fork() : this.cluster;
     try {
       const [outcome] = await target.apply([obj as unknown as KubeObject]);
@@ -373,6 +376,13 @@ function removeAbsent(live: Json, before: Json, now: Json): Json {
 
 export function parseBody(raw: string, as: 'json' | 'yaml'): unknown {
   if (raw.trim() === '') throw badRequest('the request has no body');
+  // Kubernetes protobuf: kubectl's typed generators (`kubectl create role|rolebinding|deployment`)
+  // send objects that way, and the simulation reads JSON and YAML only.
+  if (raw.startsWith('k8s\0'))
+    throw unsupported(
+      415,
+      'objects sent as protobuf (kubectl create role/rolebinding/deployment send them so): write the object as YAML and use kubectl apply -f or create -f (kubectl create ... --dry-run=client -o yaml prints it)',
+    );
   try {
     return as === 'json' ? JSON.parse(raw) : parseYaml(raw, { maxAliasCount: 100 });
   } catch (e) {

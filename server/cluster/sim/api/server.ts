@@ -27,6 +27,19 @@ import { ExecStreams } from './exec-stream.js';
 import { parseBody, Resources } from './resources.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { ApiError, failure, fromKubelabError, unsupported } from './status.js';
+import { readReview, rulesReviewNamespace, type ReviewSpec } from './reviews.js';
+import { forbiddenMessage, requestUser, requestVerb } from '../rbac.js';
+import {
+  authorize,
+  buildRbacModel,
+  canWriteBinding,
+  canWriteRole,
+  isRbacKind,
+  MASTERS,
+  rulesFor,
+  type AccessRequest,
+  type UserInfo,
+} from '../../../rbac/index.js';
 import { table } from './table.js';
 import { Watches } from './watch.js';
 
@@ -101,6 +114,10 @@ export function simServerUrl(base: string, token: string): string {
 }
 
 async function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  return (await readRawBody(req, limit)).toString('utf8');
+}
+
+async function readRawBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -109,7 +126,7 @@ async function readBody(req: IncomingMessage, limit: number): Promise<string> {
       throw failure(413, 'RequestEntityTooLarge', 'Request entity too large: limit is 3145728');
     chunks.push(chunk as Buffer);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 
 function wantsTable(req: IncomingMessage): boolean {
@@ -183,20 +200,16 @@ export class SimApi {
       const doc = discovery(path, req.headers.host ?? '127.0.0.1');
       if (doc !== undefined) return send(res, 200, doc);
     }
+    const user = requestUser(req.headers);
+    if ('error' in user) throw failure(400, 'BadRequest', user.error);
     const review =
-      /^\/apis\/authorization\.k8s\.io\/v1\/(selfsubjectaccessreviews|selfsubjectrulesreviews)$/.exec(path);
+      /^\/apis\/authorization\.k8s\.io\/v1\/(selfsubjectaccessreviews|selfsubjectrulesreviews|subjectaccessreviews)$/.exec(
+        path,
+      );
     if (review) {
       if (method !== 'POST') throw unsupported(405, `${method} on ${review[1]} (they are only created)`);
-      // kubectl sends reviews as protobuf; the answer does not depend on the question, so the
-      // body is echoed only when it is JSON (clients accept a JSON answer either way).
-      const raw = await readBody(req, this.opts.maxBodyBytes ?? MAX_BODY);
-      let body: unknown;
-      try {
-        body = JSON.parse(raw);
-      } catch {
-        body = undefined;
-      }
-      return send(res, 201, reviewAnswer(review[1]!, body));
+      const raw = await readRawBody(req, this.opts.maxBodyBytes ?? MAX_BODY);
+      return send(res, 201, reviewAnswer(cluster, user, review[1]!, raw));
     }
     const r = route(path);
     if (r === undefined || r === 'discovery') {
@@ -216,6 +229,19 @@ export class SimApi {
     const { info, namespace, name, sub } = r;
     if (info.namespaced && name !== undefined && namespace === undefined)
       throw failure(404, 'NotFound', 'the server could not find the requested resource');
+    const watching = q.get('watch') === 'true' || q.get('watch') === '1';
+    authorizeOrThrow(cluster, user, {
+      kind: 'resource',
+      verb: sub === 'exec' ? 'create' : requestVerb(method, name !== undefined, watching),
+      apiGroup: info.group,
+      resource: info.resource,
+      ...(sub !== undefined ? { subresource: sub } : {}),
+      ...(name !== undefined ? { name } : {}),
+      ...(namespace !== undefined ? { namespace } : {}),
+    });
+    if (isRbacKind(info.kind) && !user.groups.includes(MASTERS))
+      (writeOpts as { admit?: (obj: Record<string, unknown>) => void }).admit = (obj) =>
+        admitRbacWrite(cluster, user, obj);
     const changed = () => {
       if (!dryRun) {
         this.watches.poke(cluster);
@@ -404,7 +430,7 @@ export class SimApi {
         code,
       });
       socket.end(
-        `HTTP/1.1 ${code} ${code === 401 ? 'Unauthorized' : code === 404 ? 'Not Found' : 'Bad Request'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+        `HTTP/1.1 ${code} ${code === 401 ? 'Unauthorized' : code === 403 ? 'Forbidden' : code === 404 ? 'Not Found' : 'Bad Request'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
       );
     };
     const creds = credentialsOf(req);
@@ -418,6 +444,19 @@ export class SimApi {
         400,
         'the simulated cluster (kubelab) speaks exec over WebSocket with v5.channel.k8s.io or v4.channel.k8s.io only: use kubectl 1.30 or newer',
       );
+    const user = requestUser(req.headers);
+    if ('error' in user) return refuse(400, user.error);
+    const execRequest: AccessRequest = {
+      kind: 'resource',
+      verb: 'create',
+      apiGroup: '',
+      resource: 'pods',
+      subresource: 'exec',
+      name: r.name,
+      namespace: r.namespace,
+    };
+    if (!cluster.authorize(user, execRequest).allowed)
+      return refuse(403, forbiddenMessage(user, execRequest));
     if (!cluster.get('Pod', r.name, r.namespace)) return refuse(404, `pods "${r.name}" not found`);
     const q = creds.query;
     const command = q.getAll('command');
@@ -440,33 +479,110 @@ export class SimApi {
   }
 }
 
+/** A 403 in the API server's words when the authorizer does not allow the request. */
+function authorizeOrThrow(cluster: SimulatedCluster, user: UserInfo, req: AccessRequest): void {
+  if (cluster.authorize(user, req).allowed) return;
+  const details =
+    req.kind === 'resource'
+      ? { ...(req.name ? { name: req.name } : {}), group: req.apiGroup, kind: req.resource }
+      : {};
+  throw failure(403, 'Forbidden', forbiddenMessage(user, req), details);
+}
+
+/** Escalation prevention: a user outside system:masters may grant only what it holds (or may bind/escalate). */
+function admitRbacWrite(cluster: SimulatedCluster, user: UserInfo, obj: Record<string, unknown>): void {
+  const { model } = buildRbacModel([obj]);
+  const rbac = cluster.rbac();
+  const verdict = model.roles[0]
+    ? canWriteRole(rbac, user, model.roles[0])
+    : model.bindings[0]
+      ? canWriteBinding(rbac, user, model.bindings[0])
+      : undefined;
+  if (verdict && !verdict.allowed)
+    throw failure(403, 'Forbidden', verdict.error ?? verdict.reasons.join('; '));
+}
+
+function reviewRequest(spec: ReviewSpec | undefined): AccessRequest | undefined {
+  const ra = spec?.resourceAttributes;
+  if (ra)
+    return {
+      kind: 'resource',
+      verb: ra.verb ?? '',
+      apiGroup: ra.group ?? '',
+      resource: ra.resource ?? '',
+      ...(ra.subresource ? { subresource: ra.subresource } : {}),
+      ...(ra.name ? { name: ra.name } : {}),
+      ...(ra.namespace ? { namespace: ra.namespace } : {}),
+    };
+  const nra = spec?.nonResourceAttributes;
+  if (nra) return { kind: 'nonResource', verb: nra.verb ?? '', path: nra.path ?? '' };
+  return undefined;
+}
+
 /**
- * `kubectl auth can-i`: the simulation has no RBAC yet, so the learner may do everything, and the
- * answer says why.
+ * `kubectl auth can-i` and SubjectAccessReviews, answered by the RBAC engine: a
+ * SelfSubjectAccessReview for the requesting (or impersonated) user, a SubjectAccessReview for the
+ * user and groups it names (exactly those: the API server adds none), a SelfSubjectRulesReview
+ * with every rule the user holds in the namespace.
  */
-function reviewAnswer(resource: string, body: unknown): unknown {
-  const spec = typeof body === 'object' && body !== null ? (body as { spec?: unknown }).spec : undefined;
-  const base = {
-    apiVersion: 'authorization.k8s.io/v1',
-    metadata: { creationTimestamp: null },
-    spec: spec ?? {},
-  };
-  if (resource === 'selfsubjectaccessreviews')
+function reviewAnswer(cluster: SimulatedCluster, user: UserInfo, resource: string, raw: Buffer): unknown {
+  const base = { apiVersion: 'authorization.k8s.io/v1', metadata: { creationTimestamp: null } };
+  if (resource === 'selfsubjectrulesreviews') {
+    const namespace = rulesReviewNamespace(raw);
+    const { rules } = rulesFor(cluster.rbac(), user, namespace);
     return {
       ...base,
-      kind: 'SelfSubjectAccessReview',
+      kind: 'SelfSubjectRulesReview',
+      spec: { namespace },
       status: {
-        allowed: true,
-        reason: 'the simulated cluster (kubelab) has no RBAC yet: everything is allowed',
+        resourceRules: rules
+          .filter((r) => r.nonResourceURLs.length === 0)
+          .map((r) => ({
+            verbs: r.verbs,
+            apiGroups: r.apiGroups,
+            resources: r.resources,
+            ...(r.resourceNames.length > 0 ? { resourceNames: r.resourceNames } : {}),
+          })),
+        nonResourceRules: rules
+          .filter((r) => r.nonResourceURLs.length > 0)
+          .map((r) => ({ verbs: r.verbs, nonResourceURLs: r.nonResourceURLs })),
+        incomplete: false,
       },
     };
+  }
+  const spec = readReview(raw);
+  const request = reviewRequest(spec);
+  const kind = resource === 'subjectaccessreviews' ? 'SubjectAccessReview' : 'SelfSubjectAccessReview';
+  if (!request)
+    throw failure(
+      422,
+      'Invalid',
+      `${kind}.authorization.k8s.io "" is invalid: spec.resourceAttributes: Invalid value: "null": exactly one of nonResourceAttributes or resourceAttributes must be specified`,
+    );
+  let subject = user;
+  if (kind === 'SubjectAccessReview') {
+    authorizeOrThrow(cluster, user, {
+      kind: 'resource',
+      verb: 'create',
+      apiGroup: 'authorization.k8s.io',
+      resource: 'subjectaccessreviews',
+    });
+    if (!spec?.user && (spec?.groups ?? []).length === 0)
+      throw failure(
+        422,
+        'Invalid',
+        'SubjectAccessReview.authorization.k8s.io "" is invalid: spec.user: Invalid value: "": at least one of user or group must be specified',
+      );
+    subject = { name: spec?.user ?? '', groups: spec?.groups ?? [] };
+  }
+  const verdict = authorize(cluster.rbac(), subject, request);
   return {
     ...base,
-    kind: 'SelfSubjectRulesReview',
+    kind,
+    spec: spec ?? {},
     status: {
-      resourceRules: [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }],
-      nonResourceRules: [{ verbs: ['*'], nonResourceURLs: ['*'] }],
-      incomplete: false,
+      allowed: verdict.allowed,
+      reason: verdict.allowed ? (verdict.grants[0]?.apiReason ?? '') : (verdict.reasons[0] ?? ''),
     },
   };
 }

@@ -75,7 +75,7 @@ describe.skipIf(kubectlSkipReason !== undefined)('kubectl verbs against the simu
     );
   });
 
-  it('auth can-i: everything is allowed until the simulation has RBAC', async () => {
+  it('auth can-i: the kubeconfig is the cluster admin (system:masters), allowed everything', async () => {
     expect(await k(['auth', 'can-i', 'create', 'pods'])).toMatchObject({ code: 0, stdout: 'yes\n' });
     expect(await k(['auth', 'can-i', 'delete', 'networkpolicies', '-n', 'kube-system'])).toMatchObject({
       code: 0,

@@ -1,9 +1,22 @@
 /**
- * Label selectors with the API machinery's semantics (k8s.io/apimachinery labels.Selector):
+ * Label selectors with the API machinery's semantics (k8s.io/apimachinery labels.Selector), shared
+ * by the engines that select objects by label (NetworkPolicy peers, ClusterRole aggregation):
  * every matchLabels entry and every matchExpressions requirement must hold (AND); an empty selector
  * selects everything. NotIn and DoesNotExist also hold when the key is absent.
  */
-import type { LabelSelector, LabelSelectorRequirement, Labels } from './types.js';
+
+export type Labels = Readonly<Record<string, string>>;
+
+export interface LabelSelectorRequirement {
+  key: string;
+  operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
+  values?: string[];
+}
+
+export interface LabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: LabelSelectorRequirement[];
+}
 
 export function matchesSelector(selector: LabelSelector, labels: Labels): boolean {
   if (selector.matchLabels) {

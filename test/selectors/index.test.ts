@@ -1,8 +1,8 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { matchesSelector, isEmptySelector, formatSelector } from '../../server/netpol/index.js';
-import { compileSelector } from '../../server/netpol/selectors.js';
-import type { LabelSelector } from '../../server/netpol/types.js';
+import { compileSelector } from '../../server/selectors/index.js';
+import type { LabelSelector } from '../../server/selectors/index.js';
 
 const labels = { app: 'web', tier: 'front', 'example.com/team': 'a' };
 
@@ -119,5 +119,15 @@ describe('compileSelector', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe('one selector module for every engine', () => {
+  it('the NetworkPolicy and RBAC engines use the same matcher', async () => {
+    const netpol = await import('../../server/netpol/index.js');
+    const rbac = await import('../../server/rbac/index.js');
+    const shared = await import('../../server/selectors/index.js');
+    expect(netpol.matchesSelector).toBe(shared.matchesSelector);
+    expect(rbac.matchesSelector).toBe(shared.matchesSelector);
   });
 });
