@@ -46,6 +46,8 @@ describe('the catalogue order', () => {
       // The NetworkPolicy path ends with np-default-deny-all; the Pod Security section follows.
       expect(ids.indexOf('np-default-deny-all')).toBeLessThan(ids.indexOf('psa-restricted'));
       expect(ids.indexOf('np-default-deny-all')).toBeLessThan(ids.indexOf('rbac-ci-deployer'));
+      expect(ids.indexOf('psa-restricted')).toBeLessThan(ids.indexOf('psa-baseline-warn'));
+      expect(ids.indexOf('psa-baseline-warn')).toBeLessThan(ids.indexOf('psa-privileged-pod'));
       expect(api.body.labs[0].domain).toBe('CKA Services & Networking');
       const page = await request(app).get('/').expect(200);
       expect(page.text.indexOf('/labs/np-backend')).toBeLessThan(page.text.indexOf('/labs/np-and-vs-or'));

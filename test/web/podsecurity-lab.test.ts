@@ -32,6 +32,12 @@ describe('psa-restricted over HTTP (simulated cluster)', () => {
     expect(sections.slice(0, 2)).toEqual(['networkpolicy', 'podsecurity']);
     const podSecurity = page.text.slice(page.text.indexOf('id="domain-podsecurity"'));
     expect(podSecurity).toContain('/labs/psa-restricted');
+    // The section keeps the course order of labs/course.yaml.
+    const order = ['psa-restricted', 'psa-baseline-warn', 'psa-privileged-pod'].map((id) =>
+      podSecurity.indexOf(`/labs/${id}"`),
+    );
+    expect(order.every((i) => i >= 0)).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
     const list = await request(app).get('/api/labs').expect(200);
     const entry = (list.body.labs as Array<{ id: string; section: string }>).find(
       (l) => l.id === 'psa-restricted',
@@ -71,6 +77,34 @@ describe('psa-restricted over HTTP (simulated cluster)', () => {
     expect(
       (good.body.checks as Array<{ id: string; status: string }>).every((c) => c.status === 'pass'),
     ).toBe(true);
+  });
+
+  it('psa-privileged-pod: the editor refuses the namespace, whose labels are the scenario’s', async () => {
+    const res = await request(app)
+      .post('/api/labs/psa-privileged-pod/check')
+      .send({
+        manifests:
+          'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: psa-edge\n  labels:\n    pod-security.kubernetes.io/enforce: privileged\n',
+      })
+      .expect(400);
+    expect(JSON.stringify(res.body)).toMatch(
+      /Namespace psa-edge belongs to the scenario of lab psa-privileged-pod/,
+    );
+  });
+
+  it('psa-baseline-warn: Check fails enforcing restricted on the namespace check, naming the label', async () => {
+    const other = await loadLab('psa-baseline-warn');
+    const wrong = other.knownWrong.find((w) => w.file === 'wrong/01-enforce-restricted.yaml')!;
+    const res = await request(app)
+      .post('/api/labs/psa-baseline-warn/check')
+      .send({ manifests: await readFile(join(other.dir, wrong.file), 'utf8') })
+      .expect(200);
+    expect(res.body.passed).toBe(false);
+    const check = (res.body.checks as Array<{ id: string; status: string; messages: string[] }>).find(
+      (c) => c.id === wrong.failsCheck,
+    );
+    expect(check?.status).toBe('fail');
+    expect(check?.messages.join(' ')).toMatch(/enforce"\] is "restricted", expected "baseline"/);
   });
 
   it('refuses a kind the lab does not apply, with the line', async () => {
