@@ -10,7 +10,11 @@ import { AGNHOST, namespace, probe, svcTcp } from './fixtures.js';
 
 const NS = 'svc-t';
 
-function api(name: string, labels: Record<string, string>, extraSpec: Record<string, unknown> = {}): KubeObject {
+function api(
+  name: string,
+  labels: Record<string, string>,
+  extraSpec: Record<string, unknown> = {},
+): KubeObject {
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -65,7 +69,9 @@ type Subset = {
   ports?: Array<{ port: number }>;
 };
 
-async function endpoints(c: SimulatedCluster): Promise<{ ready: string[]; notReady: string[]; ports: number[] }> {
+async function endpoints(
+  c: SimulatedCluster,
+): Promise<{ ready: string[]; notReady: string[]; ports: number[] }> {
   const ep = (await c.list('Endpoints', NS)).find((e) => e.metadata.name === 'api')!;
   const subsets = (ep.subsets ?? []) as Subset[];
   const owner = (a: { targetRef: { name: string } }) => a.targetRef.name.replace(/-[a-z0-9]+-[a-z0-9]+$/, '');
