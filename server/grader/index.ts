@@ -380,7 +380,8 @@ function learnerServices(lab: Lab): Set<string> {
   return new Set(
     (lab.changeable ?? [])
       .filter((c) => c.kind === 'Service')
-      .map((c) => serviceFqdn(c.name, c.namespace ?? lab.namespace)),
+      // Without the trailing dot: aimsAt compares with the probe's host stripped of it.
+      .map((c) => serviceFqdn(c.name, c.namespace ?? lab.namespace).replace(/\.$/, '')),
   );
 }
 
