@@ -25,7 +25,7 @@ const CONFINED =
 const NO_FILES = 'nothing is read from or written to files on the server';
 
 /** Subcommands that run, and the words that follow some of them and are refused. */
-const ALLOWED = new Set([
+export const ALLOWED_SUBCOMMANDS = [
   'get',
   'describe',
   'explain',
@@ -59,7 +59,8 @@ const ALLOWED = new Set([
   'taint',
   'help',
   'options',
-]);
+];
+const ALLOWED = new Set(ALLOWED_SUBCOMMANDS);
 
 /** Refused subcommands, with the reason given. */
 export const REFUSED_SUBCOMMANDS: Record<string, string> = {
