@@ -135,6 +135,11 @@ export class TerminalEndpoint {
     const early: unknown[] = [];
     let session: TerminalSession | undefined;
     let closed = false;
+    let greeted: (hello: Hello | undefined) => void = () => {};
+    const hello = new Promise<Hello | undefined>((resolve) => {
+      greeted = resolve;
+      setTimeout(() => resolve(undefined), HELLO_WAIT_MS).unref();
+    });
     ws.on('message', (data, isBinary) => {
       if (isBinary) return;
       let message: unknown;
@@ -143,8 +148,9 @@ export class TerminalEndpoint {
       } catch {
         return;
       }
+      if (isHello(message)) return greeted(message);
       if (session) handle(session, message);
-      else early.push(message);
+      else if (early.length < 1000) early.push(message);
     });
     ws.on('close', () => {
       closed = true;
@@ -163,23 +169,21 @@ export class TerminalEndpoint {
         kubeconfig,
         ...(deps.terminal!.limits ? { limits: deps.terminal!.limits } : {}),
       });
+      const greeting = await hello;
       if (closed) return void (await runner.close());
-      const hello = early.find((m) => (m as { type?: unknown }).type === 'hello') as
-        | { history?: unknown; cols?: unknown }
-        | undefined;
       session = new TerminalSession({
         runner,
         io: {
           write: (text) => send({ type: 'output', data: text }),
           remembered: (line) => send({ type: 'history', line }),
         },
-        history: cleanHistory(hello?.history),
-        ...(typeof hello?.cols === 'number' ? { cols: hello.cols } : {}),
+        history: cleanHistory(greeting?.history),
+        ...(typeof greeting?.cols === 'number' ? { cols: greeting.cols } : {}),
         namespace: lab.namespace,
         banner: `kubectl on your ${state.active.info.mode === 'kube' ? 'cluster' : 'simulated cluster'} for ${lab.title}. Type help for what works here.\n`,
       });
       session.start();
-      for (const m of early) if (m !== hello) handle(session, m);
+      for (const m of early) handle(session, m);
     } catch (e) {
       send({
         type: 'unavailable',
@@ -189,6 +193,19 @@ export class TerminalEndpoint {
       ws.close(1011);
     }
   }
+}
+
+interface Hello {
+  type: 'hello';
+  history?: unknown;
+  cols?: unknown;
+}
+
+/** How long a new terminal waits for the page's hello (its history) before starting without it. */
+const HELLO_WAIT_MS = 5_000;
+
+function isHello(message: unknown): message is Hello {
+  return typeof message === 'object' && message !== null && (message as { type?: unknown }).type === 'hello';
 }
 
 function handle(session: TerminalSession, message: unknown): void {
