@@ -59,6 +59,8 @@ export class TerminalSession {
   private shell: { execArgs: string[]; target: string } | undefined;
   private kindsCache: Promise<string[]> | undefined;
   private closed = false;
+  /** The last command output did not end with a newline. */
+  private midLine = false;
 
   constructor(private readonly opts: SessionOptions) {
     this.editor = new LineEditor(opts.history ?? [], opts.cols ?? 80);
@@ -111,11 +113,17 @@ export class TerminalSession {
   }
 
   private prompt(): void {
+    // Output that did not end its last line (curl prints a body without a newline) would run
+    // into the prompt: start the prompt on a line of its own, as zsh does.
+    if (this.midLine) this.opts.io.write('\r\n');
+    this.midLine = false;
     const prompt = this.heredoc ? HEREDOC_PROMPT : this.shell ? SHELL_PROMPT : TOP_PROMPT;
     this.opts.io.write(this.editor.start(prompt));
   }
 
   private say(text: string): void {
+    if (this.midLine) this.opts.io.write('\r\n');
+    this.midLine = false;
     this.opts.io.write(crlf(text.endsWith('\n') ? text : `${text}\n`));
   }
 
@@ -251,7 +259,11 @@ export class TerminalSession {
       streams,
       ...(stdin !== undefined ? { stdin } : {}),
       onOutput: (text) => {
-        if (!this.closed) this.opts.io.write(crlf(inPod ? withoutExitNoise(text) : text));
+        if (this.closed) return;
+        const shown = inPod ? withoutExitNoise(text) : text;
+        if (shown === '') return;
+        this.opts.io.write(crlf(shown));
+        this.midLine = !shown.endsWith('\n');
       },
     });
     this.running = running;
@@ -262,7 +274,10 @@ export class TerminalSession {
       else if (outcome.stopped === 'timeout') this.refuse('stopped: the command ran into its time limit');
       else if (outcome.stopped === 'output-limit')
         this.refuse('stopped: the command printed more than this terminal keeps; narrow it (-l, -n, -o name)');
-      else if (outcome.stopped === 'interrupted') this.opts.io.write('^C\r\n');
+      else if (outcome.stopped === 'interrupted') {
+        this.opts.io.write(`${this.midLine ? '\r\n' : ''}^C\r\n`);
+        this.midLine = false;
+      }
       this.prompt();
       const pending = this.typeahead;
       this.typeahead = '';

@@ -37,11 +37,23 @@
   var term = new window.Terminal({
     screenReaderMode: true,
     cursorBlink: true,
-    fontSize: 13,
+    // Narrow screens get a smaller font: more of kubectl's table fits before it wraps.
+    fontSize: window.matchMedia('(max-width: 600px)').matches ? 11.5 : 13,
     lineHeight: 1.15,
     scrollback: 3000,
     fontFamily: 'ui-monospace, SFMono-Regular, Menlo, Consolas, "DejaVu Sans Mono", monospace',
-    theme: { background: '#0f172a', foreground: '#e2e8f0', cursor: '#e2e8f0', selectionBackground: '#475569' },
+    // Colours readable on the dark background (WCAG AA and better): red for refusals, grey for notes.
+    theme: {
+      background: '#0f172a',
+      foreground: '#e2e8f0',
+      cursor: '#e2e8f0',
+      selectionBackground: '#475569',
+      red: '#fca5a5',
+      brightRed: '#fecaca',
+      green: '#86efac',
+      yellow: '#fde68a',
+      blue: '#93c5fd',
+    },
   });
   var fit = new window.FitAddon.FitAddon();
   term.loadAddon(fit);
