@@ -24,9 +24,10 @@ export const REFUSALS = {
   redirect:
     'redirections (<, >, >>) are not available: nothing is read from or written to files on the server. To give YAML to kubectl, end the line with a heredoc: kubectl apply -f - <<EOF',
   sequence: 'one command at a time: ;, &&, || and & are not available here',
-  subshell: 'command substitution and subshells ($(...), `...`, ( )) are not available: nothing but kubectl runs here',
+  subshell:
+    'command substitution and subshells ($(...), `...`, ( )) are not available: nothing but kubectl runs here',
   variable:
-    'variables ($NAME) are not expanded in this terminal: write the value itself (quote a $ that is meant literally: \'$\')',
+    "variables ($NAME) are not expanded in this terminal: write the value itself (quote a $ that is meant literally: '$')",
   unterminated: 'the line ends inside a quote: close the quote (\' or ") and press Enter again',
 } as const;
 

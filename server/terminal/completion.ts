@@ -37,7 +37,18 @@ const TAKES_KIND = new Set([
   'autoscale',
 ]);
 const TAKES_POD = new Set(['exec', 'logs']);
-const FLAGS_WITH_VALUE = new Set(['-n', '--namespace', '-l', '--selector', '-o', '--output', '-c', '--container', '-f', '--filename']);
+const FLAGS_WITH_VALUE = new Set([
+  '-n',
+  '--namespace',
+  '-l',
+  '--selector',
+  '-o',
+  '--output',
+  '-c',
+  '--container',
+  '-f',
+  '--filename',
+]);
 
 function words(text: string): string[] {
   return parse(text).filter((t): t is string => typeof t === 'string');
@@ -74,7 +85,8 @@ export async function complete(
     }
     positional.push(a);
   }
-  if (previous === '-n' || previous === '--namespace') return pick(await sources.names('namespaces', undefined));
+  if (previous === '-n' || previous === '--namespace')
+    return pick(await sources.names('namespaces', undefined));
   if (word.startsWith('-')) return { word, candidates: [] };
   const [sub, ...rest] = positional;
   if (sub === undefined) return pick(ALLOWED_SUBCOMMANDS);

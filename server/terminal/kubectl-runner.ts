@@ -121,7 +121,9 @@ export async function kubectlRunner(opts: {
         if (stopped === 'output-limit') return;
         bytes += chunk.length;
         if (bytes > limits.maxOutputBytes) {
-          runOpts.onOutput(chunk.subarray(0, Math.max(0, chunk.length - (bytes - limits.maxOutputBytes))).toString('utf8'));
+          runOpts.onOutput(
+            chunk.subarray(0, Math.max(0, chunk.length - (bytes - limits.maxOutputBytes))).toString('utf8'),
+          );
           stop('output-limit');
           return;
         }
@@ -129,22 +131,23 @@ export async function kubectlRunner(opts: {
       };
       child.stdout?.on('data', onData);
       child.stderr?.on('data', onData);
-      const timer = setTimeout(() => stop('timeout'), runOpts.streams ? limits.streamTimeoutMs : limits.timeoutMs);
+      const timer = setTimeout(
+        () => stop('timeout'),
+        runOpts.streams ? limits.streamTimeoutMs : limits.timeoutMs,
+      );
       const handle: Running = {
         interrupt: () => stop('interrupted'),
-        done: child.then(
-          (r) => {
-            clearTimeout(timer);
-            clearTimeout(killTimer);
-            running.delete(handle);
-            const failedToStart = r.failed && r.exitCode === undefined && !stopped ? r.shortMessage : undefined;
-            return {
-              exitCode: r.exitCode,
-              ...(stopped ? { stopped } : {}),
-              ...(failedToStart ? { failedToStart } : {}),
-            };
-          },
-        ),
+        done: child.then((r) => {
+          clearTimeout(timer);
+          clearTimeout(killTimer);
+          running.delete(handle);
+          const failedToStart = r.failed && r.exitCode === undefined && !stopped ? r.shortMessage : undefined;
+          return {
+            exitCode: r.exitCode,
+            ...(stopped ? { stopped } : {}),
+            ...(failedToStart ? { failedToStart } : {}),
+          };
+        }),
       };
       running.add(handle);
       return handle;

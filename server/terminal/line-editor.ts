@@ -9,10 +9,7 @@
  */
 
 export type EditorEvent =
-  | { kind: 'line'; text: string }
-  | { kind: 'tab'; before: string }
-  | { kind: 'interrupt' }
-  | { kind: 'eof' };
+  { kind: 'line'; text: string } | { kind: 'tab'; before: string } | { kind: 'interrupt' } | { kind: 'eof' };
 
 export interface FeedResult {
   output: string;
@@ -26,6 +23,8 @@ export const MAX_HISTORY = 500;
 export const MAX_LINE = 8192;
 
 const ESC = '\x1b';
+/** CSI (ESC [ ... final), SS3 (ESC O x) or ESC and one character (Alt-b, Alt-f). */
+const ESCAPE_SEQUENCE = new RegExp(`^${ESC}(\\[[0-9;]*[A-Za-z~]|O[A-Za-z]|[^[O])`);
 
 export class LineEditor {
   private buffer: string[] = [];
@@ -86,8 +85,12 @@ export class LineEditor {
 
   /** Draws the prompt and the line again (after something was printed above it). */
   redraw(): string {
-    return this.prompt + this.line + this.wrapFix(this.prompt.length + this.buffer.length, this.line) +
-      this.move(this.buffer.length, this.cursor);
+    return (
+      this.prompt +
+      this.line +
+      this.wrapFix(this.prompt.length + this.buffer.length, this.line) +
+      this.move(this.buffer.length, this.cursor)
+    );
   }
 
   feed(data: string): FeedResult {
@@ -97,7 +100,7 @@ export class LineEditor {
     this.pendingEscape = '';
     while (input.length > 0 && !event) {
       if (input[0] === ESC) {
-        const seq = /^\x1b(\[[0-9;]*[A-Za-z~]|O[A-Za-z]|[^[O])/.exec(input);
+        const seq = ESCAPE_SEQUENCE.exec(input);
         if (!seq) {
           // An escape sequence split across two messages: wait for the rest.
           if (input.length < 8) this.pendingEscape = input;
@@ -120,21 +123,25 @@ export class LineEditor {
           output += this.move(this.cursor, this.buffer.length) + '\r\n';
           this.buffer = [];
           this.cursor = 0;
-          event = ({ kind: 'line', text });
+          event = { kind: 'line', text };
           break;
         }
         case '\t':
-          event = ({ kind: 'tab', before: this.buffer.slice(0, this.cursor).join('') });
+          event = { kind: 'tab', before: this.buffer.slice(0, this.cursor).join('') };
           break;
         case '\x03':
           output += this.move(this.cursor, this.buffer.length) + '^C\r\n';
           this.buffer = [];
           this.cursor = 0;
-          event = ({ kind: 'interrupt' });
+          event = { kind: 'interrupt' };
           break;
         case '\x04':
-          if (this.buffer.length === 0) event = ({ kind: 'eof' });
-          else output += this.replace(this.buffer.filter((_, i) => i !== this.cursor), this.cursor);
+          if (this.buffer.length === 0) event = { kind: 'eof' };
+          else
+            output += this.replace(
+              this.buffer.filter((_, i) => i !== this.cursor),
+              this.cursor,
+            );
           break;
         case '\x7f':
         case '\b':
@@ -279,7 +286,7 @@ export class LineEditor {
   private move(from: number, to: number): string {
     if (from === to) return '';
     const p = this.prompt.length;
-    const [r0, c0] = [Math.floor((p + from) / this.cols), (p + from) % this.cols];
+    const r0 = Math.floor((p + from) / this.cols);
     const [r1, c1] = [Math.floor((p + to) / this.cols), (p + to) % this.cols];
     let out = '';
     if (r1 < r0) out += `${ESC}[${r0 - r1}A`;

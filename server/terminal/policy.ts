@@ -20,8 +20,7 @@ export type KubectlVerdict =
     }
   | { ok: false; message: string };
 
-const CONFINED =
-  'this terminal works on your own cluster only, with the credentials kubelab gives it';
+const CONFINED = 'this terminal works on your own cluster only, with the credentials kubelab gives it';
 const NO_FILES = 'nothing is read from or written to files on the server';
 
 /** Subcommands that run, and the words that follow some of them and are refused. */
@@ -67,11 +66,13 @@ export const REFUSED_SUBCOMMANDS: Record<string, string> = {
   cp: `kubectl cp copies files between pods and the server: ${NO_FILES}`,
   proxy: 'kubectl proxy opens a port on the server: not available here',
   'port-forward': 'kubectl port-forward opens a port on the server: not available here',
-  attach: 'kubectl attach needs a terminal on the server side: use kubectl logs, or kubectl exec -it POD -- sh',
+  attach:
+    'kubectl attach needs a terminal on the server side: use kubectl logs, or kubectl exec -it POD -- sh',
   config: `kubectl config reads and writes kubeconfig files: ${CONFINED}`,
   plugin: 'kubectl plugins are other programs on the server: not available here',
   edit: 'kubectl edit opens an editor on the server: change objects with kubectl apply -f - <<EOF (paste the YAML), kubectl patch, kubectl label or kubectl set',
-  debug: 'kubectl debug starts interactive debugging containers: not available here; use kubectl exec -it POD -- sh',
+  debug:
+    'kubectl debug starts interactive debugging containers: not available here; use kubectl exec -it POD -- sh',
   completion: 'kubectl completion writes shell scripts: this terminal completes with Tab already',
   krew: 'krew installs plugins on the server: not available here',
   kustomize: `kubectl kustomize reads directories on the server: ${NO_FILES}`,
@@ -191,7 +192,8 @@ export function checkKubectl(args: readonly string[]): KubectlVerdict {
   const end = rest.indexOf('--');
   const flagWords = end < 0 ? rest : rest.slice(0, end);
   const positional = flagWords.filter((w) => !w.startsWith('-'));
-  for (const [s, word, why] of REFUSED_SUBSUBCOMMANDS) if (sub === s && positional[0] === word) return refuse(why);
+  for (const [s, word, why] of REFUSED_SUBSUBCOMMANDS)
+    if (sub === s && positional[0] === word) return refuse(why);
 
   let streams = false;
   for (let j = 0; j < flagWords.length; j++) {

@@ -30,7 +30,8 @@ export async function realClusterKubeconfig(target: RealClusterTarget): Promise<
   const ctx = kc.getContextObject(chosen);
   const cluster = ctx ? kc.getCluster(ctx.cluster) : null;
   const user = ctx ? kc.getUser(ctx.user) : null;
-  if (!ctx || !cluster || !user) throw new Error(`context ${chosen} names a cluster or user that is not there`);
+  if (!ctx || !cluster || !user)
+    throw new Error(`context ${chosen} names a cluster or user that is not there`);
   const one = new KubeConfig();
   one.loadFromOptions({ clusters: [cluster], users: [user], contexts: [ctx], currentContext: ctx.name });
   return one.exportConfig();

@@ -141,7 +141,9 @@ export class TerminalSession {
       // A shell warns and runs with what it has.
       const pending = this.heredoc;
       this.heredoc = undefined;
-      this.say(dim(`kubelab: the heredoc ended without ${pending.heredoc.delimiter}; running with what was typed`));
+      this.say(
+        dim(`kubelab: the heredoc ended without ${pending.heredoc.delimiter}; running with what was typed`),
+      );
       this.execute(pending.argv, pending.streams, heredocText(pending.heredoc, pending.lines));
       return;
     }
@@ -273,7 +275,9 @@ export class TerminalSession {
       if (outcome.failedToStart) this.refuse(`kubectl could not start: ${outcome.failedToStart}`);
       else if (outcome.stopped === 'timeout') this.refuse('stopped: the command ran into its time limit');
       else if (outcome.stopped === 'output-limit')
-        this.refuse('stopped: the command printed more than this terminal keeps; narrow it (-l, -n, -o name)');
+        this.refuse(
+          'stopped: the command printed more than this terminal keeps; narrow it (-l, -n, -o name)',
+        );
       else if (outcome.stopped === 'interrupted') {
         this.opts.io.write(`${this.midLine ? '\r\n' : ''}^C\r\n`);
         this.midLine = false;
@@ -292,7 +296,11 @@ export class TerminalSession {
         const r = this.opts.runner.run(argv, { streams: false, onOutput: (t) => (out += t) });
         void r.done.then((o) => resolve(o.exitCode === 0 ? out : ''));
       });
-    const lines = (text: string) => text.split('\n').map((l) => l.trim()).filter(Boolean);
+    const lines = (text: string) =>
+      text
+        .split('\n')
+        .map((l) => l.trim())
+        .filter(Boolean);
     return {
       kinds: () => {
         this.kindsCache ??= capture(['api-resources', '--no-headers']).then((text) => {

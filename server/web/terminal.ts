@@ -100,7 +100,7 @@ export class TerminalEndpoint {
     const origin = req.headers.origin;
     const encrypted = (req.socket as { encrypted?: boolean }).encrypted === true;
     if (!origin || !sameOrigin(origin, encrypted ? 'https' : 'http', req.headers.host))
-      return deny(socket, 403, 'the terminal opens only from this server\'s own pages');
+      return deny(socket, 403, "the terminal opens only from this server's own pages");
     const learnerId = learnerFromCookie(req.headers.cookie, deps.store.cookieSecret());
     if (!learnerId) return deny(socket, 403, 'no learner: reload the lab page');
     const labId = decodeURIComponent(PATH.exec(req.url ?? '')?.[1] ?? '');
@@ -218,11 +218,14 @@ function handle(session: TerminalSession, message: unknown): void {
 /** History from the page's localStorage: the learner's own, but still checked for shape and size. */
 export function cleanHistory(value: unknown): string[] {
   if (!Array.isArray(value)) return [];
-  return value
-    .filter((v): v is string => typeof v === 'string' && v.length > 0 && v.length <= MAX_LINE)
-    .map((v) => v.replace(/[\x00-\x1f\x7f]/g, ''))
-    .filter((v) => v.trim() !== '')
-    .slice(-MAX_HISTORY);
+  return (
+    value
+      .filter((v): v is string => typeof v === 'string' && v.length > 0 && v.length <= MAX_LINE)
+      // Control characters would replay as keys (Enter, Ctrl-C) when the line is recalled.
+      .map((v) => [...v].filter((c) => c >= ' ' && c !== '\x7f').join(''))
+      .filter((v) => v.trim() !== '')
+      .slice(-MAX_HISTORY)
+  );
 }
 
 /**
@@ -235,7 +238,10 @@ export function terminalPageStyles(ctx: AppContext): import('express').RequestHa
     if (req.method === 'GET' && /^\/labs\/[^/]+\/?$/.test(req.path) && terminalView(ctx).state === 'on') {
       const csp = res.getHeader('Content-Security-Policy');
       if (typeof csp === 'string')
-        res.setHeader('Content-Security-Policy', csp.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'"));
+        res.setHeader(
+          'Content-Security-Policy',
+          csp.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'"),
+        );
     }
     next();
   };

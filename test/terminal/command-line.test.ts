@@ -45,7 +45,9 @@ describe('parseLine', () => {
 
   it('a quoted $ or backtick is literal', () => {
     expect(parseLine(`kubectl get pods -o jsonpath='{$.items}'`)).toMatchObject({ kind: 'words' });
-    expect(parseLine(`kubectl annotate pod x 'a=\`b\`'`)).toMatchObject({ words: ['kubectl', 'annotate', 'pod', 'x', 'a=`b`'] });
+    expect(parseLine(`kubectl annotate pod x 'a=\`b\`'`)).toMatchObject({
+      words: ['kubectl', 'annotate', 'pod', 'x', 'a=`b`'],
+    });
   });
 
   it('reads a heredoc at the end of the line', () => {
@@ -54,8 +56,12 @@ describe('parseLine', () => {
       words: ['kubectl', 'apply', '-f', '-'],
       heredoc: { delimiter: 'EOF', stripTabs: false },
     });
-    expect(parseLine("k apply -f - <<'END'")).toMatchObject({ heredoc: { delimiter: 'END', stripTabs: false } });
-    expect(parseLine('k apply -f - <<-"EOF"')).toMatchObject({ heredoc: { delimiter: 'EOF', stripTabs: true } });
+    expect(parseLine("k apply -f - <<'END'")).toMatchObject({
+      heredoc: { delimiter: 'END', stripTabs: false },
+    });
+    expect(parseLine('k apply -f - <<-"EOF"')).toMatchObject({
+      heredoc: { delimiter: 'EOF', stripTabs: true },
+    });
     expect(parseLine('<<EOF')).toMatchObject({ kind: 'refused' });
     // A heredoc anywhere else is a redirection we do not serve.
     expect(parseLine('kubectl apply <<EOF -f -')).toEqual({ kind: 'refused', message: REFUSALS.redirect });

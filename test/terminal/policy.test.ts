@@ -90,10 +90,14 @@ describe('refused flags', () => {
   });
 
   it('the refusals name the files or the other cluster', () => {
-    expect(refusal('create configmap x --from-file=/etc/passwd')).toMatch(/files on the server.*--from-literal/);
+    expect(refusal('create configmap x --from-file=/etc/passwd')).toMatch(
+      /files on the server.*--from-literal/,
+    );
     expect(refusal('create secret generic x --from-env-file=/etc/environment')).toMatch(/--from-literal/);
     expect(refusal('get pods --kubeconfig /root/.kube/config')).toMatch(/your own cluster/);
-    expect(refusal('create secret tls t --cert=/etc/ssl/a.pem --key=/etc/ssl/a.key')).toMatch(/certificate file/);
+    expect(refusal('create secret tls t --cert=/etc/ssl/a.pem --key=/etc/ssl/a.key')).toMatch(
+      /certificate file/,
+    );
     expect(refusal('create -f - --edit')).toMatch(/editor/);
     expect(refusal('patch deploy/backend --patch-file=/tmp/p.json')).toMatch(/file/);
   });
@@ -120,10 +124,17 @@ describe('-f/--filename takes only -', () => {
     expect(refusal(line)).toMatch(/-f\/--filename takes only -/);
   });
 
-  it.each(['apply -f -', 'apply -f=-', 'apply -f-', 'apply --filename -', 'apply --filename=-', 'create -f -', 'delete -f -', 'replace -f -', 'apply -Rf -'])(
-    '%s runs',
-    (line) => expect(verdict(line).ok).toBe(true),
-  );
+  it.each([
+    'apply -f -',
+    'apply -f=-',
+    'apply -f-',
+    'apply --filename -',
+    'apply --filename=-',
+    'create -f -',
+    'delete -f -',
+    'replace -f -',
+    'apply -Rf -',
+  ])('%s runs', (line) => expect(verdict(line).ok).toBe(true));
 
   it('logs -f is --follow, not a file, and streams', () => {
     expect(verdict('logs -f deploy/backend')).toMatchObject({ ok: true, streams: true });

@@ -9,7 +9,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { startServer, type RunningServer } from '../../server/cli/serve.js';
-import { REPO_ROOT, SOLUTION_FILE, launchChromium, pressCheck, type Browser } from '../../scripts/screenshots.js';
+import {
+  REPO_ROOT,
+  SOLUTION_FILE,
+  launchChromium,
+  pressCheck,
+  type Browser,
+} from '../../scripts/screenshots.js';
 import { kubectlSkipReason } from '../cluster/sim/api/support.js';
 
 const OUT = join(REPO_ROOT, 'test-output', 'terminal');
@@ -59,7 +65,9 @@ async function paste(text: string): Promise<void> {
 async function connected(): Promise<void> {
   // xterm draws (and updates its screen-reader rows) only while the pane is in view.
   await page.locator('#terminal-screen').scrollIntoViewIfNeeded();
-  await expect.poll(() => page.locator('#terminal-status').textContent(), { timeout: 15_000 }).toBe('connected');
+  await expect
+    .poll(() => page.locator('#terminal-status').textContent(), { timeout: 15_000 })
+    .toBe('connected');
   await shows(/^\$ /m);
 }
 

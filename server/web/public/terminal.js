@@ -1,3 +1,4 @@
+/* global window, document, navigator, WebSocket, ResizeObserver */
 // The lab page terminal: xterm.js drawing, a WebSocket to the server's line discipline. Keys go
 // to the server as typed; the server echoes, edits, completes and runs kubectl. History is kept
 // in this browser (localStorage) and handed to the server when the terminal connects.
@@ -19,7 +20,7 @@
     try {
       var h = JSON.parse(window.localStorage.getItem(HISTORY_KEY) || '[]');
       return Array.isArray(h) ? h.slice(-MAX_HISTORY) : [];
-    } catch (e) {
+    } catch {
       return [];
     }
   }
@@ -29,7 +30,7 @@
     h.push(line);
     try {
       window.localStorage.setItem(HISTORY_KEY, JSON.stringify(h.slice(-MAX_HISTORY)));
-    } catch (e) {
+    } catch {
       // storage full or off: history lasts until the page closes
     }
   }
@@ -67,7 +68,8 @@
   function copySelection() {
     var text = term.getSelection();
     if (!text) return false;
-    if (navigator.clipboard && navigator.clipboard.writeText) navigator.clipboard.writeText(text).catch(function () {});
+    if (navigator.clipboard && navigator.clipboard.writeText)
+      navigator.clipboard.writeText(text).catch(function () {});
     return true;
   }
   // Copy and paste with the usual keys: Ctrl-C copies when text is selected (else it stops the
@@ -93,7 +95,9 @@
     reconnect.hidden = true;
     status.textContent = 'connecting…';
     var scheme = window.location.protocol === 'https:' ? 'wss://' : 'ws://';
-    ws = new WebSocket(scheme + window.location.host + '/terminal/' + encodeURIComponent(pane.getAttribute('data-lab')));
+    ws = new WebSocket(
+      scheme + window.location.host + '/terminal/' + encodeURIComponent(pane.getAttribute('data-lab')),
+    );
     ws.onopen = function () {
       status.textContent = 'connected';
       send({ type: 'hello', history: loadHistory(), cols: term.cols, rows: term.rows });
@@ -102,7 +106,7 @@
       var m;
       try {
         m = JSON.parse(event.data);
-      } catch (e) {
+      } catch {
         return;
       }
       if (m.type === 'output') term.write(m.data);
