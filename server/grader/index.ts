@@ -20,6 +20,7 @@ import { PolicyOracle } from './oracle.js';
 import { planCheck, type CheckPlan, type PlannedProbe } from './plan.js';
 import { runPolicyCheck } from './policy-check.js';
 import type { CheckResult, Expectation, GradeReport, ProbeResult } from './report.js';
+import { generaliser, groupProbes, workloadsOf } from './grouping.js';
 import { podNotReadyReason, podReady, takeSnapshot, type Snapshot } from './snapshot.js';
 import { buildNetworkModel } from '../netpol/index.js';
 import { emptySelectorNotes, runIntentChecks, type IntentCheck } from './intent.js';
@@ -91,6 +92,7 @@ export async function gradeLab(opts: GradeOptions): Promise<GradeReport> {
   progress('reading the cluster');
   const snapshot = await takeSnapshot(cluster);
   const oracle = new PolicyOracle(snapshot);
+  const workloads = workloadsOf(snapshot.pods);
   const checks: CheckResult[] = [];
 
   const preflight = preflightChecks(opts.scenario, lab, snapshot, oracle);
@@ -148,17 +150,19 @@ export async function gradeLab(opts: GradeOptions): Promise<GradeReport> {
       });
   } else if (intentChecks.length > 0) {
     progress('proving the statements of intent over all traffic');
-    checks.push(
-      ...runIntentChecks({
-        lab,
-        checks: intentChecks,
-        snapshot,
-        namespaces: oracle.model.namespaces,
-        pods: oracle.model.pods,
-        policies: oracle.model.policies,
-        baseline,
-      }),
-    );
+    // Intent counterexamples are already one per workload pair: the replica's name adds nothing.
+    const general = generaliser(workloads);
+    const intent = runIntentChecks({
+      lab,
+      checks: intentChecks,
+      snapshot,
+      namespaces: oracle.model.namespaces,
+      pods: oracle.model.pods,
+      policies: oracle.model.policies,
+      baseline,
+    });
+    for (const c of intent) c.messages = c.messages.map(general);
+    checks.push(...intent);
   }
 
   if (preflight.status === 'error') {
@@ -191,7 +195,7 @@ export async function gradeLab(opts: GradeOptions): Promise<GradeReport> {
         ),
       ),
     );
-    plans.forEach((plan, i) => checks.push(summariseCheck(plan, results[i]!)));
+    plans.forEach((plan, i) => checks.push(summariseCheck(plan, results[i]!, workloads)));
   }
 
   // Keep the lab's order for the learner's checks, pre-flight and the scenario's integrity first.
@@ -220,6 +224,7 @@ export async function gradeLab(opts: GradeOptions): Promise<GradeReport> {
     status: environmentError ? 'environment-error' : passed ? 'passed' : 'failed',
     cluster: { mode: cluster.mode, description: cluster.description },
     checks,
+    ...(Object.keys(workloads).length > 0 ? { workloads } : {}),
     summary,
     startedAt: new Date(started).toISOString(),
     durationMs: now() - started,
@@ -467,7 +472,11 @@ function environmentProblem(probe: PlannedProbe, actual: ProbeOutcome, detail: s
   return undefined;
 }
 
-function summariseCheck(plan: CheckPlan, probes: ProbeResult[]): CheckResult {
+function summariseCheck(
+  plan: CheckPlan,
+  probes: ProbeResult[],
+  workloads: Record<string, string>,
+): CheckResult {
   const env = probes.filter((p) => p.environmentProblem);
   const failed = probes.filter((p) => !p.passed && !p.environmentProblem);
   const status: CheckResult['status'] = env.length > 0 ? 'error' : failed.length > 0 ? 'fail' : 'pass';
@@ -476,11 +485,11 @@ function summariseCheck(plan: CheckPlan, probes: ProbeResult[]): CheckResult {
     messages.push(
       probes.length === 1 ? 'the probe went as expected.' : `all ${probes.length} probes as expected.`,
     );
-  for (const p of failed) {
-    const dns = p.expected === 'resolves' || p.expected === 'fails';
+  for (const g of groupProbes(failed, workloads, probes)) {
+    const dns = g.expected === 'resolves' || g.expected === 'fails';
     messages.push(
-      `${p.from} -> ${p.to}: expected ${dns ? (p.expected === 'resolves' ? 'to resolve' : 'not to resolve') : p.expected}, ` +
-        `got ${describeOutcome(p.actual, dns)}. Why: ${p.explanation}`,
+      `${g.from} -> ${g.to.join('; ')}: expected ${dns ? (g.expected === 'resolves' ? 'to resolve' : 'not to resolve') : g.expected}, ` +
+        `got ${describeOutcome(g.actual, dns)}. Why: ${g.explanation}`,
     );
   }
   for (const p of env) messages.push(`${p.from} -> ${p.to}: environment problem: ${p.environmentProblem}`);

@@ -121,8 +121,9 @@ function planTarget(
     }
     const clusterIP = serviceClusterIP(svc);
     const endpoints = serviceEndpointPods(snapshot, svc);
+    const ports = servicePorts(svc);
     for (const port of target.ports) {
-      const sp = servicePorts(svc).find(
+      const sp = ports.find(
         (p) => (typeof port === 'number' ? p.port === port : p.name === port) && p.protocol === protocol,
       );
       if (!sp || !clusterIP) {

@@ -40,6 +40,8 @@ export interface GradeReport {
   status: 'passed' | 'failed' | 'environment-error';
   cluster: { mode: 'simulated' | 'kube'; description: string };
   checks: CheckResult[];
+  /** `ns/pod` -> `ns/workload` for the pods a controller made, so reports can speak of workloads. */
+  workloads?: Record<string, string>;
   /** One line for the top of the page / terminal: the diagnosis first. */
   summary: string;
   /** What is most wrong, in one line (absent on a pass). */

@@ -4,18 +4,18 @@
  */
 import * as nodeFs from 'node:fs/promises';
 import { join, extname } from 'node:path';
-import {
-  CST,
-  Lexer,
-  LineCounter,
-  isMap,
-  isNode,
-  isScalar,
-  parseAllDocuments,
-  visit,
-  type Document,
-} from 'yaml';
+import { createRequire } from 'node:module';
+import type { Document } from 'yaml';
+import { readFast, type FastDocument } from './fast.js';
 import { KubelabError, badInput, type Problem } from '../errors.js';
+
+// The yaml library (its document model keeps positions) is loaded on first use: most reads go
+// through the fast reader, and loading it costs a CLI call ~40-70 ms.
+let yamlLibrary: typeof import('yaml') | undefined;
+function yaml(): typeof import('yaml') {
+  yamlLibrary ??= createRequire(import.meta.url)('yaml') as typeof import('yaml');
+  return yamlLibrary;
+}
 
 export type FieldPath = ReadonlyArray<string | number>;
 
@@ -41,6 +41,15 @@ export interface ParseOptions {
   maxBytes?: number;
   /** Refuse documents that expand more aliases than this (billion-laughs guard; default 100). */
   maxAliasCount?: number;
+  /**
+   * `precise`: the yaml library's document model, positions from the start. `fast`: the fast
+   * reader (fast.ts) first, the precise parser when it steps aside or a position is asked for.
+   * `auto` (the default): fast from FAST_READER_FROM_BYTES on. Both read valid YAML the same; on
+   * some malformed input the precise parser is stricter, so what people type (the editor's limit
+   * is 128 kB, lab files are small) keeps its exact messages, and bulk files (a cluster dump for
+   * `netpol matrix`) read in a tenth of the time.
+   */
+  reader?: 'auto' | 'fast' | 'precise';
 }
 
 /** Converts `spec.egress[0].to` style strings into path arrays and back. */
@@ -53,12 +62,65 @@ export function formatPath(path: FieldPath): string {
   return out;
 }
 
+/** From this size on (in UTF-16 units, about bytes) `auto` reads with the fast reader. */
+export const FAST_READER_FROM_BYTES = 256 * 1024;
+
 export function parseYamlDocuments(text: string, file: string, opts: ParseOptions = {}): LoadedDocument[] {
   const maxBytes = opts.maxBytes ?? 1024 * 1024;
   if (Buffer.byteLength(text, 'utf8') > maxBytes) {
     throw badInput(`${file} is larger than ${maxBytes} bytes`, [{ file, message: 'input too large' }]);
   }
-  const lineCounter = new LineCounter();
+  const reader = opts.reader ?? 'auto';
+  if (reader === 'fast' || (reader === 'auto' && text.length >= FAST_READER_FROM_BYTES)) {
+    const fast = readFast(text, opts.maxAliasCount ?? 100);
+    const shared = {};
+    if (fast) return fast.map((d) => lazilyLocated(d, text, file, opts, shared));
+  }
+  return parsePrecisely(text, file, opts);
+}
+
+/**
+ * A document read by the fast reader: its value is final, its positions come from the precise
+ * parser the first time anything asks for one (a problem to report), once per file.
+ */
+function lazilyLocated(
+  fast: FastDocument,
+  text: string,
+  file: string,
+  opts: ParseOptions,
+  shared: { precise?: LoadedDocument[] },
+): LoadedDocument {
+  const precise = (): LoadedDocument => {
+    shared.precise ??= parsePrecisely(text, file, opts);
+    const doc = shared.precise.find((d) => d.index === fast.index);
+    // Both readers agree on what the documents are (test/manifests/fast.test.ts); should they
+    // ever not, a position at the file's start is still true, a wrong line would not be.
+    return (
+      doc ?? {
+        value: fast.value,
+        index: fast.index,
+        source: { file, line: 1, column: 1 },
+        locate: () => ({ file, line: 1, column: 1 }),
+      }
+    );
+  };
+  return {
+    value: fast.value,
+    index: fast.index,
+    source: {
+      file,
+      get line() {
+        return precise().source.line;
+      },
+      get column() {
+        return precise().source.column;
+      },
+    },
+    locate: (path) => precise().locate(path),
+  };
+}
+
+function parsePrecisely(text: string, file: string, opts: ParseOptions): LoadedDocument[] {
   const tooDeep = nestingTooDeep(text);
   if (tooDeep !== undefined) {
     const { line, col } = linePos(text, tooDeep);
@@ -68,9 +130,10 @@ export function parseYamlDocuments(text: string, file: string, opts: ParseOption
       'Kubernetes manifests nest a few levels; close every [ and { you open.',
     );
   }
+  const lineCounter = new (yaml().LineCounter)();
   // The parser's own duplicate-key check compares every key with every other (seconds for a
   // 128 kB map); duplicateKeys() below does the same job with a set.
-  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
+  const docs = yaml().parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
   if (!Array.isArray(docs)) {
     // An empty stream yields an EmptyStream object; there are no documents in it.
     return [];
@@ -140,6 +203,7 @@ function nestingTooDeep(text: string): number | undefined {
   let offset = 0;
   let flow = 0;
   let onThisLine = 0;
+  const { CST, Lexer } = yaml();
   for (const token of new Lexer().lex(text)) {
     switch (CST.tokenType(token)) {
       case 'flow-map-start':
@@ -152,8 +216,12 @@ function nestingTooDeep(text: string): number | undefined {
         break;
       case 'seq-item-ind':
       case 'explicit-key-ind':
-      case 'map-value-ind':
         if (++onThisLine > MAX_YAML_NESTING) return offset;
+        break;
+      case 'map-value-ind':
+        // Inside [ ] and { } the brackets count the nesting; the colons of a one-line JSON
+        // object (`kubectl get -o json | jq -c`) are siblings, not levels.
+        if (flow === 0 && ++onThisLine > MAX_YAML_NESTING) return offset;
         break;
       case 'newline':
         onThisLine = 0;
@@ -189,6 +257,7 @@ export function capProblems(problems: Problem[], max: number = MAX_LISTED_PROBLE
 /** Where a mapping repeats a key (scalar keys; `<<` merge keys may repeat). */
 function duplicateKeys(doc: Document): number[] {
   const out: number[] = [];
+  const { visit, isMap, isScalar } = yaml();
   visit(doc, {
     Map(_key, map) {
       if (!isMap(map)) return;
@@ -207,7 +276,7 @@ function duplicateKeys(doc: Document): number[] {
 function offsetOf(doc: Document, path: FieldPath): number | undefined {
   for (let n = path.length; n >= 0; n--) {
     const node = doc.getIn(path.slice(0, n), true);
-    if (isNode(node) && node.range) return node.range[0];
+    if (yaml().isNode(node) && node.range) return node.range[0];
   }
   return doc.range?.[0];
 }

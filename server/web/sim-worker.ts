@@ -13,6 +13,7 @@ import { ProgressStore } from '../store/index.js';
 import { checkerBackedApi, forwardedOwner } from './kubectl.js';
 import type { PoolReply, PoolRequest, WorkerOptions } from './sim-pool.js';
 import { parseLearnerManifests } from './manifests.js';
+import { ParseMemo } from './parse-memo.js';
 import { ScenarioCache, simulatedChecker } from './simulated.js';
 
 const port = parentPort;
@@ -30,6 +31,9 @@ const checker = simulatedChecker(
   store,
 );
 const labs = new Map<string, Promise<Lab>>();
+// A lab is loaded once per worker (above), so its id stands for it in the key. The result is only
+// ever posted to the HTTP thread (a copy), never changed here.
+const parsed = new ParseMemo<ReturnType<typeof parseLearnerManifests>>();
 
 function lab(id: string): Promise<Lab> {
   let p = labs.get(id);
@@ -55,7 +59,9 @@ async function answer(req: PoolRequest): Promise<unknown> {
         ...(req.manifests !== undefined ? { manifests: req.manifests } : {}),
       });
     case 'parse':
-      return parseLearnerManifests(req.text, l, req.limits);
+      return parsed.get([req.labId, req.limits.maxBytes, req.limits.maxAliasCount], req.text, () =>
+        parseLearnerManifests(req.text, l, req.limits),
+      );
     case 'matrix':
       return checker.matrix({ lab: l, learnerId: req.learnerId });
     case 'reset':

@@ -1,6 +1,7 @@
 /** Small helpers shared by the routes and the views: what every page needs, and how to answer. */
 import type { Request } from 'express';
-import type { CheckResult, GradeReport, ProbeResult } from '../grader/report.js';
+import type { CheckResult, GradeReport } from '../grader/report.js';
+import { groupProbes, type ProbeGroup } from '../grader/grouping.js';
 import type { Lab } from '../labs/model.js';
 import type { LabProgress, LabStatus } from '../store/index.js';
 import type { AppContext } from './app.js';
@@ -85,7 +86,8 @@ export function labSummary(lab: Lab, progress: LabProgress): LabSummary {
 export interface ReportView {
   report: GradeReport;
   environment: Array<{ where: string; message: string }>;
-  checks: Array<{ check: CheckResult; wrong: ProbeResult[]; fine: ProbeResult[] }>;
+  /** Probes folded into one row per cause (see server/grader/grouping.ts); `fine` counts probes. */
+  checks: Array<{ check: CheckResult; wrong: ProbeGroup[]; fine: ProbeGroup[]; fineProbes: number }>;
 }
 
 export function reportView(report: GradeReport): ReportView {
@@ -100,10 +102,17 @@ export function reportView(report: GradeReport): ReportView {
         environment.push({ where: `${p.from} -> ${p.to}`, message: p.environmentProblem });
     }
     if (check.kind === 'preflight' && check.status === 'pass') continue;
+    const workloads = report.workloads ?? {};
+    const fine = check.probes.filter((p) => p.passed);
     checks.push({
       check,
-      wrong: check.probes.filter((p) => !p.passed && !p.environmentProblem),
-      fine: check.probes.filter((p) => p.passed),
+      wrong: groupProbes(
+        check.probes.filter((p) => !p.passed && !p.environmentProblem),
+        workloads,
+        check.probes,
+      ),
+      fine: groupProbes(fine, workloads, check.probes),
+      fineProbes: fine.length,
     });
   }
   return { report, environment, checks };

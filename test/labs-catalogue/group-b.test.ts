@@ -550,16 +550,16 @@ const COUNTEREXAMPLES: Record<string, Record<string, RegExp>> = {
     'wrong/17-dns-every-namespace-but-the-labs.yaml':
       /-> a new pod in namespace default with .*k8s-app=kube-dns on TCP 53; UDP 53/,
     'wrong/20-dns-udp-only.yaml':
-      /not reachable: .* -> kube-system\/coredns-.* on TCP 53 \(egress is restricted by ipblock-lab\/reporter-egress/,
+      /not reachable: .* -> kube-system\/coredns\b.* on TCP 53 \(egress is restricted by ipblock-lab\/reporter-egress/,
     'wrong/21-metrics-egress-locked.yaml':
-      /no longer reachable \(open with the scenario alone\): ipblock-lab\/metrics-.* restricted by ipblock-lab\/metrics-egress/,
+      /no longer reachable \(open with the scenario alone\): ipblock-lab\/metrics\b.* restricted by ipblock-lab\/metrics-egress/,
   },
   'np-named-ports': {
     'wrong/13-every-port-but-the-probed.yaml':
       /on TCP 1-8079, 8081-8999, 9001-65535, .*admitted by namedport-lab\/frontend-ingress ingress rule 1/,
     'wrong/14-udp-and-sctp-open.yaml': /on UDP 1-65535; SCTP 1-65535/,
     'wrong/15-frontends-reach-each-other.yaml':
-      /also reachable: namedport-lab\/catalog-.* -> namedport-lab\/checkout-.* on TCP 8080/,
+      /also reachable: namedport-lab\/catalog\b.* -> namedport-lab\/checkout\b.* on TCP 8080/,
     'wrong/16-clients-by-app-name.yaml':
       /also reachable: a new pod in namespace namedport-lab with app=client, role not in \(client\)/,
     'wrong/17-clients-of-every-namespace.yaml':
@@ -572,13 +572,13 @@ const COUNTEREXAMPLES: Record<string, Record<string, RegExp>> = {
       /on TCP 30007-30099, .*admitted by portrange-lab\/relay-media ingress rule 1/,
     'wrong/12-udp-and-sctp-beside-the-probe.yaml': /on UDP 30000-30001, 30003-30005; SCTP 30000-30005/,
     'wrong/13-relays-reach-each-other.yaml':
-      /also reachable: portrange-lab\/relay-.* -> portrange-lab\/relay-.* on TCP 30000-30005/,
+      /also reachable: portrange-lab\/relay\b.* -> portrange-lab\/relay\b.* on TCP 30000-30005/,
     'wrong/14-players-by-not-in.yaml':
       /also reachable: a new pod in namespace portrange-lab with app not in \(.*player.*\) -> /,
     'wrong/16-internet-reaches-range.yaml':
-      /also reachable: 8\.8\.8\.8 \(any IPv4 address outside the cluster\) -> portrange-lab\/relay-.* on TCP 30000-30005/,
+      /also reachable: 8\.8\.8\.8 \(any IPv4 address outside the cluster\) -> portrange-lab\/relay\b.* on TCP 30000-30005/,
     'wrong/18-excess-hidden-by-monitor-egress.yaml':
-      /also reachable: .* -> portrange-lab\/relay-.* on TCP 30000-30005/,
+      /also reachable: .* -> portrange-lab\/relay\b.* on TCP 30000-30005/,
   },
 };
 
