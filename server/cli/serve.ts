@@ -17,6 +17,8 @@ export const LOOPBACK_HOSTNAMES = ['127.0.0.1', 'localhost', '[::1]'];
 export interface ServeOptions extends Omit<DefaultWebDepsOptions, 'allowedHostnames'> {
   host?: string;
   port?: number;
+  /** Turn the lab page terminal on although the server is exposed beyond loopback (--terminal). */
+  terminal?: boolean;
 }
 
 export interface RunningServer {
@@ -36,10 +38,12 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
   const host = opts.host ?? '127.0.0.1';
   const port = opts.port ?? DEFAULT_PORT;
   // The web stack is loaded when a server starts, not by every kubelab command.
-  const [{ createApp, upgradeHandler }, { createDefaultWebDeps }] = await Promise.all([
-    import('../web/app.js'),
-    import('../web/wiring.js'),
-  ]);
+  const [{ createApp, upgradeHandler, closeTerminals }, { createDefaultWebDeps }, { findKubectl }] =
+    await Promise.all([
+      import('../web/app.js'),
+      import('../web/wiring.js'),
+      import('../terminal/kubectl-runner.js'),
+    ]);
   const instructorToken =
     opts.instructorToken ??
     (opts.env ?? process.env).KUBELAB_INSTRUCTOR_TOKEN ??
@@ -50,6 +54,7 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
     // On loopback, answer only to loopback names: a web page cannot rebind its own name to us.
     ...(isLoopback(host) ? { allowedHostnames: LOOPBACK_HOSTNAMES } : {}),
   });
+  deps.terminal = terminalSettings(host, opts, findKubectl(opts.env ?? process.env));
   const app = createApp(deps);
   const server = app.listen(port, host);
   // exec's WebSocket to a learner's simulated cluster (kubectl exec).
@@ -86,9 +91,45 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
     server,
     close: () =>
       new Promise<void>((resolve) => {
+        closeTerminals(app);
         server.closeAllConnections();
         server.close(() => void deps.close().then(resolve));
       }),
+  };
+}
+
+/**
+ * The lab page terminal runs kubectl on this machine for whoever opens the page. On loopback that
+ * is the one person at this machine; beyond it, anyone on the network, so it is off unless asked
+ * for (--terminal), and even then never with the real cluster's own credentials.
+ */
+export function terminalSettings(
+  host: string,
+  opts: ServeOptions,
+  kubectl: string | undefined,
+): import('../web/deps.js').TerminalSettings {
+  const loopback = isLoopback(host);
+  const env = opts.env ?? process.env;
+  return {
+    kubectl,
+    enabled: loopback || opts.terminal === true,
+    ...(loopback || opts.terminal
+      ? {}
+      : {
+          disabledReason: `The terminal is off because kubelab serves beyond this machine (--host ${host}): it runs kubectl on the server for everyone who opens the page. Whoever runs kubelab can turn it on with --terminal (each learner still reaches only their own simulated cluster).`,
+        }),
+    ...(loopback
+      ? {
+          realClusterKubeconfig: async () => {
+            const { realClusterKubeconfig } = await import('../terminal/real-kubeconfig.js');
+            return realClusterKubeconfig({
+              ...(opts.context ? { context: opts.context } : {}),
+              ...(opts.kubeconfig ? { kubeconfig: opts.kubeconfig } : {}),
+              env,
+            });
+          },
+        }
+      : {}),
   };
 }
 
@@ -116,6 +157,10 @@ export function registerServe(program: Command, io: CliIO): void {
     )
     .option('--context <name>', 'kubeconfig context of a cluster you brought (it must enforce NetworkPolicy)')
     .option('--kubeconfig <file>', 'kubeconfig file of a cluster you brought')
+    .option(
+      '--terminal',
+      'keep the lab page terminal (kubectl in the browser) on with --host beyond loopback (simulated clusters only)',
+    )
     .action(
       async (flags: {
         host?: string;
@@ -125,6 +170,7 @@ export function registerServe(program: Command, io: CliIO): void {
         kube?: boolean;
         context?: string;
         kubeconfig?: string;
+        terminal?: boolean;
       }) => {
         if (flags.simulated && flags.kube)
           throw new KubelabError('USAGE', 'choose one of --simulated and --kube');
@@ -137,6 +183,7 @@ export function registerServe(program: Command, io: CliIO): void {
           mode: flags.simulated ? 'simulated' : flags.kube ? 'kube' : 'auto',
           ...(flags.context ? { context: flags.context } : {}),
           ...(flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : {}),
+          ...(flags.terminal ? { terminal: true } : {}),
           env: io.env,
           log: (m) => io.stderr(`${m}\n`),
         });

@@ -20,6 +20,7 @@ import { examCatalogue, webExamService, type ExamCatalogue } from './exams.js';
 import type { ExamService } from '../exams/service.js';
 import { allowedHostsOnly, hostAllowed, sameOriginOnly, securityHeaders } from './security.js';
 import { isKubectlPath } from './kubectl.js';
+import { isTerminalPath, TerminalEndpoint, terminalPageStyles, terminalView } from './terminal.js';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { commonLocals, wantsJson } from './view-model.js';
@@ -28,6 +29,8 @@ import { commonLocals, wantsJson } from './view-model.js';
 // depth, so this path means the same from both.
 const here = fileURLToPath(new URL('../../server/web/', import.meta.url));
 const codemirrorRoot = dirname(createRequire(import.meta.url).resolve('codemirror/package.json'));
+const xtermRoot = dirname(createRequire(import.meta.url).resolve('@xterm/xterm/package.json'));
+const xtermFitRoot = dirname(createRequire(import.meta.url).resolve('@xterm/addon-fit/package.json'));
 
 export interface AppContext {
   deps: WebDeps;
@@ -40,6 +43,12 @@ export interface AppContext {
 }
 
 const upgrades = new WeakMap<Express, (req: IncomingMessage, socket: Duplex, head: Buffer) => void>();
+const terminals = new WeakMap<Express, TerminalEndpoint>();
+
+/** Closes the lab page terminals (their sockets are upgraded, so closing the server leaves them). */
+export function closeTerminals(app: Express): void {
+  terminals.get(app)?.close();
+}
 
 /**
  * What the server does with an HTTP upgrade (exec's WebSocket to a learner's simulated cluster);
@@ -75,13 +84,17 @@ export function createApp(deps: WebDeps): Express {
     if (endpoint) return endpoint.handle(req, res);
     res.status(404).json(noKubectlStatus);
   });
+  const terminal = new TerminalEndpoint(ctx);
+  terminals.set(app, terminal);
   upgrades.set(app, (req, socket, head) => {
+    if (isTerminalPath(req.url)) return terminal.upgrade(req, socket, head);
     const endpoint = state.active.kubectl;
     if (!isKubectlPath(req.url) || !endpoint || !hostAllowed(deps.allowedHostnames, req.headers.host))
       return void socket.destroy();
     endpoint.upgrade(req, socket, head);
   });
   app.use(securityHeaders());
+  app.use(terminalPageStyles(ctx));
   app.use('/static', express.static(join(here, 'public'), { index: false, maxAge: '1h' }));
   // Only the parts of CodeMirror the page uses: nothing else from node_modules is reachable.
   app.use(
@@ -92,10 +105,15 @@ export function createApp(deps: WebDeps): Express {
     '/vendor/codemirror/mode/yaml',
     express.static(join(codemirrorRoot, 'mode', 'yaml'), { index: false, maxAge: '1d' }),
   );
+  // The terminal pane: xterm.js and its fit addon, nothing else of their packages.
+  app.use('/vendor/xterm/lib', express.static(join(xtermRoot, 'lib'), { index: false, maxAge: '1d' }));
+  app.use('/vendor/xterm/css', express.static(join(xtermRoot, 'css'), { index: false, maxAge: '1d' }));
+  app.use('/vendor/xterm-fit', express.static(join(xtermFitRoot, 'lib'), { index: false, maxAge: '1d' }));
   app.use(cookieParser(deps.store.cookieSecret()));
   app.use(learnerIdentity());
   app.use((req, res, next) => {
     Object.assign(res.locals, commonLocals(ctx, req));
+    res.locals.terminal = terminalView(ctx);
     next();
   });
   app.use(sameOriginOnly());

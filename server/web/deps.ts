@@ -120,8 +120,25 @@ export interface WebDeps {
   allowedHostnames?: string[];
   /** Where unexpected errors are logged (never shown to the learner). */
   log?: (message: string) => void;
+  /** The terminal pane of the lab page (kubectl in the browser); absent: off. */
+  terminal?: TerminalSettings;
   /** Opens /instructor; without it the instructor's view stays closed. */
   instructorToken?: string;
   /** The exams (default: the repository's exams/). */
   exams?: ExamCatalogue;
+}
+
+export interface TerminalSettings {
+  /** kubectl's path, or undefined when it is not installed (the pane says how to get it). */
+  kubectl: string | undefined;
+  /** Off, with the reason the pane shows, when the server is exposed beyond loopback. */
+  enabled: boolean;
+  disabledReason?: string;
+  /**
+   * The real cluster's kubeconfig for the terminal; given only where the terminal may reach the
+   * real cluster (kubelab serving on loopback, for one person).
+   */
+  realClusterKubeconfig?: () => Promise<string>;
+  /** Time and output limits of a command (tests shorten them). */
+  limits?: Partial<import('../terminal/kubectl-runner.js').RunLimits>;
 }

@@ -77,6 +77,7 @@ import { admissionVerdict, relabelWarnings } from './admission.js';
 import { policyFromLabels } from '../../podsecurity/index.js';
 import { runProbe, type ProbeRun } from './exec.js';
 import { runTypedCommand, type CommandRun } from './commands.js';
+import { podFileCommand } from './pod-files.js';
 import { imageName } from './listeners.js';
 import { randomInt, stableStringify } from './random.js';
 import {
@@ -790,9 +791,22 @@ export class SimulatedCluster implements Cluster {
    */
   execTyped(ref: PodRef, argv: string[]): CommandRun {
     if (parseProbeCommand(argv)) return this.execNow(ref, argv);
-    const { container } = this.execTarget(ref, argv);
+    const { pod, container } = this.execTarget(ref, argv);
     const image = imageName(String(container.image ?? ''));
     const programs = TYPED_IMAGE_PROGRAMS[image];
+    if (programs) {
+      const fileRun = podFileCommand(
+        {
+          pod,
+          container,
+          services: listObjects(this.state, 'Service', ref.namespace),
+          kubernetesService: getObject(this.state, 'Service', 'default', 'kubernetes'),
+          nameserver: this.plane().nameserver(),
+        },
+        argv,
+      );
+      if (fileRun) return fileRun;
+    }
     if (!programs) {
       return {
         notSimulated: `the simulated cluster does not know which programs image ${String(container.image)} contains; run commands in pods of image agnhost or netshoot`,

@@ -34,7 +34,7 @@ interface Ctx {
 }
 
 const NOT_SIMULATED_HINT =
-  'the simulated pods answer curl, wget, nc, nslookup and dig (optionally behind `timeout N`); other programs, shells and pipes are not simulated';
+  'the simulated pods answer curl, wget, nc, nslookup and dig (optionally behind `timeout N`), hostname, env and cat /etc/resolv.conf; other programs, shells and pipes are not simulated';
 
 function notSimulated(what: string): NotSimulated {
   return { notSimulated: `${what}: ${NOT_SIMULATED_HINT}` };
