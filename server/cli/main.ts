@@ -13,6 +13,7 @@ import { registerSim } from './sim.js';
 import { registerKubeconfig } from './kubeconfig.js';
 import { registerPodSecurity } from './podsecurity.js';
 import { registerRbac } from './rbac.js';
+import { registerExam } from './exam.js';
 import type { CliIO } from './io.js';
 import { processIO } from './io.js';
 
@@ -39,6 +40,7 @@ export function buildProgram(io: CliIO): Command {
   registerKubeconfig(program, io);
   registerPodSecurity(program, io);
   registerRbac(program, io);
+  registerExam(program, io);
   return program;
 }
 

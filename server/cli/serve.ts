@@ -21,6 +21,8 @@ export interface ServeOptions extends Omit<DefaultWebDepsOptions, 'allowedHostna
 
 export interface RunningServer {
   url: string;
+  /** The token that opens /instructor. */
+  instructorToken: string;
   server: Server;
   close(): Promise<void>;
 }
@@ -38,8 +40,13 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
     import('../web/app.js'),
     import('../web/wiring.js'),
   ]);
+  const instructorToken =
+    opts.instructorToken ??
+    (opts.env ?? process.env).KUBELAB_INSTRUCTOR_TOKEN ??
+    (await import('../web/instructor-auth.js')).newInstructorToken();
   const deps = await createDefaultWebDeps({
     ...opts,
+    instructorToken,
     // On loopback, answer only to loopback names: a web page cannot rebind its own name to us.
     ...(isLoopback(host) ? { allowedHostnames: LOOPBACK_HOSTNAMES } : {}),
   });
@@ -75,6 +82,7 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
   const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
     url: `http://${shownHost}:${address.port}/`,
+    instructorToken,
     server,
     close: () =>
       new Promise<void>((resolve) => {
@@ -133,6 +141,11 @@ export function registerServe(program: Command, io: CliIO): void {
           log: (m) => io.stderr(`${m}\n`),
         });
         io.stdout(`kubelab is serving the labs on ${running.url}\n`);
+        io.stdout(
+          io.env.KUBELAB_INSTRUCTOR_TOKEN
+            ? `Instructor view: ${running.url}instructor (token from KUBELAB_INSTRUCTOR_TOKEN)\n`
+            : `Instructor view: ${running.url}instructor  token: ${running.instructorToken}\n`,
+        );
         // `kubelab kubeconfig` finds the server (and its learners' tokens) through this note.
         const { DEFAULT_DB_PATH } = await import('../store/index.js');
         const dbPath = flags.db ?? DEFAULT_DB_PATH;

@@ -9,6 +9,9 @@ import { basename, dirname, resolve } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { GradeReport } from '../grader/report.js';
 import { KubelabError, environmentError } from '../errors.js';
+import { migrate } from './migrations.js';
+import { ClassroomStore } from './classroom.js';
+import { ExamStore } from './exams.js';
 
 export const DEFAULT_DB_PATH = './.kubelab/kubelab.db';
 
@@ -132,6 +135,7 @@ export class ProgressStore {
       if (path !== ':memory:') db.pragma('journal_mode = WAL');
       db.pragma('foreign_keys = ON');
       db.exec(SCHEMA);
+      migrate(db);
       const store = new ProgressStore(db);
       // Also proves the file takes writes: a read-only database is refused here, not on the first check.
       store.cookieSecret();
@@ -150,6 +154,19 @@ export class ProgressStore {
     this.db.close();
   }
 
+  private classroomStore: ClassroomStore | undefined;
+  private examStore: ExamStore | undefined;
+
+  /** Display names, classes and the instructor's queries. */
+  get classroom(): ClassroomStore {
+    return (this.classroomStore ??= new ClassroomStore(this.db));
+  }
+
+  /** Exam attempts. */
+  get exams(): ExamStore {
+    return (this.examStore ??= new ExamStore(this.db));
+  }
+
   /**
    * The secret that signs learner cookies. Kept in the database so cookies stay valid across
    * restarts, and created on first use so nobody has to configure one for a local install.
@@ -162,6 +179,17 @@ export class ProgressStore {
     this.db.prepare('INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)').run('cookie-secret', secret);
     return (
       this.db.prepare('SELECT value FROM settings WHERE key = ?').get('cookie-secret') as { value: string }
+    ).value;
+  }
+
+  /** The learner the command line acts as on this machine (made on first use, then kept). */
+  cliLearnerId(make: () => string): string {
+    const row = this.db.prepare('SELECT value FROM settings WHERE key = ?').get('cli-learner') as
+      { value: string } | undefined;
+    if (row) return row.value;
+    this.db.prepare('INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)').run('cli-learner', make());
+    return (
+      this.db.prepare('SELECT value FROM settings WHERE key = ?').get('cli-learner') as { value: string }
     ).value;
   }
 
@@ -212,7 +240,13 @@ export class ProgressStore {
           learnerId,
           labId,
         );
-      this.addEvent(learnerId, labId, 'check', when, attempt.report.status);
+      const eventId = this.addEvent(learnerId, labId, 'check', when, attempt.report.status);
+      // Which checks failed, for the instructor's "checks that fail most".
+      const failed = this.db.prepare(
+        'INSERT INTO check_failures (event_id, learner_id, lab_id, check_id) VALUES (?, ?, ?, ?)',
+      );
+      for (const c of attempt.report.checks)
+        if (c.status === 'fail') failed.run(eventId, learnerId, labId, c.id);
     });
   }
 
@@ -351,10 +385,12 @@ export class ProgressStore {
     kind: ProgressEventKind,
     at: string,
     detail: string,
-  ): void {
-    this.db
-      .prepare('INSERT INTO events (learner_id, lab_id, kind, at, detail) VALUES (?, ?, ?, ?, ?)')
-      .run(learnerId, labId, kind, at, detail);
+  ): number {
+    return Number(
+      this.db
+        .prepare('INSERT INTO events (learner_id, lab_id, kind, at, detail) VALUES (?, ?, ?, ?, ?)')
+        .run(learnerId, labId, kind, at, detail).lastInsertRowid,
+    );
   }
 }
 

@@ -14,6 +14,10 @@ import { learnerIdentity } from './learner.js';
 import { ProvisionJob } from './provision.js';
 import { apiRoutes } from './routes/api.js';
 import { pageRoutes } from './routes/pages.js';
+import { examRoutes } from './routes/exams.js';
+import { instructorRoutes } from './routes/instructor.js';
+import { examCatalogue, webExamService, type ExamCatalogue } from './exams.js';
+import type { ExamService } from '../exams/service.js';
 import { allowedHostsOnly, hostAllowed, sameOriginOnly, securityHeaders } from './security.js';
 import { isKubectlPath } from './kubectl.js';
 import type { IncomingMessage } from 'node:http';
@@ -31,6 +35,8 @@ export interface AppContext {
   actions: LabActions;
   provisioning: ProvisionJob;
   limits: WebLimits;
+  exams: ExamService;
+  examCatalogue: ExamCatalogue;
 }
 
 const upgrades = new WeakMap<Express, (req: IncomingMessage, socket: Duplex, head: Buffer) => void>();
@@ -53,6 +59,7 @@ export function createApp(deps: WebDeps): Express {
     limits,
     actions: new LabActions(deps, state, limits),
     provisioning: new ProvisionJob(deps.provision, (cluster) => (state.active = cluster), log),
+    ...examParts(deps, state, limits),
   };
 
   const app = express();
@@ -97,11 +104,26 @@ export function createApp(deps: WebDeps): Express {
     express.urlencoded({ extended: false, limit: limits.maxBodyBytes, verify: refuseBadPercentEscapes }),
   );
 
+  app.use(instructorRoutes(ctx));
+  app.use(examRoutes(ctx));
   app.use('/api', apiRoutes(ctx));
   app.use(pageRoutes(ctx));
   app.use(notFoundHandler);
   app.use(errorHandler(ctx, log));
   return app;
+}
+
+/** Exams run on the active cluster when it is a real one, else on a simulated cluster per attempt. */
+function examParts(deps: WebDeps, state: AppState, limits: WebLimits) {
+  const catalogue = deps.exams ?? examCatalogue();
+  const exams = webExamService({
+    store: deps.store,
+    clock: deps.clock,
+    exams: catalogue,
+    limits,
+    realCluster: () => (state.active.info.mode === 'kube' ? state.active.cluster : undefined),
+  });
+  return { exams, examCatalogue: catalogue };
 }
 
 const noKubectlStatus = {

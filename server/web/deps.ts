@@ -11,6 +11,8 @@ import type { KubeObject, ProgressFn } from '../cluster/types.js';
 import type { Problem } from '../errors.js';
 import type { ProgressStore } from '../store/index.js';
 import type { ConnectivityMatrix } from './matrix.js';
+import type { Cluster } from '../cluster/types.js';
+import type { ExamCatalogue } from './exams.js';
 
 export type LabPageKind = 'task' | 'concept' | 'completion';
 
@@ -78,6 +80,8 @@ export interface ActiveCluster {
   checker: Checker;
   /** Present where kubectl can reach learners' clusters (the simulated mode). */
   kubectl?: KubectlEndpoint;
+  /** The real cluster itself (kube mode): an exam deploys all its scenarios on it at once. */
+  cluster?: Cluster;
 }
 
 export interface WebLimits {
@@ -116,4 +120,8 @@ export interface WebDeps {
   allowedHostnames?: string[];
   /** Where unexpected errors are logged (never shown to the learner). */
   log?: (message: string) => void;
+  /** Opens /instructor; without it the instructor's view stays closed. */
+  instructorToken?: string;
+  /** The exams (default: the repository's exams/). */
+  exams?: ExamCatalogue;
 }

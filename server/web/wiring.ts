@@ -54,6 +54,8 @@ export interface DefaultWebDepsOptions {
   labsRoot?: RootArg;
   allowedHostnames?: string[];
   log?: (message: string) => void;
+  /** Opens the instructor's view (/instructor). */
+  instructorToken?: string;
   env?: NodeJS.ProcessEnv;
   runner?: Runner;
   /** Most simulated learner sessions kept in memory. */
@@ -141,6 +143,7 @@ export async function createDefaultWebDeps(opts: DefaultWebDepsOptions = {}): Pr
     clock: () => new Date(),
     ...(opts.allowedHostnames ? { allowedHostnames: opts.allowedHostnames } : {}),
     ...(opts.log ? { log: opts.log } : {}),
+    ...(opts.instructorToken ? { instructorToken: opts.instructorToken } : {}),
     close: async () => {
       await pool?.close();
       await inProcess?.flush();
@@ -308,6 +311,7 @@ function realCluster(cluster: Cluster, scenarios: ScenarioCache, brought: boolea
   const gate = brought ? new EnforcementGate() : undefined;
   return {
     info,
+    cluster,
     checker: new ClusterChecker({
       cluster,
       grade: async (lab, c) => {
