@@ -120,14 +120,22 @@ function summary(l: Lab) {
     catches: l.catches,
     scenario: l.scenario,
     namespace: l.namespace,
+    domain: l.domain ?? 'networkpolicy',
   };
 }
 
 export function formatLabTable(labs: Lab[]): string {
   if (labs.length === 0) return 'No labs found.\n';
   const rows = [
-    ['ID', 'TITLE', 'DIFFICULTY', 'MINUTES', 'TAGS'],
-    ...labs.map((l) => [l.id, l.title, l.difficulty, String(l.minutes), l.tags.join(', ')]),
+    ['ID', 'DOMAIN', 'TITLE', 'DIFFICULTY', 'MINUTES', 'TAGS'],
+    ...labs.map((l) => [
+      l.id,
+      l.domain ?? 'networkpolicy',
+      l.title,
+      l.difficulty,
+      String(l.minutes),
+      l.tags.join(', '),
+    ]),
   ];
   const widths = rows[0]!.map((_, col) => Math.max(...rows.map((r) => (r[col] ?? '').length)));
   const lines = rows.map((r) =>

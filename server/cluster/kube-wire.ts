@@ -148,6 +148,7 @@ export const KIND_API_VERSIONS: Record<string, string> = {
   DaemonSet: 'apps/v1',
   ReplicaSet: 'apps/v1',
   Job: 'batch/v1',
+  CronJob: 'batch/v1',
   CustomResourceDefinition: 'apiextensions.k8s.io/v1',
 };
 

@@ -24,10 +24,12 @@ import {
 import { environmentError, KubelabError } from '../errors.js';
 import { isRecord } from '../manifests/load.js';
 import { interpretExecStatus, mapExecOpenError, mapKubeError } from './kube-errors.js';
+import { admissionAnswerOf, parseWarningHeaders } from './kube-admission.js';
 import { apiVersionOf, applyOrder, objectRef, prepareForApply, toWireObject } from './kube-wire.js';
 import { pollUntil, systemClock, type Clock } from './poll.js';
 import { readinessReport } from './readiness.js';
 import type {
+  AdmissionAnswer,
   ApplyOutcome,
   Cluster,
   ExecResult,
@@ -355,6 +357,42 @@ export class KubeCluster implements Cluster {
 
   list(kind: ListableKind, namespace?: string): Promise<KubeObject[]> {
     return this.listObjects(apiVersionOf(kind), kind, namespace);
+  }
+
+  /** A server-side dry-run create: admission runs (Pod Security included), nothing is stored. */
+  async dryRunCreate(object: KubeObject): Promise<AdmissionAnswer> {
+    const warnings: string[] = [];
+    const config = createConfiguration({
+      baseServer: new ServerConfiguration(this.server, {}),
+      authMethods: { default: this.kubeConfig },
+      promiseMiddleware: [
+        {
+          pre: async (ctx) => {
+            ctx.setSignal(AbortSignal.timeout(this.opts.requestTimeoutMs ?? 30_000));
+            return ctx;
+          },
+          post: async (res) => {
+            warnings.push(...parseWarningHeaders([res.headers.warning]));
+            return res;
+          },
+        },
+      ],
+    });
+    const api = DeadlineObjectApi.create(this.kubeConfig, config);
+    const wire = { ...object, apiVersion: object.apiVersion || apiVersionOf(object.kind) };
+    try {
+      await api.create(wire, undefined, 'All');
+      return admissionAnswerOf(object, { ok: true, warnings });
+    } catch (e) {
+      if (e instanceof Error && typeof (e as { code?: unknown }).code === 'number' && 'body' in e)
+        return admissionAnswerOf(object, {
+          ok: false,
+          code: (e as unknown as { code: number }).code,
+          body: (e as unknown as { body: unknown }).body,
+          warnings,
+        });
+      throw this.fail(e, `dry-run create ${object.kind} ${object.metadata.name}`);
+    }
   }
 
   async delete(kind: string, name: string, namespace?: string): Promise<void> {

@@ -22,13 +22,43 @@ export interface KubeObject {
 
 /** Kinds the grader lists. Implementations may support more. */
 export type ListableKind =
-  'Namespace' | 'Pod' | 'Service' | 'Endpoints' | 'NetworkPolicy' | 'Deployment' | 'Node';
+  | 'Namespace'
+  | 'Pod'
+  | 'Service'
+  | 'Endpoints'
+  | 'NetworkPolicy'
+  | 'Deployment'
+  | 'Node'
+  // Read by the `state` and `admission` checks.
+  | 'ServiceAccount'
+  | 'ReplicaSet'
+  | 'StatefulSet'
+  | 'DaemonSet'
+  | 'Job'
+  | 'CronJob';
+
+/**
+ * Whether the API server would admit an object, asked without storing it (server-side dry run):
+ * admission plugins such as Pod Security run, nothing changes.
+ */
+export interface AdmissionAnswer {
+  kind: string;
+  namespace?: string;
+  name: string;
+  admitted: boolean;
+  /** The API server's message when it refused the object. */
+  message?: string;
+  /** `Warning:` lines the API server returned. */
+  warnings: string[];
+}
 
 export interface ApplyOutcome {
   kind: string;
   namespace?: string;
   name: string;
   action: 'created' | 'configured' | 'unchanged';
+  /** What the API server said besides (`Warning:` lines, e.g. from Pod Security's warn mode). */
+  warnings?: string[];
 }
 
 export interface ExecResult {
@@ -83,6 +113,15 @@ export interface Cluster {
    * closed without a status, client-side timeout): a failed exec is never a "blocked" verdict.
    */
   exec(pod: PodRef, argv: string[], timeoutMs: number): Promise<ExecResult>;
+
+  /**
+   * Would the API server admit this object now (create as a server-side dry run; nothing is
+   * stored)? Throws an ENVIRONMENT error when the question cannot be answered (the API is
+   * unreachable, the dry run failed for a reason other than admission): never read that as
+   * "admitted". Optional so that test doubles need not implement it; the grader reports a cluster
+   * without it as an environment problem.
+   */
+  dryRunCreate?(object: KubeObject): Promise<AdmissionAnswer>;
 
   /** Deletes a namespace and waits until it is gone. */
   deleteNamespace(name: string, opts?: { timeoutMs?: number; onProgress?: ProgressFn }): Promise<void>;

@@ -74,6 +74,12 @@ export class TaskView implements Cluster {
     return this.inner.exec(pod, argv, timeoutMs);
   }
 
+  /** Admission is the API server's answer for the whole cluster; present when the cluster underneath has it. */
+  get dryRunCreate(): Cluster['dryRunCreate'] {
+    const inner = this.inner;
+    return inner.dryRunCreate ? (object) => inner.dryRunCreate!(object) : undefined;
+  }
+
   deleteNamespace(name: string, opts?: { timeoutMs?: number; onProgress?: ProgressFn }): Promise<void> {
     return this.inner.deleteNamespace(name, opts);
   }

@@ -17,14 +17,15 @@ import type { Lab, Scenario } from '../labs/model.js';
 import { buildProbeArgv, classifyProbe, probeDeadlineMs } from '../probe/index.js';
 import type { ProbeOutcome } from '../probe/types.js';
 import { PolicyOracle } from './oracle.js';
-import { planCheck, type CheckPlan, type PlannedProbe } from './plan.js';
+import { planCheck, serviceFqdn, type CheckPlan, type PlannedProbe } from './plan.js';
 import { runPolicyCheck } from './policy-check.js';
 import type { CheckResult, Expectation, GradeReport, ProbeResult } from './report.js';
 import { generaliser, groupProbes, workloadsOf } from './grouping.js';
-import { podNotReadyReason, podReady, takeSnapshot, type Snapshot } from './snapshot.js';
+import { podNotReadyReason, podReady, readWorkloads, takeSnapshot, type Snapshot } from './snapshot.js';
 import { buildNetworkModel } from '../netpol/index.js';
 import { emptySelectorNotes, runIntentChecks, type IntentCheck } from './intent.js';
 import { scenarioIntactCheck, scenarioObjects } from './scenario-objects.js';
+import { runAdmissionCheck, runStateCheck } from './live-checks.js';
 
 export type { GradeReport, CheckResult, ProbeResult } from './report.js';
 
@@ -49,6 +50,8 @@ export interface GradeOptions {
   /** Probes in flight at once. */
   concurrency?: number;
   onProgress?: ProgressFn;
+  /** Filled in by gradeLab: see learnerServices. */
+  learnerServices?: Set<string>;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
 }
@@ -117,7 +120,7 @@ export async function gradeLab(opts: GradeOptions): Promise<GradeReport> {
     const key = opts.preflightCache ? preflightKey(snapshot, plans) : undefined;
     let problems = key !== undefined ? opts.preflightCache!.get(key) : undefined;
     if (!problems) {
-      problems = await policyFreeReachability(cluster, plans);
+      problems = await policyFreeReachability(cluster, plans, learnerServices(lab));
       if (key !== undefined) opts.preflightCache!.set(key, problems);
     }
     preflight.messages.push(...problems);
@@ -130,9 +133,40 @@ export async function gradeLab(opts: GradeOptions): Promise<GradeReport> {
   checks.push(preflight);
 
   const shipped = opts.scenarioObjects ?? (await scenarioObjects(opts.scenario));
+  if ((lab.domain ?? 'networkpolicy') !== 'networkpolicy' || (lab.changeable ?? []).length > 0) {
+    try {
+      snapshot.workloads = await readWorkloads(cluster);
+    } catch (e) {
+      if (!isKubelabError(e)) throw e;
+      preflight.status = 'error';
+      preflight.messages.push(`could not read the workloads: ${e.message}`);
+    }
+  }
   checks.push(scenarioIntactCheck(snapshot, shipped, lab));
   for (const check of lab.checks) {
     if (check.kind === 'policy') checks.push(runPolicyCheck(check, snapshot));
+  }
+  const liveChecks = lab.checks.filter(
+    (c): c is Extract<typeof c, { kind: 'admission' | 'state' }> =>
+      c.kind === 'admission' || c.kind === 'state',
+  );
+  if (liveChecks.length > 0) progress('checking admission and live objects');
+  for (const check of liveChecks) {
+    if (preflight.status === 'error')
+      checks.push({
+        id: check.id,
+        title: check.title,
+        kind: check.kind,
+        status: 'error',
+        messages: ['not run: the environment is not ready (see pre-flight).'],
+        probes: [],
+      });
+    else
+      checks.push(
+        check.kind === 'admission'
+          ? await runAdmissionCheck(cluster, check)
+          : await runStateCheck(cluster, check),
+      );
   }
   const intentChecks = lab.checks.filter(
     (c): c is IntentCheck => c.kind === 'traffic' || c.kind === 'unchanged',
@@ -186,7 +220,7 @@ export async function gradeLab(opts: GradeOptions): Promise<GradeReport> {
         Promise.all(
           plan.probes.map((probe) =>
             limit(async () => {
-              const r = await runProbe(cluster, probe, opts);
+              const r = await runProbe(cluster, probe, { ...opts, learnerServices: learnerServices(lab) });
               done++;
               progress('probing', `${done}/${total}`);
               return r;
@@ -265,10 +299,21 @@ function preflightChecks(
       );
   }
   const watched = new Set(scenario.namespaces);
+  // Pods of a workload the learner is fixing may fail to start because of the learner's change
+  // (runAsNonRoot on a root image): the lab's own checks judge them, not pre-flight.
+  const learnerWorkloads = (lab.changeable ?? [])
+    .filter((c) => c.kind !== 'Namespace' && c.kind !== 'Service' && c.kind !== 'ServiceAccount')
+    .map((c) => ({ ns: c.namespace ?? lab.namespace, name: c.name }));
+  const learners = (pod: KubeObject) =>
+    learnerWorkloads.some(
+      (w) =>
+        w.ns === pod.metadata.namespace &&
+        (pod.metadata.name === w.name || pod.metadata.name.startsWith(`${w.name}-`)),
+    );
   for (const pod of snapshot.pods) {
     const ns = pod.metadata.namespace ?? '';
     const isDns = ns === 'kube-system' && pod.metadata.labels?.['k8s-app'] === 'kube-dns';
-    if ((watched.has(ns) || isDns) && !podReady(pod)) {
+    if ((watched.has(ns) || isDns) && !podReady(pod) && !learners(pod)) {
       result.messages.push(`pod ${ns}/${pod.metadata.name} is not ready (${podNotReadyReason(pod)}).`);
     }
   }
@@ -308,7 +353,27 @@ function preflightKey(snapshot: Snapshot, plans: CheckPlan[]): string {
 }
 
 /** On a copy of the cluster with every NetworkPolicy removed, every planned probe must connect. */
-async function policyFreeReachability(cluster: Cluster & Forkable, plans: CheckPlan[]): Promise<string[]> {
+/**
+ * DNS names of the Services the lab lets the learner change (a Service with a wrong selector or
+ * targetPort is the task): what answers there is the learner's doing, not the scenario's.
+ */
+function learnerServices(lab: Lab): Set<string> {
+  return new Set(
+    (lab.changeable ?? [])
+      .filter((c) => c.kind === 'Service')
+      .map((c) => serviceFqdn(c.name, c.namespace ?? lab.namespace)),
+  );
+}
+
+function aimsAt(probe: PlannedProbe, hosts: Set<string>): boolean {
+  return probe.spec.kind !== 'dns' && hosts.has(probe.spec.host.replace(/\.$/, ''));
+}
+
+async function policyFreeReachability(
+  cluster: Cluster & Forkable,
+  plans: CheckPlan[],
+  learnerOwned: Set<string> = new Set(),
+): Promise<string[]> {
   const copy = cluster.fork();
   const policies = await copy.list('NetworkPolicy');
   for (const p of policies) await copy.delete('NetworkPolicy', p.metadata.name, p.metadata.namespace);
@@ -320,7 +385,7 @@ async function policyFreeReachability(cluster: Cluster & Forkable, plans: CheckP
       // With no policy, what answers does not depend on which source pod asks: probe each
       // destination once (this is about listeners and DNS records, not about the learner).
       const key = JSON.stringify(probe.spec);
-      if (seen.has(key)) continue;
+      if (seen.has(key) || aimsAt(probe, learnerOwned)) continue;
       seen.add(key);
       const { outcome, detail } = await attempt(copy, probe);
       if (outcome === 'allowed') continue;
@@ -383,7 +448,11 @@ async function runProbe(cluster: Cluster, probe: PlannedProbe, opts: GradeOption
     explanation: probe.explanation,
   };
   if (!passed) {
-    const env = environmentProblem(probe, last.outcome, last.detail);
+    // Through a Service the learner is fixing, only a probe that could not run is the environment's.
+    const env =
+      aimsAt(probe, opts.learnerServices ?? new Set()) && last.outcome !== 'error'
+        ? undefined
+        : environmentProblem(probe, last.outcome, last.detail);
     if (env) result.environmentProblem = env;
   }
   return result;
@@ -403,6 +472,8 @@ function diagnose(failed: CheckResult[]): string {
     preflight: 0,
     scenario: 1,
     policy: 2,
+    state: 2,
+    admission: 2,
     traffic: 3,
     unchanged: 4,
     dns: 5,

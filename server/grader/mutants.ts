@@ -10,6 +10,7 @@
 import type { KubeObject } from '../cluster/types.js';
 import { isRecord } from '../manifests/load.js';
 import { validateNetworkPolicy } from '../netpol/index.js';
+import { objectEdits } from './workload-mutants.js';
 
 export interface Mutant {
   /** What was changed, e.g. `np-lab/np-backend: drop spec.egress[1].ports`. */
@@ -24,7 +25,19 @@ export function mutantsOf(solution: KubeObject[]): Mutant[] {
   const out: Mutant[] = [];
   const seen = new Set<string>([JSON.stringify(solution)]);
   solution.forEach((obj, index) => {
-    if (obj.kind !== 'NetworkPolicy' || !isRecord(obj.spec)) return;
+    if (obj.kind !== 'NetworkPolicy') {
+      const id = `${obj.kind} ${obj.metadata.namespace ? `${obj.metadata.namespace}/` : ''}${obj.metadata.name}`;
+      for (const edit of objectEdits(obj)) {
+        const copy = structuredClone(solution);
+        edit.apply(copy[index]!);
+        const key = JSON.stringify(copy);
+        if (seen.has(key)) continue;
+        seen.add(key);
+        out.push({ name: `${id}: ${edit.where}`, objects: copy });
+      }
+      return;
+    }
+    if (!isRecord(obj.spec)) return;
     const id = `${obj.metadata.namespace ?? 'default'}/${obj.metadata.name}`;
     for (const edit of editsOf(obj.spec as Json)) {
       const copy = structuredClone(solution);

@@ -26,7 +26,7 @@ export interface ProbeResult {
 export interface CheckResult {
   id: string;
   title: string;
-  kind: 'preflight' | 'scenario' | 'policy' | 'connectivity' | 'dns' | 'traffic' | 'unchanged';
+  kind: 'preflight' | 'scenario' | 'policy' | 'connectivity' | 'dns' | 'traffic' | 'unchanged' | 'admission' | 'state';
   status: 'pass' | 'fail' | 'error';
   /** One or more lines saying why. */
   messages: string[];

@@ -33,7 +33,8 @@ const key = (o: { kind: string; metadata: { name: string; namespace?: string | u
 
 /** Refuses a submission that would replace an object the scenario ships. */
 export function guardScenarioObjects(submitted: KubeObject[], scenario: KubeObject[], lab: Lab): void {
-  const owned = new Set(scenario.map(key));
+  const mayChange = new Set(changeableKeys(lab));
+  const owned = new Set(scenario.map(key).filter((k) => !mayChange.has(k)));
   const clashes = submitted.filter((o) => owned.has(key(o)));
   if (clashes.length === 0) return;
   const names = clashes.map(
@@ -47,6 +48,49 @@ export function guardScenarioObjects(submitted: KubeObject[], scenario: KubeObje
       : "Leave the scenario's objects as they are and add your own.",
   );
 }
+
+/** `kind/namespace/name` of each scenario object the lab lets the learner change. */
+function changeableKeys(lab: Lab): string[] {
+  return (lab.changeable ?? []).map((c) => `${c.kind}/${c.namespace ?? ''}/${c.name}`);
+}
+
+const POD_SECURITY_LABEL = /^pod-security\.kubernetes\.io\//;
+
+/**
+ * What a workload runs, which no fix of its security settings may change: replicas, selector,
+ * the pod template's labels and each container's name, image, command, args and ports. Defaults
+ * an API server adds (a port's protocol) are filled in, so a live object compares with its file.
+ */
+export function workloadRuns(obj: KubeObject): string {
+  const spec = isRecord(obj.spec) ? obj.spec : {};
+  const template =
+    obj.kind === 'Pod' ? { metadata: obj.metadata, spec } : isRecord(spec.template) ? spec.template : {};
+  const tmeta = isRecord(template.metadata) ? template.metadata : {};
+  const tspec = isRecord(template.spec) ? template.spec : {};
+  const containers = (list: unknown) =>
+    (Array.isArray(list) ? list : []).filter(isRecord).map((c) => ({
+      name: c.name,
+      image: c.image,
+      command: c.command ?? [],
+      args: c.args ?? [],
+      ports: (Array.isArray(c.ports) ? c.ports : [])
+        .filter(isRecord)
+        .map((p) => ({
+          containerPort: p.containerPort,
+          name: p.name ?? null,
+          protocol: p.protocol ?? 'TCP',
+        })),
+    }));
+  return JSON.stringify({
+    replicas: obj.kind === 'Pod' || obj.kind === 'DaemonSet' ? null : (spec.replicas ?? 1),
+    selector: spec.selector ?? null,
+    labels: Object.entries(isRecord(tmeta.labels) ? tmeta.labels : {}).sort(),
+    containers: containers(tspec.containers),
+    initContainers: containers(tspec.initContainers),
+  });
+}
+
+const WORKLOADS = new Set(['Deployment', 'StatefulSet', 'DaemonSet']);
 
 /** Keys the controllers add to pods; anything else on a scenario pod must come from its template. */
 const CONTROLLER_LABELS = new Set([
@@ -68,9 +112,23 @@ const CONTROLLER_LABELS = new Set([
 export function scenarioIntactCheck(snapshot: Snapshot, scenario: KubeObject[], lab: Lab): CheckResult {
   const problems: string[] = [];
   const fix = `restore it (kubelab lab reset ${lab.id} redeploys the scenario)`;
+  const mayChange = new Set(changeableKeys(lab));
   for (const obj of scenario) {
     const ns = obj.metadata.namespace;
     const name = obj.metadata.name;
+    const changeable = mayChange.has(key(obj));
+    if (WORKLOADS.has(obj.kind) && snapshot.workloads) {
+      // The learner may fix a workload's settings, never what it runs or how many of it.
+      const live = snapshot.workloads.find(
+        (w) => w.kind === obj.kind && w.metadata.namespace === ns && w.metadata.name === name,
+      );
+      if (!live) problems.push(`the scenario's ${obj.kind} ${ns}/${name} was deleted: ${fix}.`);
+      else if (workloadRuns(live) !== workloadRuns(obj))
+        problems.push(
+          `the scenario's ${obj.kind} ${ns}/${name} runs something else now (replicas, labels, images, commands or ports changed)${changeable ? '; change only what the task asks' : ''}: ${fix}.`,
+        );
+      continue;
+    }
     if (obj.kind === 'NetworkPolicy') {
       const live = snapshot.policies.find((p) => p.metadata.namespace === ns && p.metadata.name === name);
       if (!live) problems.push(`the scenario's NetworkPolicy ${ns}/${name} was deleted: ${fix}.`);
@@ -84,11 +142,14 @@ export function scenarioIntactCheck(snapshot: Snapshot, scenario: KubeObject[], 
             .filter(([k]) => k !== 'kubernetes.io/metadata.name')
             .sort(),
         );
-      if (live && strip(labelsOf(live)) !== strip(labelsOf(obj)))
+      // A namespace the learner labels for Pod Security keeps its other labels.
+      const keep = (l: Record<string, string>) =>
+        changeable ? Object.fromEntries(Object.entries(l).filter(([k]) => !POD_SECURITY_LABEL.test(k))) : l;
+      if (live && strip(keep(labelsOf(live))) !== strip(keep(labelsOf(obj))))
         problems.push(
           `the labels of namespace ${name} were changed (the scenario gives it ${strip(labelsOf(obj))}): ${fix}.`,
         );
-    } else if (obj.kind === 'Service') {
+    } else if (obj.kind === 'Service' && !changeable) {
       const live = snapshot.services.find((s) => s.metadata.namespace === ns && s.metadata.name === name);
       const portsOf = (s: KubeObject) =>
         JSON.stringify(servicePorts(s).map((p) => [p.port, p.protocol, p.targetPort]));

@@ -11,6 +11,7 @@ import { selectorDifference } from '../netpol/label-classes.js';
 import type { NetworkPolicyModel } from '../netpol/types.js';
 import { behaviourDifference, type IntentCheck } from './intent.js';
 import { mutantsOf } from './mutants.js';
+import { factsDifference, labFacts } from './facts.js';
 import { PolicyOracle } from './oracle.js';
 import { takeSnapshot } from './snapshot.js';
 import { loadScenario, readManifestFile } from '../labs/index.js';
@@ -147,11 +148,19 @@ async function testMutants(lab: Lab, scenario: Scenario, clusters: ScenarioClust
   const policyChecks = lab.checks.filter(
     (c): c is Extract<typeof c, { kind: 'policy' }> => c.kind === 'policy',
   );
+  // Labs whose solution changes more than NetworkPolicies are also judged by what those objects do.
+  const aboutWorkloads = solution.some((o) => o.kind !== 'NetworkPolicy');
   const world = async (objects: KubeObject[]) => {
     const cluster = await clusters.fresh(scenario);
-    await cluster.apply(objects);
+    try {
+      await cluster.apply(objects);
+    } catch (e) {
+      if (!isKubelabError(e)) throw e;
+      // A mutant the API server refuses (a pod Pod Security forbids) has the world it leaves behind.
+    }
     const snapshot = await takeSnapshot(cluster);
-    return { snapshot, model: new PolicyOracle(snapshot).model };
+    const facts = aboutWorkloads ? await labFacts(cluster, scenario.namespaces) : [];
+    return { snapshot, model: new PolicyOracle(snapshot).model, facts };
   };
   const base = await world(solution);
   const summary: MutantSummary = {
@@ -171,7 +180,9 @@ async function testMutants(lab: Lab, scenario: Scenario, clusters: ScenarioClust
       behaviourDifference(intent, world0, base.model.policies, after.model.policies, [
         'the solution',
         'this mutant',
-      ]) ?? policyFactsDifference(policyChecks, base.model.policies, after.model.policies);
+      ]) ??
+      policyFactsDifference(policyChecks, base.model.policies, after.model.policies) ??
+      factsDifference(base.facts, after.facts, ['the solution', 'this mutant']);
     let report: GradeReport;
     try {
       report = await gradeOnSimulated(lab, mutant.objects, { scenario, clusters });

@@ -11,6 +11,19 @@ export interface Snapshot {
   services: KubeObject[];
   endpoints: KubeObject[];
   policies: KubeObject[];
+  /**
+   * Deployments, StatefulSets and DaemonSets, read only for labs about workload settings (see
+   * readWorkloads): NetworkPolicy labs see a changed workload in its pods' labels.
+   */
+  workloads?: KubeObject[];
+}
+
+/** The scenario namespaces' workloads, for the scenario-intact check of labs that change them. */
+export async function readWorkloads(cluster: Cluster): Promise<KubeObject[]> {
+  const lists = await Promise.all(
+    (['Deployment', 'StatefulSet', 'DaemonSet'] as const).map((k) => cluster.list(k)),
+  );
+  return lists.flat();
 }
 
 export async function takeSnapshot(cluster: Cluster): Promise<Snapshot> {

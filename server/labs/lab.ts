@@ -10,7 +10,7 @@ import { formatPath, isRecord, problemAt, type FieldPath, type LoadedDocument } 
 import { matchesSelector, formatSelector, validateNetworkPolicy } from '../netpol/index.js';
 import { cidrRange } from '../netpol/ip-classes.js';
 import type { LabelSelector } from '../netpol/types.js';
-import type { Check, EndpointSet, Lab, PodSet, ProbeTarget, TrafficRegion } from './model.js';
+import type { ChangeableObject, Check, EndpointSet, Lab, PodSet, ProbeTarget, StateAssertion, TrafficRegion } from './model.js';
 import { fileKind, insideFolder, isNamespaced, kubeObjectsOf, readYamlFile, type CheckedObject } from './files.js';
 import { problemIn as at, zodProblems } from './problems.js';
 import { inspectScenario, singleDocument, type ScenarioInspection } from './scenario.js';
@@ -147,7 +147,8 @@ export async function inspectLab(id: string, roots: CatalogRoots, opts: InspectO
           if (!opts.attemptsKnownValid) await checkAttemptFile(ctx, [field, i, 'file'], path);
         }
       }
-      if (attempt.failsCheck !== undefined && Array.isArray(raw.checks) && !checkIds.has(attempt.failsCheck)) {
+      // scenario-intact is every lab's own check (the learner changed what the scenario ships).
+      if (attempt.failsCheck !== undefined && attempt.failsCheck !== 'scenario-intact' && Array.isArray(raw.checks) && !checkIds.has(attempt.failsCheck)) {
         const known = [...checkIds].join(', ') || 'none';
         result.problems.push(at(doc, [field, i, 'failsCheck'], `no check has id "${attempt.failsCheck}" (check ids: ${known})`));
       }
@@ -231,6 +232,25 @@ function toLab(
           except: c.except.map((r) => withLabNamespace(r, data.namespace)),
           tolerate: c.tolerate.map((r) => ({ ...withLabNamespace(r, data.namespace), why: r.why })),
         };
+      case 'admission': {
+        const { manifest, workloads, warnings, ...rest } = c;
+        return {
+          ...rest,
+          namespace: c.namespace ?? data.namespace,
+          ...(manifest !== undefined ? { manifest: join(dir, manifest) } : {}),
+          ...(workloads !== undefined ? { workloads } : {}),
+          ...(warnings !== undefined ? { warnings } : {}),
+        };
+      }
+      case 'state': {
+        const { object, pods, ...rest } = c;
+        return {
+          ...rest,
+          ...(object ? { object: { ...object, namespace: object.namespace ?? data.namespace } } : {}),
+          ...(pods ? { pods: podSet(pods) } : {}),
+          assert: c.assert.map((a) => Object.fromEntries(Object.entries(a).filter(([, v]) => v !== undefined)) as unknown as StateAssertion),
+        };
+      }
     }
   });
   return {
@@ -248,6 +268,10 @@ function toLab(
     checks,
     knownWrong: data.knownWrong,
     knownRight: data.knownRight,
+    domain: data.domain ?? 'networkpolicy',
+    changeable: data.changeable.map((o) => ({ ...o, namespace: o.namespace ?? (o.kind === 'Namespace' ? undefined : data.namespace) })).map((o) =>
+      Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as unknown as ChangeableObject,
+    ),
     dir,
     scenariosRoot,
     files: { labYaml, ...files },
@@ -401,6 +425,14 @@ function checkAgainstScenario(ctx: CrossContext, scenario: ScenarioInspection, c
         });
       }
     }
+    return;
+  }
+  if (check.kind === 'admission' || check.kind === 'state') {
+    const ns = check.kind === 'admission' ? (check.namespace ?? labNs) : check.object ? (check.object.namespace ?? labNs) : undefined;
+    const field: FieldPath = check.kind === 'admission' ? ['namespace'] : ['object', 'namespace'];
+    if (ns !== undefined && !created.has(ns) && !SYSTEM_NAMESPACES.has(ns) && !(check.kind === 'state' && check.object?.kind === 'Namespace'))
+      add(field, `namespace ${ns} is not created by scenario ${scenario.scenario?.name} (${[...created].join(', ')})`);
+    if (check.kind === 'state' && check.pods) podsOf(check.pods, ['pods']);
     return;
   }
   podsOf(check.from, ['from']);

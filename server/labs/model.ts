@@ -77,7 +77,60 @@ export type Check =
       title: string;
       except: TrafficRegion[];
       tolerate: Tolerance[];
-    };
+    }
+  | AdmissionCheck
+  | StateCheck;
+
+/**
+ * Would the API server admit it: a manifest of the lab, or live workloads (each judged as a Pod
+ * created now, so a workload whose pods would be refused fails), via a server-side dry run.
+ */
+export interface AdmissionCheck {
+  kind: 'admission';
+  id: string;
+  title: string;
+  namespace: string;
+  /** Absolute path of a manifest in the lab folder (one object). */
+  manifest?: string;
+  /** Named live workloads, or every workload and bare pod of the namespace. */
+  workloads?: 'all' | Array<{ kind: string; name: string }>;
+  expect: 'admitted' | 'rejected';
+  /** With `admitted`: the API server must give no warning, or at least one. */
+  warnings?: 'none' | 'some';
+}
+
+/** One field of a live object: exactly one of equals, oneOf (null = absent), absent, exists. */
+export interface StateAssertion {
+  path: string;
+  equals?: string | number | boolean;
+  oneOf?: Array<string | number | boolean | null>;
+  absent?: true;
+  exists?: true;
+  why?: string;
+}
+
+/** Assertions on one live object, or on every live pod of a set (at least one must exist). */
+export interface StateCheck {
+  kind: 'state';
+  id: string;
+  title: string;
+  object?: { kind: string; name: string; namespace: string };
+  pods?: PodSet;
+  assert: StateAssertion[];
+}
+
+export type Domain = 'networkpolicy' | 'rbac' | 'podsecurity' | 'serviceaccounts' | 'troubleshooting';
+
+/**
+ * A scenario object the learner is meant to change (a Deployment to fix, a namespace to label).
+ * Submissions may replace it; what it runs stays guarded (see server/grader/scenario-objects.ts).
+ */
+export interface ChangeableObject {
+  kind: string;
+  name: string;
+  namespace?: string;
+  why: string;
+}
 
 /**
  * A set of endpoints in a statement of intent (see README, "Statements of intent"). Exactly one of:
@@ -148,6 +201,10 @@ export interface Lab {
   knownWrong: KnownWrongAttempt[];
   /** Optional so hand-built Lab values stay valid; the loader always sets it. */
   knownRight?: KnownRightAttempt[];
+  /** The catalogue section (absent: networkpolicy, the first domain). */
+  domain?: Domain;
+  /** Scenario objects the learner is meant to change (absent: none). */
+  changeable?: ChangeableObject[];
   /** Absolute paths. */
   dir: string;
   /** The scenarios folder this lab was validated against (absent: the repository's). */

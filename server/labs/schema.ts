@@ -266,13 +266,103 @@ const unchangedCheckSchema = strictObject({
   tolerate: z.array(toleranceSchema, { error: 'must be a list of tolerated regions' }).default([]),
 });
 
+const objectName = z
+  .string({ error: 'must be an object name' })
+  .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'must be a valid object name (lowercase letters, digits, dashes and dots)');
+
+/** Kinds whose pods Pod Security judges (a Pod, or a workload's pod template). */
+export const POD_BEARING_KINDS = ['Pod', 'Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob'] as const;
+const podBearingKind = z.enum(POD_BEARING_KINDS, { error: `must be one of ${POD_BEARING_KINDS.join(', ')}` });
+
+/**
+ * "Would the API server admit this?": a manifest of the lab (a pod an attacker might try), named
+ * live workloads, or every workload and bare pod of the namespace, each judged as a Pod created
+ * now (server-side dry run), so a workload whose pods would be refused fails even though the
+ * workload object itself is accepted.
+ */
+const admissionCheckSchema = strictObject({
+  kind: z.literal('admission'),
+  ...checkBase,
+  namespace: namespaceName.optional(),
+  manifest: relativeFile.optional(),
+  workloads: z
+    .union([
+      z.literal('all'),
+      z
+        .array(strictObject({ kind: podBearingKind, name: objectName }), { error: 'must be a list of {kind, name}' })
+        .min(1, 'must list at least one workload'),
+    ], { error: 'must be "all" (every workload and bare pod of the namespace) or a list of {kind, name}' })
+    .optional(),
+  expect: z.enum(['admitted', 'rejected'], { error: 'must be one of admitted, rejected' }),
+  warnings: z.enum(['none', 'some'], { error: 'must be one of none, some' }).optional(),
+}).superRefine((c, ctx) => {
+  if ((c.manifest === undefined) === (c.workloads === undefined))
+    ctx.addIssue({ code: 'custom', path: [], message: 'must name exactly one of manifest or workloads' });
+  if (c.warnings !== undefined && c.expect === 'rejected')
+    ctx.addIssue({ code: 'custom', path: ['warnings'], message: 'only applies with expect: admitted (a refused object gets no warnings)' });
+});
+
+/** A field of a live object: `equals` a value, is `oneOf` some (null = absent), is `absent`, or `exists`. */
+const assertionSchema = strictObject({
+  path: z
+    .string({ error: 'must be a field path such as spec.replicas or metadata.labels["app"]' })
+    .regex(
+      /^[A-Za-z_][A-Za-z0-9_]*(\[(\d+|\*|"[^"]+")\])*(\.[A-Za-z_][A-Za-z0-9_]*(\[(\d+|\*|"[^"]+")\])*)*$/,
+      'must be a field path such as spec.replicas, spec.containers[*].image or metadata.labels["pod-security.kubernetes.io/enforce"]',
+    ),
+  equals: z.union([z.string(), z.number(), z.boolean()]).optional(),
+  oneOf: z.array(z.union([z.string(), z.number(), z.boolean(), z.null()])).min(1, 'must list at least one value').optional(),
+  absent: z.literal(true, { error: 'must be true (leave it out otherwise)' }).optional(),
+  exists: z.literal(true, { error: 'must be true (leave it out otherwise)' }).optional(),
+  why: text('what this field means for the task, in one line').optional(),
+}).superRefine((a, ctx) => {
+  const given = (['equals', 'oneOf', 'absent', 'exists'] as const).filter((k) => a[k] !== undefined);
+  if (given.length !== 1)
+    ctx.addIssue({ code: 'custom', path: [], message: 'must give exactly one of equals, oneOf, absent, exists' });
+});
+
+/**
+ * Assertions on live objects: one object (`object`), or every live pod of a set (`pods`, at least
+ * one must exist), each assertion holding for each of them.
+ */
+const stateCheckSchema = strictObject({
+  kind: z.literal('state'),
+  ...checkBase,
+  object: strictObject({
+    kind: z.enum(['Namespace', 'ServiceAccount', 'Service', 'Pod', 'Deployment', 'StatefulSet', 'DaemonSet'], {
+      error: 'must be one of Namespace, ServiceAccount, Service, Pod, Deployment, StatefulSet, DaemonSet',
+    }),
+    name: objectName,
+    namespace: namespaceName.optional(),
+  }).optional(),
+  pods: podSetSchema.optional(),
+  assert: z.array(assertionSchema, { error: 'must be a list of assertions' }).min(1, 'must list at least one assertion'),
+}).superRefine((c, ctx) => {
+  if ((c.object === undefined) === (c.pods === undefined))
+    ctx.addIssue({ code: 'custom', path: [], message: 'must name exactly one of object or pods' });
+});
+
 export const checkSchema = z.discriminatedUnion('kind', [
   policyCheckSchema,
   connectivityCheckSchema,
   dnsCheckSchema,
   trafficCheckSchema,
   unchangedCheckSchema,
+  admissionCheckSchema,
+  stateCheckSchema,
 ]);
+
+export const DOMAINS = ['networkpolicy', 'rbac', 'podsecurity', 'serviceaccounts', 'troubleshooting'] as const;
+
+/** A scenario object the learner is meant to change (see README, "Objects the learner may change"). */
+export const changeableSchema = strictObject({
+  kind: z.enum(['Namespace', 'Deployment', 'StatefulSet', 'DaemonSet', 'Pod', 'Service', 'ServiceAccount'], {
+    error: 'must be one of Namespace, Deployment, StatefulSet, DaemonSet, Pod, Service, ServiceAccount',
+  }),
+  name: objectName,
+  namespace: namespaceName.optional(),
+  why: text('what the learner changes in it, in one line'),
+});
 
 export const pagesSchema = strictObject({
   task: relativeFile,
@@ -314,6 +404,8 @@ export const labFileSchema = strictObject({
   checks: z.array(checkSchema, { error: 'must be a list of checks' }).min(1, 'must define at least one check'),
   knownWrong: z.array(knownWrongSchema, { error: 'must be a list of known-wrong attempts' }).default([]),
   knownRight: z.array(knownRightSchema, { error: 'must be a list of known-right attempts' }).default([]),
+  domain: z.enum(DOMAINS, { error: `must be one of ${DOMAINS.join(', ')}` }).optional(),
+  changeable: z.array(changeableSchema, { error: 'must be a list of {kind, name, why}' }).default([]),
 });
 
 export type LabFile = z.infer<typeof labFileSchema>;

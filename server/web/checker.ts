@@ -126,7 +126,15 @@ export class SimulatedChecker implements Checker {
       replacing ? 'fresh' : 'rebuild',
       async (session, cluster) => {
         if (manifests !== undefined && key !== session.appliedKey) {
-          for (const old of session.applied) await cluster.delete(old.kind, old.name, old.namespace);
+          // A scenario object the lab lets the learner change (a namespace's labels, a Deployment
+          // to fix) is not the editor's to delete: deleting it would delete the scenario. It stays
+          // as last applied until a new submission changes it again.
+          const changeable = new Set(
+            (req.lab.changeable ?? []).map((c) => `${c.kind}/${c.namespace ?? ''}/${c.name}`),
+          );
+          for (const old of session.applied)
+            if (old.kind !== 'Namespace' && !changeable.has(`${old.kind}/${old.namespace ?? ''}/${old.name}`))
+              await cluster.delete(old.kind, old.name, old.namespace);
           session.applied = [];
           session.manifests = [];
           session.appliedKey = key;

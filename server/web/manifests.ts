@@ -11,6 +11,27 @@ import { capProblems, isRecord, objectsOf, parseYamlDocuments, problemAt } from 
 export const EDITOR_FILE = 'your manifests';
 const NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
+/**
+ * The kinds a lab's editor applies, with their apiVersions: NetworkPolicies for NetworkPolicy labs;
+ * for the other domains also what their tasks change (namespace labels, workloads, Services,
+ * ServiceAccounts). The scenario's own objects stay protected by the grader's guard, except those
+ * the lab lists as changeable.
+ */
+export function editorKinds(lab: Lab): Record<string, string> {
+  const kinds: Record<string, string> = { NetworkPolicy: 'networking.k8s.io/v1' };
+  if ((lab.domain ?? 'networkpolicy') === 'networkpolicy') return kinds;
+  return {
+    ...kinds,
+    Namespace: 'v1',
+    Pod: 'v1',
+    Service: 'v1',
+    ServiceAccount: 'v1',
+    Deployment: 'apps/v1',
+    StatefulSet: 'apps/v1',
+    DaemonSet: 'apps/v1',
+  };
+}
+
 export function parseLearnerManifests(
   text: string,
   lab: Lab,
@@ -38,21 +59,27 @@ export function parseLearnerManifests(
   for (const loaded of objects) {
     const o = loaded.object;
     const before = problems.length;
-    if (o.kind !== 'NetworkPolicy') {
+    const kinds = editorKinds(lab);
+    const apiVersion = typeof o.kind === 'string' ? kinds[o.kind] : undefined;
+    if (apiVersion === undefined) {
       problems.push(
         problemAt(
           loaded,
           ['kind'],
-          `kind must be NetworkPolicy (got ${JSON.stringify(o.kind ?? null)}); the editor applies NetworkPolicies only`,
+          Object.keys(kinds).length === 1
+            ? `kind must be NetworkPolicy (got ${JSON.stringify(o.kind ?? null)}); the editor applies NetworkPolicies only`
+            : `kind must be one of ${Object.keys(kinds).join(', ')} (got ${JSON.stringify(o.kind ?? null)}); the editor of this lab applies those only`,
         ),
       );
     }
-    if (o.apiVersion !== 'networking.k8s.io/v1') {
+    // For a NetworkPolicy-only editor an unknown kind still gets the apiVersion it should have had.
+    const wantedVersion = apiVersion ?? (Object.keys(kinds).length === 1 ? kinds.NetworkPolicy : undefined);
+    if (wantedVersion !== undefined && o.apiVersion !== wantedVersion) {
       problems.push(
         problemAt(
           loaded,
           ['apiVersion'],
-          `apiVersion must be networking.k8s.io/v1 (got ${JSON.stringify(o.apiVersion ?? null)})`,
+          `apiVersion must be ${wantedVersion} (got ${JSON.stringify(o.apiVersion ?? null)})`,
         ),
       );
     }
@@ -71,20 +98,24 @@ export function parseLearnerManifests(
         ),
       );
     }
-    const namespace = meta.namespace === undefined ? lab.namespace : meta.namespace;
-    if (typeof namespace !== 'string' || !NAME.test(namespace)) {
+    const clusterScoped = o.kind === 'Namespace';
+    const namespace = clusterScoped ? '' : meta.namespace === undefined ? lab.namespace : meta.namespace;
+    if (!clusterScoped && (typeof namespace !== 'string' || !NAME.test(namespace))) {
       problems.push(
         problemAt(loaded, ['metadata', 'namespace'], 'metadata.namespace must be a namespace name'),
       );
     }
     if (problems.length > before || typeof name !== 'string' || typeof namespace !== 'string') continue;
-    const key = `${namespace}/${name}`;
+    const key = `${String(o.kind)} ${clusterScoped ? '' : `${namespace}/`}${name}`;
     if (seen.has(key)) {
-      problems.push(problemAt(loaded, ['metadata', 'name'], `NetworkPolicy ${key} appears twice`));
+      problems.push(problemAt(loaded, ['metadata', 'name'], `${key} appears twice`));
       continue;
     }
     seen.add(key);
-    out.push({ ...(o as KubeObject), metadata: { ...(meta as KubeObject['metadata']), name, namespace } });
+    out.push({
+      ...(o as KubeObject),
+      metadata: { ...(meta as KubeObject['metadata']), name, ...(clusterScoped ? {} : { namespace }) },
+    });
   }
   if (problems.length > 0) {
     problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));

@@ -55,6 +55,8 @@ export interface LabSummary {
   competency: string;
   /** The exam domain the lab trains, e.g. `CKA Services & Networking`. */
   domain?: string;
+  /** The catalogue section: lab.yaml `domain` (networkpolicy, rbac, podsecurity, ...). */
+  section: NonNullable<Lab['domain']>;
   progress: {
     status: LabStatus;
     attempts: number;
@@ -73,6 +75,7 @@ export function labSummary(lab: Lab, progress: LabProgress): LabSummary {
     minutes: lab.minutes,
     competency: lab.competency,
     ...(domainOf(lab) ? { domain: domainOf(lab) } : {}),
+    section: lab.domain ?? 'networkpolicy',
     progress: {
       status: progress.status,
       attempts: progress.attempts,

@@ -126,6 +126,7 @@ describe('grading one exam cluster task by task', () => {
         ['np-and-vs-or', 6],
         ['np-allow-monitoring', 0],
         ['np-named-ports', 0],
+        ['psa-restricted', 0],
       ]);
       // The view hides other tasks' namespaces from the grader...
       const view = new TaskView(cluster, ['avo-shared']);

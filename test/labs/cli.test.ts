@@ -37,9 +37,9 @@ describe('kubelab lab list', () => {
     expect(r.code).toBe(0);
     expect(r.err).toBe('');
     const lines = r.out.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^ID\s+TITLE\s+DIFFICULTY\s+MINUTES\s+TAGS$/);
+    expect(lines[0]).toMatch(/^ID\s+DOMAIN\s+TITLE\s+DIFFICULTY\s+MINUTES\s+TAGS$/);
     expect(lines.find((l) => l.startsWith('np-backend'))).toMatch(
-      /^np-backend\s+Lock down backend egress\s+intermediate\s+25\s+CKA, CKS, NetworkPolicy$/,
+      /^np-backend\s+networkpolicy\s+Lock down backend egress\s+intermediate\s+25\s+CKA, CKS, NetworkPolicy$/,
     );
     expect(r.out).toBe(formatLabTable(await listLabs()));
   });
@@ -59,6 +59,7 @@ describe('kubelab lab list', () => {
       catches: expect.any(String),
       scenario: 'np-backend',
       namespace: 'np-lab',
+      domain: 'networkpolicy',
     });
   });
 

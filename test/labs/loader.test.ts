@@ -402,7 +402,7 @@ describe('labs built on the fly', () => {
     const problems = (await validateLabDir(join(dir, 'labs', 'renamed'))).problems;
     expect(problems.map((p) => `${p.line}: ${p.path}: ${p.message}`)).toEqual([
       '1: id: must be "renamed", the name of the lab\'s folder',
-      '47: checks[2].kind: must be one of policy, connectivity, dns, traffic, unchanged',
+      '47: checks[2].kind: must be one of policy, connectivity, dns, traffic, unchanged, admission, state',
     ]);
   });
 

@@ -43,7 +43,8 @@ describe('the catalogue order', () => {
       const api = await request(app).get('/api/labs').expect(200);
       const ids = (api.body.labs as Array<{ id: string }>).map((l) => l.id);
       expect(ids[0]).toBe('np-backend');
-      expect(ids.at(-1)).toBe('np-default-deny-all');
+      // The NetworkPolicy path ends with np-default-deny-all; the Pod Security section follows.
+      expect(ids.indexOf('np-default-deny-all')).toBeLessThan(ids.indexOf('psa-restricted'));
       expect(api.body.labs[0].domain).toBe('CKA Services & Networking');
       const page = await request(app).get('/').expect(200);
       expect(page.text.indexOf('/labs/np-backend')).toBeLessThan(page.text.indexOf('/labs/np-and-vs-or'));

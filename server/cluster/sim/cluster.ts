@@ -16,6 +16,7 @@ import { deserialize, serialize } from 'node:v8';
 import { badInput, environmentError, KubelabError, type Problem } from '../../errors.js';
 import type { ExternalHost } from '../../labs/model.js';
 import type {
+  AdmissionAnswer,
   ApplyOutcome,
   Cluster,
   ExecResult,
@@ -51,6 +52,8 @@ import {
   type ControllerContext,
 } from './controllers.js';
 import { DataPlane } from './network.js';
+import { admissionVerdict, relabelWarnings } from './admission.js';
+import { policyFromLabels } from '../../podsecurity/index.js';
 import { runProbe, type ProbeRun } from './exec.js';
 import { runTypedCommand, type CommandRun } from './commands.js';
 import { imageName } from './listeners.js';
@@ -296,6 +299,7 @@ export class SimulatedCluster implements Cluster {
         });
     });
     if (invalid.length > 0) throw invalidObjects(invalid);
+    const warnings = this.admission(checked.map((c) => asRecord(c.obj)!));
 
     // Namespaces first, so objects of the same batch land in them.
     const order = checked
@@ -312,7 +316,67 @@ export class SimulatedCluster implements Cluster {
     // A learner's check applies NetworkPolicies only: reconciling every workload for them is waste.
     const stored = outcomes.map((o) => getObject(this.state, o.kind, o.namespace, o.name));
     if (stored.some((o) => o === undefined || controllersWatch(this.state, o))) reconcile(this.state, ctx);
+    warnings.forEach((w, i) => {
+      if (w.length > 0) outcomes[i] = { ...outcomes[i]!, warnings: w };
+    });
     return outcomes;
+  }
+
+  /**
+   * Pod Security admission for a checked batch (see ./admission.ts): throws FORBIDDEN for a new
+   * Pod that violates its namespace's enforce level (nothing of the batch is applied, as for any
+   * refused object here); returns each object's warnings.
+   */
+  private admission(objects: Json[]): string[][] {
+    const pending = new Map<string, Json>();
+    for (const o of objects) if (o.kind === 'Namespace') pending.set(String(asRecord(o.metadata)?.name), o);
+    return objects.map((o) => {
+      if (o.kind === 'Namespace') {
+        const name = String(asRecord(o.metadata)?.name);
+        const before = getObject(this.state, 'Namespace', undefined, name);
+        return relabelWarnings(this.state, before as unknown as Json | undefined, o);
+      }
+      const verdict = admissionVerdict(this.state, o, pending);
+      if (!verdict) return [];
+      const meta = asRecord(o.metadata)!;
+      const exists =
+        o.kind === 'Pod' && getObject(this.state, 'Pod', String(meta.namespace), String(meta.name));
+      // Pod Security judges a pod when it is created; updates may only change images and the like.
+      if (!verdict.admitted && !exists) throw forbidden(verdict.error ?? 'forbidden by Pod Security');
+      return exists ? [] : verdict.warnings;
+    });
+  }
+
+  /** A server-side dry run of creating one object: admission runs on a copy; nothing is stored. */
+  async dryRunCreate(object: KubeObject): Promise<AdmissionAnswer> {
+    const base = {
+      kind: object.kind,
+      ...(object.metadata.namespace ? { namespace: object.metadata.namespace } : {}),
+      name: object.metadata.name,
+    };
+    const info = kindInfo(object.kind);
+    const existing = info
+      ? getObject(
+          this.state,
+          info.kind,
+          info.namespaced ? object.metadata.namespace : undefined,
+          object.metadata.name,
+        )
+      : undefined;
+    if (existing)
+      throw badInput(
+        `${object.kind} ${object.metadata.name} already exists, so a dry-run create of it says nothing about admission`,
+        [],
+        'Ask about an object under a name that is not taken.',
+      );
+    try {
+      const [outcome] = this.fork().applyNow([object]);
+      return { ...base, admitted: true, warnings: outcome?.warnings ?? [] };
+    } catch (e) {
+      if (e instanceof KubelabError && e.code === 'FORBIDDEN')
+        return { ...base, admitted: false, message: e.message, warnings: [] };
+      throw e;
+    }
   }
 
   /** Checks that need the cluster: namespace exists, immutable fields, ClusterIP free and in range. */
@@ -347,6 +411,15 @@ export class SimulatedCluster implements Cluster {
         ['metadata', 'namespace'],
         `namespaces "${namespace}" not found: create the Namespace first (or apply it in the same batch)`,
       );
+    }
+    if (info.kind === 'Namespace') {
+      const labels = Object.fromEntries(
+        Object.entries(asRecord(meta.labels) ?? {}).filter(
+          (e): e is [string, string] => typeof e[1] === 'string',
+        ),
+      );
+      for (const e of policyFromLabels(labels).errors)
+        add(['metadata', 'labels', e.label], `Invalid value: ${JSON.stringify(e.value)}: ${e.message}`);
     }
     const existing = getObject(this.state, info.kind, namespace, name);
     const spec = asRecord(obj.spec) ?? {};
@@ -769,6 +842,12 @@ function shortName(obj: unknown, index: number): string {
   const kind = typeof o?.kind === 'string' ? o.kind : `object #${index + 1}`;
   const name = typeof meta?.name === 'string' ? meta.name : `#${index + 1}`;
   return `${kind} ${typeof meta?.namespace === 'string' ? `${meta.namespace}/` : ''}${name}`;
+}
+
+function forbidden(message: string): KubelabError {
+  return new KubelabError('FORBIDDEN', message, {
+    hint: "Change the pod so it meets the namespace's Pod Security level (the message names each field), or ask why the namespace enforces it.",
+  });
 }
 
 function invalidObjects(

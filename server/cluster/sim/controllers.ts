@@ -7,6 +7,7 @@
 import type { KubeObject } from '../types.js';
 import { matchesSelector, resolveNamedPort, isProtocol } from '../../netpol/index.js';
 import type { ContainerPortModel, LabelSelector, Protocol } from '../../netpol/types.js';
+import { podRejection } from './admission.js';
 import { fnv32a, nameSuffix, safeEncodeHash, stableStringify } from './random.js';
 import {
   NODES,
@@ -81,7 +82,7 @@ export function podStatus(
   node: SimNode | undefined,
 ): Json {
   const spec = specOf(pod);
-  const reason = ctx.notReadyReason(pod.metadata.namespace ?? '', pod.metadata.name);
+  const reason = ctx.notReadyReason(pod.metadata.namespace ?? '', pod.metadata.name) ?? kubeletRefusal(spec);
   const started = String(pod.metadata.creationTimestamp ?? timestamp(ctx.now()));
   const names = containerNames(spec);
   const condition = (type: string, ok: boolean, extra: Json = {}) => ({
@@ -94,6 +95,10 @@ export function podStatus(
   const notReadyExtra = reason
     ? { reason: 'ContainersNotReady', message: `containers with unready status: [${names.join(' ')}]` }
     : {};
+  const waitingMessage = (image: string) =>
+    reason === 'CreateContainerConfigError'
+      ? 'container has runAsNonRoot and image will run as root'
+      : `Back-off pulling image "${image}"`;
   const containerStatuses = asArray(spec.containers).map((c) => {
     const container = asRecord(c) ?? {};
     const name = String(container.name ?? '');
@@ -110,7 +115,7 @@ export function podStatus(
           ready: false,
           started: false,
           restartCount: 0,
-          state: { waiting: { reason, message: `Back-off pulling image "${image}"` } },
+          state: { waiting: { reason, message: waitingMessage(image) } },
         }
       : {
           name,
@@ -138,6 +143,27 @@ export function podStatus(
     qosClass: qosClassOf(spec),
     containerStatuses,
   };
+}
+
+/** Images the simulation knows to run as root (uid 0) unless told otherwise. */
+const ROOT_IMAGES = /(^|\/)(agnhost|nginx|httpd|busybox|alpine|netshoot)(:|@|$)/;
+
+/**
+ * What the kubelet refuses before starting a container: `runAsNonRoot: true` without a non-zero
+ * `runAsUser` on an image whose user is root. Pod Security's restricted level asks for
+ * runAsNonRoot, so a pod admitted by it may still not start: the lesson is to set runAsUser too.
+ */
+function kubeletRefusal(spec: Json): string | undefined {
+  const podCtx = asRecord(spec.securityContext) ?? {};
+  for (const c of [...asArray(spec.initContainers), ...asArray(spec.containers)]) {
+    const container = asRecord(c) ?? {};
+    const ctx = asRecord(container.securityContext) ?? {};
+    const nonRoot = ctx.runAsNonRoot ?? podCtx.runAsNonRoot;
+    const user = ctx.runAsUser ?? podCtx.runAsUser;
+    if (nonRoot === true && user === undefined && ROOT_IMAGES.test(String(container.image ?? '')))
+      return 'CreateContainerConfigError';
+  }
+  return undefined;
 }
 
 /** Guaranteed: every container limits and requests CPU and memory alike; BestEffort: none sets any. */
@@ -171,6 +197,7 @@ export interface NewPod {
 /** Creates, schedules and starts a pod (IP from the node's block, status from the kubelet). */
 export function createPod(state: SimState, ctx: ControllerContext, p: NewPod): KubeObject {
   const spec = defaultPodSpec(deepCopy(p.spec));
+  mountServiceAccountToken(state, p.namespace, spec);
   const pod: KubeObject = {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -208,6 +235,57 @@ export function createPod(state: SimState, ctx: ControllerContext, p: NewPod): K
   state.podSerial.set(keyOf(pod), state.nextSerial++);
   putObject(state, pod);
   return pod;
+}
+
+/**
+ * What the ServiceAccount admission plugin adds to a new pod: unless the pod or its ServiceAccount
+ * turns automount off (the pod's field wins), a projected volume with the account's token, mounted
+ * in every container. Pods keep what they were created with: changing the ServiceAccount later
+ * does not touch running pods.
+ */
+function mountServiceAccountToken(state: SimState, namespace: string, spec: Json): void {
+  const account = getObject(state, 'ServiceAccount', namespace, String(spec.serviceAccountName));
+  const fromAccount = account ? (account as unknown as Json).automountServiceAccountToken : undefined;
+  const automount =
+    typeof spec.automountServiceAccountToken === 'boolean'
+      ? spec.automountServiceAccountToken
+      : typeof fromAccount === 'boolean'
+        ? fromAccount
+        : true;
+  if (!automount) return;
+  const volumes = asArray(spec.volumes);
+  const name = `kube-api-access-${safeEncodeHash(fnv32a(`${namespace}/${String(spec.serviceAccountName)}/${volumes.length}`)).slice(0, 5)}`;
+  spec.volumes = [
+    ...volumes,
+    {
+      name,
+      projected: {
+        defaultMode: 420,
+        sources: [
+          { serviceAccountToken: { expirationSeconds: 3607, path: 'token' } },
+          { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
+          {
+            downwardAPI: {
+              items: [{ path: 'namespace', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } }],
+            },
+          },
+        ],
+      },
+    },
+  ];
+  for (const list of ['containers', 'initContainers']) {
+    if (!Array.isArray(spec[list])) continue;
+    spec[list] = (spec[list] as unknown[]).map((c) => {
+      const container = asRecord(c) ?? {};
+      return {
+        ...container,
+        volumeMounts: [
+          ...asArray(container.volumeMounts),
+          { name, readOnly: true, mountPath: '/var/run/secrets/kubernetes.io/serviceaccount' },
+        ],
+      };
+    });
+  }
 }
 
 function uniquePodName(state: SimState, namespace: string, prefix: string): string {
@@ -315,6 +393,9 @@ function reconcileDeployment(state: SimState, ctx: ControllerContext, d: KubeObj
     putObject(state, rs);
   }
   reconcileReplicaSet(state, ctx, rs);
+  const rsFailure = asArray(asRecord(rs.status)?.conditions)
+    .map((c) => asRecord(c) ?? {})
+    .find((c) => c.type === 'ReplicaFailure');
   const pods = ownedBy(state, 'Pod', rs);
   const ready = pods.filter(isPodReady).length;
   const want = replicasOf(d);
@@ -340,6 +421,7 @@ function reconcileDeployment(state: SimState, ctx: ControllerContext, d: KubeObj
         reason: 'NewReplicaSetAvailable',
         message: `ReplicaSet "${rsName}" has successfully progressed.`,
       },
+      ...(rsFailure ? [rsFailure] : []),
     ],
   });
 }
@@ -349,11 +431,17 @@ function reconcileReplicaSet(state: SimState, ctx: ControllerContext, rs: KubeOb
   const { labels, annotations, spec } = templateSpecOf(rs);
   const pods = ownedBy(state, 'Pod', rs);
   const want = replicasOf(rs);
+  let failedCreate: string | undefined;
   for (let i = pods.length; i < want; i++) {
     const prefix = `${rs.metadata.name}-`;
+    const name = uniquePodName(state, namespace, prefix);
+    // The API server refuses the controller's pod as it would a user's: the ReplicaSet says why
+    // and keeps fewer pods than it wants (kubectl describe shows FailedCreate).
+    failedCreate = podRejection(state, namespace, name, labels, annotations, spec);
+    if (failedCreate) break;
     createPod(state, ctx, {
       namespace,
-      name: uniquePodName(state, namespace, prefix),
+      name,
       generateName: prefix,
       labels,
       annotations,
@@ -371,6 +459,9 @@ function reconcileReplicaSet(state: SimState, ctx: ControllerContext, rs: KubeOb
     fullyLabeledReplicas: now.length,
     ...(ready > 0 ? { readyReplicas: ready, availableReplicas: ready } : {}),
     observedGeneration: rs.metadata.generation,
+    ...(failedCreate
+      ? { conditions: [failureCondition(failedCreate, String(rs.metadata.creationTimestamp))] }
+      : {}),
   });
 }
 
@@ -390,6 +481,8 @@ function reconcileStatefulSet(state: SimState, ctx: ControllerContext, sts: Kube
     if (getObject(state, 'Pod', namespace, name)) continue;
     const podSpec: Json = { ...spec, hostname: name };
     if (typeof serviceName === 'string' && serviceName !== '') podSpec.subdomain = serviceName;
+    // A StatefulSet creates pods in order: a refused pod stops the ones after it.
+    if (podRejection(state, namespace, name, labels, annotations, podSpec)) break;
     createPod(state, ctx, {
       namespace,
       name,
@@ -432,6 +525,7 @@ function reconcileDaemonSet(state: SimState, ctx: ControllerContext, ds: KubeObj
   for (const node of nodes) {
     if (ownedBy(state, 'Pod', ds).some((p) => nodeNameOf(p) === node.name)) continue;
     const prefix = `${ds.metadata.name}-`;
+    if (podRejection(state, namespace, prefix, labels, annotations, { ...spec, nodeName: node.name })) break;
     createPod(state, ctx, {
       namespace,
       name: uniquePodName(state, namespace, prefix),
@@ -457,6 +551,17 @@ function reconcileDaemonSet(state: SimState, ctx: ControllerContext, ds: KubeObj
     updatedNumberScheduled: now.length,
     observedGeneration: ds.metadata.generation,
   });
+}
+
+/** The condition a ReplicaSet (and its Deployment) shows when the API server refuses its pods. */
+function failureCondition(message: string, since: string): Json {
+  return {
+    type: 'ReplicaFailure',
+    status: 'True',
+    lastTransitionTime: since,
+    reason: 'FailedCreate',
+    message,
+  };
 }
 
 // ---- deletion ----------------------------------------------------------------------------------
@@ -606,7 +711,9 @@ function reconcileEndpoints(state: SimState, ctx: ControllerContext): void {
 
 function refreshPodStatuses(state: SimState, ctx: ControllerContext): void {
   for (const pod of listObjects(state, 'Pod')) {
-    const shouldBeReady = ctx.notReadyReason(pod.metadata.namespace ?? '', pod.metadata.name) === undefined;
+    const shouldBeReady =
+      (ctx.notReadyReason(pod.metadata.namespace ?? '', pod.metadata.name) ?? kubeletRefusal(specOf(pod))) ===
+      undefined;
     if (isPodReady(pod) === shouldBeReady) continue;
     const node = NODES.find((n) => n.name === nodeNameOf(pod));
     setStatus(state, pod, podStatus(pod, ctx, podIps(pod), node));

@@ -3,6 +3,7 @@
  * redirect back); the page's script sends the same forms with X-Kubelab-Partial: 1 and gets the
  * changed parts of the page back as HTML fragments in JSON.
  */
+import { groupByDomain } from '../catalogue-order.js';
 import { Router, type Request, type Response } from 'express';
 import { formatProblem, isKubelabError, KubelabError } from '../../errors.js';
 import type { GradeReport } from '../../grader/report.js';
@@ -29,6 +30,9 @@ export function pageRoutes(ctx: AppContext): Router {
       title: 'Labs',
       problems: problems.map(formatProblem),
       labs: labs.map((lab) => labSummary(lab, progress.get(lab.id) ?? actions.progress(lab, learnerId))),
+      sections: groupByDomain(
+        labs.map((lab) => labSummary(lab, progress.get(lab.id) ?? actions.progress(lab, learnerId))),
+      ),
     });
   });
 

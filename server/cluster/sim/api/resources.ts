@@ -78,6 +78,9 @@ function appliedKey(info: KindInfo, ns: string | undefined, name: string, manage
 }
 
 export class Resources {
+  /** `Warning:` lines of the writes made through this object (Pod Security's warn mode). */
+  readonly warnings: string[] = [];
+
   constructor(private readonly cluster: SimulatedCluster) {}
 
   get(info: KindInfo, ns: string | undefined, name: string): KubeObject {
@@ -296,7 +299,8 @@ export class Resources {
   ): Promise<KubeObject> {
     const target = opts.dryRun ? this.cluster.fork() : this.cluster;
     try {
-      await target.apply([obj as unknown as KubeObject]);
+      const [outcome] = await target.apply([obj as unknown as KubeObject]);
+      this.warnings.push(...(outcome?.warnings ?? []));
     } catch (e) {
       throw fromKubelabError(e, info, name);
     }

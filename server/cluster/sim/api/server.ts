@@ -60,6 +60,15 @@ function send(res: ServerResponse, code: number, body: unknown): void {
   res.end(text);
 }
 
+/** Warnings travel as HTTP `Warning` headers (code 299), which kubectl prints as `Warning: ...`. */
+function addWarnings(res: ServerResponse, warnings: string[]): void {
+  if (warnings.length === 0) return;
+  res.setHeader(
+    'Warning',
+    warnings.map((w) => `299 - ${JSON.stringify(w.replace(/[\r\n]+/g, ' '))}`),
+  );
+}
+
 function sendError(res: ServerResponse, e: unknown): void {
   const err = e instanceof ApiError ? e : fromKubelabError(e);
   send(res, err.status.code, err.status);
@@ -265,6 +274,7 @@ export class SimApi {
         const body = parseBody(await readBody(req, this.opts.maxBodyBytes ?? MAX_BODY), 'yaml');
         const created = await resources.create(info, namespace, body, writeOpts);
         changed();
+        addWarnings(res, resources.warnings);
         return send(res, 201, created);
       }
       throw unsupported(405, `${method} on a collection of ${info.resource} (delete objects one by one)`);
@@ -289,6 +299,7 @@ export class SimApi {
         const body = parseBody(await readBody(req, this.opts.maxBodyBytes ?? MAX_BODY), 'json');
         const obj = await resources.replace(info, namespace, name, body, writeOpts);
         changed();
+        addWarnings(res, resources.warnings);
         return send(res, 200, obj);
       }
       case 'PATCH': {
@@ -302,6 +313,7 @@ export class SimApi {
           writeOpts,
         );
         changed();
+        addWarnings(res, resources.warnings);
         return send(res, created ? 201 : 200, object);
       }
       case 'DELETE': {
