@@ -4,6 +4,7 @@
  * server decides when time is up.
  */
 import { Router, type Request, type Response } from 'express';
+import { examTaskMarkdown } from '../../exams/task-text.js';
 import { badInput, formatProblem, isKubelabError, notFound } from '../../errors.js';
 import { isAttemptId } from '../../store/exams.js';
 import { CLASS_CODE } from '../../store/classroom.js';
@@ -123,8 +124,7 @@ export function examRoutes(ctx: AppContext): Router {
       title: view.loaded.exam.title,
       view,
       current,
-      // The task list already names the task: the page's own first heading would repeat it.
-      taskHtml: renderMarkdown((await ctx.deps.labs.page(current.lab, 'task')).replace(/^\s*# [^\n]*\n/, '')),
+      taskHtml: renderMarkdown(examTaskMarkdown(await ctx.deps.labs.page(current.lab, 'task'))),
       scripts: ['/static/exam.js'],
       ...extra,
     });
@@ -238,14 +238,12 @@ export function examRoutes(ctx: AppContext): Router {
       if (!ok) problems.push(`There is no class ${classCode}: check the code with your instructor.`);
     }
     if (problems.length > 0) {
-      res
-        .status(400)
-        .render('me', {
-          title: 'You',
-          profile: ctx.deps.store.classroom.profile(learnerId),
-          saved: false,
-          formError: problems.join(' '),
-        });
+      res.status(400).render('me', {
+        title: 'You',
+        profile: ctx.deps.store.classroom.profile(learnerId),
+        saved: false,
+        formError: problems.join(' '),
+      });
       return;
     }
     res.redirect(303, '/me?saved=1');
