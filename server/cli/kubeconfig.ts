@@ -61,14 +61,15 @@ export async function kubeconfigFor(
   labArg: string | undefined,
 ): Promise<{ text: string; note: string }> {
   // Loaded here, not by every kubelab command (`kubelab --version` loads nothing but commander).
-  const [{ simKubeconfig }, { simServerUrl }, { loadLab }, { ProgressStore }, { LAB_ID }] =
-    await Promise.all([
+  const [{ simKubeconfig }, { simServerUrl }, { loadLab }, { ProgressStore }, { LAB_ID }] = await Promise.all(
+    [
       import('../cluster/sim/api/kubeconfig.js'),
       import('../cluster/sim/api/server.js'),
       import('../labs/index.js'),
       import('../store/index.js'),
       import('../web/actions.js'),
-    ]);
+    ],
+  );
   if (labArg !== undefined && !LAB_ID.test(labArg))
     throw badInput(`--lab: "${labArg}" is not a lab id`, [], 'See kubelab lab list.');
   if (labArg !== undefined) {

@@ -257,13 +257,11 @@ export class ExamService {
 
   private refsOf(text: string, lab: Lab): Ref[] {
     try {
-      return this.deps
-        .parse(text, lab)
-        .map((o) => ({
-          kind: o.kind,
-          name: o.metadata.name,
-          ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}),
-        }));
+      return this.deps.parse(text, lab).map((o) => ({
+        kind: o.kind,
+        name: o.metadata.name,
+        ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}),
+      }));
     } catch {
       return [];
     }
