@@ -5,6 +5,7 @@
  * the requests allowed over the whole request space (see access.ts) must be the same, outside what
  * the lab tolerates and what every subject may do anyway.
  */
+import { accessRequestOf } from '../cluster/access-query.js';
 import type { Cluster } from '../cluster/types.js';
 import type { AccessCheck, Lab } from '../labs/model.js';
 import { authorize, impersonatedUser, serviceAccountUsername, type UserInfo } from '../rbac/index.js';
@@ -46,15 +47,7 @@ export async function accessBehaviourDifference(
       for (const q of universe(w, user, [...namespaces, ...named]))
         space.set(JSON.stringify([q.verb, q.group, q.resource, q.subresource, q.namespace, q.name]), q);
     for (const q of space.values()) {
-      const req = {
-        kind: 'resource' as const,
-        verb: q.verb,
-        apiGroup: q.group,
-        resource: q.resource,
-        ...(q.subresource ? { subresource: q.subresource } : {}),
-        ...(q.name ? { name: q.name } : {}),
-        ...(q.namespace ? { namespace: q.namespace } : {}),
-      };
+      const req = accessRequestOf(q);
       if (authorize(a.ambient, user, req).allowed) continue;
       const inSolution = authorize(a.rbac, user, req).allowed;
       const inMutant = authorize(b.rbac, user, req).allowed;

@@ -18,6 +18,7 @@
  * `nothingElse`: no learner can take them away, and they are not what an RBAC task is about.
  */
 import type { AccessAnswer, AccessQuery, Cluster, KubeObject, ServedResource } from '../cluster/types.js';
+import { accessRequestOf } from '../cluster/access-query.js';
 import { isKubelabError } from '../errors.js';
 import type { AccessCheck, AccessStatement } from '../labs/model.js';
 import {
@@ -117,17 +118,6 @@ export function resolveResource(served: ServedResource[], text: string): Resolve
 const keyOf = (q: AccessQuery) =>
   `${q.verb}|${q.group}|${q.resource}|${q.subresource ?? ''}|${q.namespace ?? ''}|${q.name ?? ''}`;
 
-function requestOf(q: AccessQuery): AccessRequest {
-  return {
-    kind: 'resource',
-    verb: q.verb,
-    apiGroup: q.group,
-    resource: q.resource,
-    ...(q.subresource ? { subresource: q.subresource } : {}),
-    ...(q.name ? { name: q.name } : {}),
-    ...(q.namespace ? { namespace: q.namespace } : {}),
-  };
-}
 
 /** The requests one statement stands for (undefined names: one request without a name). */
 function expand(
@@ -236,7 +226,7 @@ export function describeAccess(q: AccessQuery): string {
 
 /** `via RoleBinding app/ci -> Role app/ci rules[2]`, or the cluster's own reason. */
 function via(world: AccessWorld, user: UserInfo, q: AccessQuery, answer: AccessAnswer | undefined): string {
-  const verdict = authorize(world.rbac, user, requestOf(q));
+  const verdict = authorize(world.rbac, user, accessRequestOf(q));
   const g = verdict.grants[0];
   if (g) return `via ${g.binding} -> ${g.role} rules[${g.rule}]`;
   return `allowed by the cluster${answer?.reason ? ` (${answer.reason})` : ''}; no RBAC object kubelab can read grants it`;
@@ -346,7 +336,7 @@ async function runOne(
       'not allowed',
       user,
       missing.map((q) => {
-        const reason = authorize(world.rbac, user, requestOf(q)).reasons.slice(1, 2).join('');
+        const reason = authorize(world.rbac, user, accessRequestOf(q)).reasons.slice(1, 2).join('');
         return { q, why: reason ? `(${reason})` : '' };
       }),
     ),
@@ -355,7 +345,7 @@ async function runOne(
   const counted = everything.filter(
     (q) =>
       ![...check.can, ...check.tolerate].some((st) => covers(st, q, world.served)) &&
-      !authorize(world.ambient, user, requestOf(q)).allowed,
+      !authorize(world.ambient, user, accessRequestOf(q)).allowed,
   );
   const extra = counted.filter((q) => !denials(q));
   const seen = new Set(alsoAllowed.map(keyOf));

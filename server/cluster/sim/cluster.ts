@@ -13,6 +13,7 @@
  *   curl, busybox, alpine). Anything else is an ENVIRONMENT error, never a guess.
  */
 import { deserialize, serialize } from 'node:v8';
+import { accessRequestOf } from '../access-query.js';
 import { badInput, environmentError, KubelabError, type Problem } from '../../errors.js';
 import type { ExternalHost } from '../../labs/model.js';
 import type {
@@ -431,18 +432,7 @@ export class SimulatedCluster implements Cluster {
 
   async reviewAccess(queries: AccessQuery[]): Promise<AccessAnswer[]> {
     return queries.map((q) => {
-      const verdict = this.authorize(
-        { name: q.user, groups: q.groups },
-        {
-          kind: 'resource',
-          verb: q.verb,
-          apiGroup: q.group,
-          resource: q.resource,
-          ...(q.subresource ? { subresource: q.subresource } : {}),
-          ...(q.name ? { name: q.name } : {}),
-          ...(q.namespace ? { namespace: q.namespace } : {}),
-        },
-      );
+      const verdict = this.authorize({ name: q.user, groups: q.groups }, accessRequestOf(q));
       return { allowed: verdict.allowed, reason: verdict.allowed ? (verdict.reasons[0] ?? '') : '' };
     });
   }
