@@ -58,17 +58,18 @@ export function registerLab(program: Command, io: CliIO): void {
           name?: string;
         },
       ) => {
-        const { loadLab, readManifestFile } = await labs();
-        const theLab = await loadLab(id);
+        const { loadLab, loadLabForCheck, readManifestFile } = await labs();
         let report;
         if (opts.simulated) {
+          const { lab: theLab, scenario } = await loadLabForCheck(id);
           const objects: KubeObject[] = [];
           for (const f of opts.file) {
             objects.push(...(await readManifestFile(f, f === '-' ? () => io.readStdin() : undefined)));
           }
           const { gradeOnSimulated } = await import('../grader/simulated.js');
-          report = await gradeOnSimulated(theLab, objects);
+          report = await gradeOnSimulated(theLab, objects, { scenario });
         } else {
+          const theLab = await loadLab(id);
           if (opts.file.length > 0) {
             throw new KubelabError('USAGE', '-f applies files only with --simulated', {
               hint: 'On a real cluster, apply your manifests with kubectl, then run kubelab lab check.',

@@ -60,7 +60,8 @@ export class TaskView implements Cluster {
     const all = await this.inner.list(kind, namespace);
     if (kind === 'Node') return all;
     if (kind === 'Namespace') return all.filter((o) => this.visible.has(o.metadata.name));
-    return all.filter((o) => this.visible.has(o.metadata.namespace ?? ''));
+    // Cluster-scoped objects (ClusterRoles and their bindings) belong to no task: every task sees them.
+    return all.filter((o) => !o.metadata.namespace || this.visible.has(o.metadata.namespace));
   }
 
   waitReady(
@@ -72,6 +73,17 @@ export class TaskView implements Cluster {
 
   exec(pod: PodRef, argv: string[], timeoutMs: number): Promise<ExecResult> {
     return this.inner.exec(pod, argv, timeoutMs);
+  }
+
+  /** Authorization is the API server's answer for the whole cluster; present when the cluster underneath has it. */
+  get reviewAccess(): Cluster['reviewAccess'] {
+    const inner = this.inner;
+    return inner.reviewAccess ? (queries) => inner.reviewAccess!(queries) : undefined;
+  }
+
+  get servedResources(): Cluster['servedResources'] {
+    const inner = this.inner;
+    return inner.servedResources ? () => inner.servedResources!() : undefined;
   }
 
   /** Admission is the API server's answer for the whole cluster; present when the cluster underneath has it. */

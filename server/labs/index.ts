@@ -12,6 +12,7 @@ import type { Lab, Scenario } from './model.js';
 import { fileKind, readObjects } from './files.js';
 import { inspectLab, LAB_FILE, type CatalogRoots } from './lab.js';
 import { inspectScenario, SCENARIO_FILE } from './scenario.js';
+import { defaultValidatedDir, labDigest, recordValidated, wasValidated } from './validated.js';
 import { ID_PATTERN } from './schema.js';
 
 export type { CatalogRoots } from './lab.js';
@@ -80,6 +81,34 @@ export async function loadLab(id: string, root?: RootArg): Promise<Lab> {
   return inspection.lab;
 }
 
+/**
+ * One lab and its scenario, for grading: the same problems as loadLab, but the lab's known attempts
+ * are read only when the lab folder is not byte for byte one that was already found valid (they do
+ * not take part in a grade, and a lab has dozens of them). The scenario comes from the same
+ * inspection, so it is not read again.
+ */
+export async function loadLabForCheck(
+  id: string,
+  root?: RootArg,
+  store: string = defaultValidatedDir(),
+): Promise<{ lab: Lab; scenario: Scenario }> {
+  assertId(id, 'lab');
+  const roots = catalogRoots(root);
+  const before = await labDigest(id, roots);
+  const known = before !== undefined && (await wasValidated(store, id, before));
+  const inspection = await inspectLab(id, roots, { attemptsKnownValid: known });
+  if (!inspection.found) {
+    throw notFound(`no lab named "${id}" (looked for ${inspection.file})`, 'Run kubelab lab list to see the labs there are.');
+  }
+  if (!inspection.lab || !inspection.scenario?.scenario) {
+    const problems = unique(inspection.problems);
+    throw badInput(`lab ${id} is not valid: ${count(problems, 'problem')}`, problems, hintFor('lab'));
+  }
+  // Recorded only if nothing changed while it was read, so the record describes what was checked.
+  if (!known && before !== undefined && (await labDigest(id, roots)) === before) await recordValidated(store, id, before);
+  return { lab: inspection.lab, scenario: inspection.scenario.scenario };
+}
+
 export async function loadScenario(name: string, root?: string): Promise<Scenario> {
   assertId(name, 'scenario');
   const inspection = await inspectScenario(name, resolve(root ?? scenariosRoot()));
@@ -93,10 +122,22 @@ export async function loadScenario(name: string, root?: string): Promise<Scenari
 
 /** The scenario's objects in apply order (files in manifest order, documents in file order). */
 export async function readScenarioObjects(scenario: Scenario): Promise<KubeObject[]> {
-  const objects: KubeObject[] = [];
-  for (const file of scenario.manifests) objects.push(...(await readObjects(file)));
-  return objects;
+  // Read once per loaded Scenario (a reloaded scenario is a new object); each caller gets its own
+  // copy, since applying objects may fill them in.
+  let read = scenarioReads.get(scenario);
+  if (!read) {
+    read = (async () => {
+      const objects: KubeObject[] = [];
+      for (const file of scenario.manifests) objects.push(...(await readObjects(file)));
+      return objects;
+    })();
+    scenarioReads.set(scenario, read);
+    read.catch(() => scenarioReads.delete(scenario));
+  }
+  return structuredClone(await read);
 }
+
+const scenarioReads = new WeakMap<Scenario, Promise<KubeObject[]>>();
 
 export type LabPage = 'task' | 'concept' | 'completion';
 

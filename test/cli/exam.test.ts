@@ -37,7 +37,7 @@ describe('kubelab exam', () => {
     expect(await main(['exam', 'test'], t)).toBe(0);
     expect(t.stdoutText()).toMatch(/ok {3}exam cka-network/);
     expect(t.stdoutText()).toMatch(/ok {3}exam cks-network/);
-    expect(t.stdoutText()).toMatch(/the untouched cluster scores 0: 0\/42 points/);
+    expect(t.stdoutText()).toMatch(/the untouched cluster scores 0: 0\/49 points/);
     expect(t.stdoutText()).toMatch(/every solution together scores 100%: 18\/18 points/);
     expect(t.stdoutText()).not.toMatch(/FAIL/);
   });

@@ -127,6 +127,7 @@ describe('grading one exam cluster task by task', () => {
         ['np-allow-monitoring', 0],
         ['np-named-ports', 0],
         ['psa-restricted', 0],
+        ['rbac-ci-deployer', 0],
       ]);
       // The view hides other tasks' namespaces from the grader...
       const view = new TaskView(cluster, ['avo-shared']);

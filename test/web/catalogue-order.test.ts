@@ -46,6 +46,8 @@ describe('the catalogue order', () => {
       // The NetworkPolicy path ends with np-default-deny-all; the Pod Security section follows.
       expect(ids.indexOf('np-default-deny-all')).toBeLessThan(ids.indexOf('psa-restricted'));
       expect(ids.indexOf('np-default-deny-all')).toBeLessThan(ids.indexOf('rbac-ci-deployer'));
+      expect(ids.indexOf('rbac-ci-deployer')).toBeLessThan(ids.indexOf('rbac-support-logs'));
+      expect(ids.indexOf('rbac-support-logs')).toBeLessThan(ids.indexOf('rbac-edit-no-secrets'));
       expect(ids.indexOf('psa-restricted')).toBeLessThan(ids.indexOf('psa-baseline-warn'));
       expect(ids.indexOf('psa-baseline-warn')).toBeLessThan(ids.indexOf('psa-privileged-pod'));
       expect(api.body.labs[0].domain).toBe('CKA Services & Networking');

@@ -39,6 +39,14 @@ describe('the catalogue in the web app', () => {
       const agent = request.agent(app);
       const page = await agent.get(`/labs/${id}`).expect(200);
       expect(page.text).toContain(`<h1>${escapeHtml(lab.title)}</h1>`);
+      // What the lab trains and the mistakes it catches, on the lab page itself.
+      expect(page.text).toContain(escapeHtml(lab.competency));
+      expect(page.text).toContain(escapeHtml(lab.catches));
+      expect(page.text).toContain(
+        (lab.domain ?? 'networkpolicy') === 'networkpolicy'
+          ? 'NetworkPolicy YAML'
+          : 'Kinds this editor applies:',
+      );
       await agent.get(`/labs/${id}/concept`).expect(200);
       await agent.get(`/labs/${id}/complete`).expect(403);
       const res = await agent

@@ -146,6 +146,8 @@ describe('exams and the instructor in the browser', { timeout: 180_000 }, () => 
     await ada.screenshot({ path: join(OUT, 'exam-1280.png'), fullPage: true });
     await ada.setViewportSize({ width: 390, height: 844 });
     await ada.screenshot({ path: join(OUT, 'exam-390.png'), fullPage: true });
+    // Nothing on the page scrolls it sideways on a phone.
+    expect(await ada.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     await ada.setViewportSize({ width: 1280, height: 900 });
 
     // Submitting needs the confirmation; then the score, per task and per check, with the reasons.
@@ -177,6 +179,8 @@ describe('exams and the instructor in the browser', { timeout: 180_000 }, () => 
     await ada.screenshot({ path: join(OUT, 'exam-result-1280.png'), fullPage: true });
     await ada.setViewportSize({ width: 390, height: 844 });
     await ada.screenshot({ path: join(OUT, 'exam-result-390.png'), fullPage: true });
+    // Nothing on the page scrolls it sideways on a phone.
+    expect(await ada.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     await ada.setViewportSize({ width: 1280, height: 900 });
 
     // After the end nothing changes the score: a late save is refused.

@@ -16,6 +16,7 @@ import { learnerOf } from '../learner.js';
 import { renderMarkdown } from '../markdown.js';
 import { matrixFromReport, type ConnectivityMatrix } from '../matrix.js';
 import { buildTopology } from '../topology.js';
+import { editorKinds } from '../manifests.js';
 import { isPartial, labSummary, reportView } from '../view-model.js';
 
 export function pageRoutes(ctx: AppContext): Router {
@@ -249,6 +250,7 @@ async function renderLabPage(
     progressNotSaved: extra.progressNotSaved,
     editorText: extra.editorText ?? progress.lastManifests ?? starterManifest(lab),
     policyName: policyNameOf(lab),
+    editorKinds: Object.keys(editorKinds(lab)),
   });
 }
 
