@@ -23,6 +23,9 @@ export interface ExecRequest {
   stdin: boolean;
 }
 
+/** How long an exec waits before answering (see upgrade). */
+const ANSWER_DELAY_MS = 100;
+
 export class ExecStreams {
   private readonly wss = new WebSocketServer({
     noServer: true,
@@ -41,7 +44,13 @@ export class ExecStreams {
   }
 
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, exec: ExecRequest): void {
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.run(ws, exec));
+    // kubectl starts reading the socket before it has set up its stdout/stderr streams, and drops
+    // what arrives in between ("Unknown stream id 1, discarding message"). A real kubelet never
+    // answers that fast; a pause of the same order keeps the answer from outrunning the client.
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      const timer = setTimeout(() => this.run(ws, exec), ANSWER_DELAY_MS);
+      ws.once('close', () => clearTimeout(timer));
+    });
   }
 
   private run(ws: WebSocket, exec: ExecRequest): void {
