@@ -16,6 +16,7 @@ import { problemIn as at, zodProblems } from './problems.js';
 import { inspectScenario, singleDocument, type ScenarioInspection } from './scenario.js';
 import {
   checkSchema,
+  CLUSTER_SCOPED_CHANGEABLE,
   knownRightSchema,
   knownWrongSchema,
   labFileSchema,
@@ -281,7 +282,7 @@ function toLab(
     knownWrong: data.knownWrong,
     knownRight: data.knownRight,
     domain: data.domain ?? 'networkpolicy',
-    changeable: data.changeable.map((o) => ({ ...o, namespace: o.namespace ?? (o.kind === 'Namespace' ? undefined : data.namespace) })).map((o) =>
+    changeable: data.changeable.map((o) => ({ ...o, namespace: o.namespace ?? (CLUSTER_SCOPED_CHANGEABLE.has(o.kind) ? undefined : data.namespace) })).map((o) =>
       Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as unknown as ChangeableObject,
     ),
     ...(data.starter ? { starter: join(dir, data.starter) } : {}),

@@ -413,14 +413,33 @@ export const checkSchema = z.discriminatedUnion('kind', [
 
 export const DOMAINS = ['networkpolicy', 'rbac', 'podsecurity', 'serviceaccounts', 'troubleshooting'] as const;
 
+export const CHANGEABLE_KINDS = [
+  'Namespace',
+  'Deployment',
+  'StatefulSet',
+  'DaemonSet',
+  'Pod',
+  'Service',
+  'ServiceAccount',
+  'Role',
+  'RoleBinding',
+  'ClusterRole',
+  'ClusterRoleBinding',
+] as const;
+
+/** Changeable kinds that live outside any namespace: they never take the lab's. */
+export const CLUSTER_SCOPED_CHANGEABLE: ReadonlySet<string> = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding']);
+
 /** A scenario object the learner is meant to change (see README, "Objects the learner may change"). */
 export const changeableSchema = strictObject({
-  kind: z.enum(['Namespace', 'Deployment', 'StatefulSet', 'DaemonSet', 'Pod', 'Service', 'ServiceAccount'], {
-    error: 'must be one of Namespace, Deployment, StatefulSet, DaemonSet, Pod, Service, ServiceAccount',
-  }),
+  kind: z.enum(CHANGEABLE_KINDS, { error: `must be one of ${CHANGEABLE_KINDS.join(', ')}` }),
   name: objectName,
   namespace: namespaceName.optional(),
   why: text('what the learner changes in it, in one line'),
+}).superRefine((o, ctx) => {
+  // Such an object never has a namespace, so the entry would match nothing and protect it silently.
+  if (o.namespace !== undefined && CLUSTER_SCOPED_CHANGEABLE.has(o.kind))
+    ctx.addIssue({ code: 'custom', path: ['namespace'], message: `a ${o.kind} has no namespace: remove this field` });
 });
 
 export const pagesSchema = strictObject({
