@@ -23,8 +23,9 @@ export interface ExecRequest {
   stdin: boolean;
 }
 
-/** How long an exec waits before answering (see upgrade). */
-const ANSWER_DELAY_MS = 100;
+/** How long an exec waits before answering a Go client such as kubectl (see upgrade). */
+const GO_CLIENT_ANSWER_DELAY_MS = 100;
+const GO_CLIENT = /^kubectl\/|Go-http-client|client-go/;
 
 export class ExecStreams {
   private readonly wss = new WebSocketServer({
@@ -44,11 +45,14 @@ export class ExecStreams {
   }
 
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, exec: ExecRequest): void {
-    // kubectl starts reading the socket before it has set up its stdout/stderr streams, and drops
-    // what arrives in between ("Unknown stream id 1, discarding message"). A real kubelet never
-    // answers that fast; a pause of the same order keeps the answer from outrunning the client.
+    // kubectl (client-go) starts reading the socket before it has set up its stdout/stderr
+    // streams, and drops what arrives in between ("Unknown stream id 1, discarding message"). A
+    // real kubelet never answers that fast; for Go clients a pause of the same order keeps the
+    // answer from outrunning them. Other clients get the answer at once.
+    const delay = GO_CLIENT.test(String(req.headers['user-agent'] ?? '')) ? GO_CLIENT_ANSWER_DELAY_MS : 0;
     this.wss.handleUpgrade(req, socket, head, (ws) => {
-      const timer = setTimeout(() => this.run(ws, exec), ANSWER_DELAY_MS);
+      if (delay === 0) return this.run(ws, exec);
+      const timer = setTimeout(() => this.run(ws, exec), delay);
       ws.once('close', () => clearTimeout(timer));
     });
   }

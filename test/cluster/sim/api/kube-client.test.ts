@@ -138,3 +138,43 @@ describe.skipIf(kubectlSkipReason !== undefined)(
     });
   },
 );
+
+describe('exec over WebSocket and Go clients', () => {
+  let sim: SimUp;
+  beforeAll(async () => {
+    sim = await startSim();
+  });
+  afterAll(async () => {
+    await sim?.api.close();
+  });
+
+  /** Milliseconds from the socket opening to the first frame, for a client calling itself `agent`. */
+  async function firstFrameAfter(agent: string): Promise<number> {
+    const { WebSocket } = await import('ws');
+    const pod = (await sim.cluster.list('Pod', 'np-lab')).find((p) => p.metadata.labels?.app === 'backend')!;
+    const url =
+      `${sim.api.url.replace('http', 'ws')}/sim/${sim.token}/api/v1/namespaces/np-lab/pods/${pod.metadata.name}/exec` +
+      '?command=hostname&stdout=true&stderr=true';
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(url, ['v5.channel.k8s.io'], { headers: { 'User-Agent': agent } });
+      let opened = 0;
+      ws.once('open', () => (opened = performance.now()));
+      ws.once('message', () => {
+        resolve(performance.now() - opened);
+        ws.close();
+      });
+      ws.once('error', reject);
+    });
+  }
+
+  it('holds its answer back from kubectl, which drops output that outruns its streams', async () => {
+    // A timer never fires early, so this cannot pass by luck; it fails if the pause is removed.
+    expect(await firstFrameAfter('kubectl/v1.32.4 (linux/amd64) kubernetes/abc1234')).toBeGreaterThanOrEqual(
+      90,
+    );
+  });
+
+  it('answers other clients', async () => {
+    expect(await firstFrameAfter('kubelab-test')).toBeGreaterThanOrEqual(0);
+  });
+});
