@@ -26,7 +26,8 @@ import { buildNetworkModel } from '../netpol/index.js';
 import { emptySelectorNotes, runIntentChecks, type IntentCheck } from './intent.js';
 import { scenarioIntactCheck, scenarioObjects } from './scenario-objects.js';
 import { runAdmissionCheck, runStateCheck } from './live-checks.js';
-import { runAccessChecks } from './access.js';
+import { readAccessWorld, runAccessChecks } from './access.js';
+import { OTHERS_UNCHANGED_ID, othersUnchangedCheck } from './access-others.js';
 import type { AccessCheck } from '../labs/model.js';
 
 export type { GradeReport, CheckResult, ProbeResult } from './report.js';
@@ -216,6 +217,9 @@ export async function gradeLab(opts: GradeOptions): Promise<GradeReport> {
           }))
         : await runAccessChecks(accessChecks, cluster, [lab.namespace, ...opts.scenario.namespaces])),
     );
+    checks.push(
+      await othersUnchanged(lab, accessChecks, cluster, shipped, preflight.status === 'error', opts.scenario),
+    );
   }
 
   if (preflight.status === 'error') {
@@ -256,6 +260,7 @@ export async function gradeLab(opts: GradeOptions): Promise<GradeReport> {
     ['preflight', -2],
     ['scenario-intact', -1],
     ...lab.checks.map((c, i) => [c.id, i] as [string, number]),
+    [OTHERS_UNCHANGED_ID, lab.checks.length],
   ]);
   checks.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
   addHints(checks, lab, oracle, baseline);
@@ -282,6 +287,35 @@ export async function gradeLab(opts: GradeOptions): Promise<GradeReport> {
     startedAt: new Date(started).toISOString(),
     durationMs: now() - started,
   };
+}
+
+/** The implicit "nobody else's access changes" check of every lab with access checks (see access-others.ts). */
+async function othersUnchanged(
+  lab: Lab,
+  accessChecks: AccessCheck[],
+  cluster: Cluster,
+  shipped: KubeObject[],
+  notReady: boolean,
+  scenario: Scenario,
+): Promise<CheckResult> {
+  const notRun = (message: string): CheckResult => ({
+    id: OTHERS_UNCHANGED_ID,
+    title: "Nobody else's access changes",
+    kind: 'access',
+    status: 'error',
+    messages: [message],
+    probes: [],
+  });
+  if (notReady) return notRun('not run: the environment is not ready (see pre-flight).');
+  let world;
+  try {
+    world = await readAccessWorld(cluster);
+  } catch (e) {
+    return notRun(
+      `could not read the cluster's discovery and RBAC objects: ${e instanceof Error ? e.message : String(e)}`,
+    );
+  }
+  return othersUnchangedCheck(lab, accessChecks, world, shipped, [lab.namespace, ...scenario.namespaces]);
 }
 
 /** `name (ip)` of every external host the lab probes: they exist only in the simulated cluster. */

@@ -4,6 +4,7 @@
  * All problems are collected, so an author fixes a lab in one pass.
  */
 import { readdir } from 'node:fs/promises';
+import { OTHERS_UNCHANGED_ID } from './model.js';
 import { basename, dirname, join, relative } from 'node:path';
 import type { Problem } from '../errors.js';
 import { formatPath, isRecord, problemAt, type FieldPath, type LoadedDocument } from '../manifests/load.js';
@@ -148,8 +149,14 @@ export async function inspectLab(id: string, roots: CatalogRoots, opts: InspectO
           if (!opts.attemptsKnownValid) await checkAttemptFile(ctx, [field, i, 'file'], path);
         }
       }
-      // scenario-intact is every lab's own check (the learner changed what the scenario ships).
-      if (attempt.failsCheck !== undefined && attempt.failsCheck !== 'scenario-intact' && Array.isArray(raw.checks) && !checkIds.has(attempt.failsCheck)) {
+      // scenario-intact is every lab's own check (the learner changed what the scenario ships), and
+      // others-unchanged every lab's with access checks (someone the checks do not name gained access).
+      const implicit =
+        attempt.failsCheck === 'scenario-intact' ||
+        (attempt.failsCheck === OTHERS_UNCHANGED_ID &&
+          Array.isArray(raw.checks) &&
+          raw.checks.some((c: unknown) => typeof c === 'object' && c !== null && (c as { kind?: unknown }).kind === 'access'));
+      if (attempt.failsCheck !== undefined && !implicit && Array.isArray(raw.checks) && !checkIds.has(attempt.failsCheck)) {
         const known = [...checkIds].join(', ') || 'none';
         result.problems.push(at(doc, [field, i, 'failsCheck'], `no check has id "${attempt.failsCheck}" (check ids: ${known})`));
       }

@@ -266,3 +266,6 @@ export interface Scenario {
   /** Absolute paths of the manifest files, in apply order. */
   manifests: string[];
 }
+
+/** The check every lab with `access` checks gets implicitly: nobody the checks do not name gains or loses access. */
+export const OTHERS_UNCHANGED_ID = 'others-unchanged';
