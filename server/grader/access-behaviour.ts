@@ -8,24 +8,22 @@
 import { accessRequestOf } from '../cluster/access-query.js';
 import type { Cluster } from '../cluster/types.js';
 import type { AccessCheck, Lab } from '../labs/model.js';
-import { authorize, impersonatedUser, serviceAccountUsername, type UserInfo } from '../rbac/index.js';
-import { covers, describeAccess, readAccessWorld, universe, type AccessWorld } from './access.js';
+import { authorize, impersonatedUser, type UserInfo } from '../rbac/index.js';
+import {
+  boundSubjects,
+  covers,
+  describeAccess,
+  readAccessWorld,
+  universe,
+  type AccessWorld,
+} from './access.js';
 
+/** The lab's own subjects, and every subject a binding of either world names (see boundSubjects). */
 function subjectsOf(lab: Lab, worlds: AccessWorld[]): UserInfo[] {
   const users = new Map<string, UserInfo>();
   const add = (u: UserInfo) => users.set(`${u.name}|${u.groups.join(',')}`, u);
   for (const c of lab.checks) if (c.kind === 'access') add(impersonatedUser(c.subject, c.groups));
-  for (const w of worlds)
-    for (const b of w.rbac.bindings) {
-      if (b.builtIn) continue;
-      for (const s of b.subjects)
-        if (s.kind === 'ServiceAccount')
-          add(impersonatedUser(serviceAccountUsername(s.namespace ?? b.namespace ?? 'default', s.name)));
-        else if (s.kind === 'User') add(impersonatedUser(s.name));
-        else add(impersonatedUser('kubelab-witness-member', [s.name]));
-    }
-  add(impersonatedUser(serviceAccountUsername(lab.namespace, 'kubelab-witness')));
-  add(impersonatedUser('kubelab-witness-user'));
+  for (const u of boundSubjects(worlds, lab.namespace)) add(u);
   return [...users.values()];
 }
 

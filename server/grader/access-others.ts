@@ -16,33 +16,28 @@ import type { KubeObject } from '../cluster/types.js';
 import { OTHERS_UNCHANGED_ID, type AccessCheck, type Lab } from '../labs/model.js';
 
 export { OTHERS_UNCHANGED_ID };
-import { authorize, impersonatedUser, serviceAccountUsername, type UserInfo } from '../rbac/index.js';
-import { describeAccess, universe, worldOf, type AccessWorld } from './access.js';
+import { authorize, type UserInfo } from '../rbac/index.js';
+import {
+  GROUP_WITNESS,
+  boundSubjects,
+  describeAccess,
+  universe,
+  worldOf,
+  type AccessWorld,
+} from './access.js';
 import type { CheckResult } from './report.js';
 
 const RBAC_KINDS = new Set(['Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding']);
 const SHOWN = 3;
 
-/** Subjects a binding of either world names, plus witnesses, minus what the lab's checks judge. */
+/** Every subject a binding of either world names, plus witnesses, minus what the lab's checks judge. */
 function otherSubjects(lab: Lab, checks: AccessCheck[], worlds: AccessWorld[]): UserInfo[] {
   const judgedUsers = new Set(checks.map((c) => c.subject));
   const judgedGroups = new Set(checks.flatMap((c) => c.groups));
-  const users = new Map<string, UserInfo>();
-  const add = (u: UserInfo) => {
-    if (!judgedUsers.has(u.name)) users.set(`${u.name}|${u.groups.join(',')}`, u);
-  };
-  for (const w of worlds)
-    for (const b of w.rbac.bindings) {
-      if (b.builtIn) continue;
-      for (const s of b.subjects)
-        if (s.kind === 'ServiceAccount')
-          add(impersonatedUser(serviceAccountUsername(s.namespace ?? b.namespace ?? 'default', s.name)));
-        else if (s.kind === 'User') add(impersonatedUser(s.name));
-        else if (!judgedGroups.has(s.name)) add(impersonatedUser('kubelab-witness-member', [s.name]));
-    }
-  add(impersonatedUser(serviceAccountUsername(lab.namespace, 'kubelab-witness')));
-  add(impersonatedUser('kubelab-witness-user'));
-  return [...users.values()];
+  return boundSubjects(worlds, lab.namespace).filter(
+    (u) =>
+      !judgedUsers.has(u.name) && !(u.name === GROUP_WITNESS && u.groups.some((g) => judgedGroups.has(g))),
+  );
 }
 
 export function othersUnchangedCheck(
@@ -69,7 +64,7 @@ export function othersUnchangedCheck(
       const is = authorize(now.rbac, user, req);
       if (was.allowed === is.allowed) continue;
       const who =
-        user.groups.length > 0 && user.name === 'kubelab-witness-member'
+        user.groups.length > 0 && user.name === GROUP_WITNESS
           ? `any member of group ${user.groups.join(', ')}`
           : user.name;
       differences.push(

@@ -26,7 +26,7 @@ import {
   buildRbacModel,
   compileRbac,
   impersonatedUser,
-  type AccessRequest,
+  serviceAccountUsername,
   type CompiledRbac,
   type UserInfo,
 } from '../rbac/index.js';
@@ -117,7 +117,6 @@ export function resolveResource(served: ServedResource[], text: string): Resolve
 
 const keyOf = (q: AccessQuery) =>
   `${q.verb}|${q.group}|${q.resource}|${q.subresource ?? ''}|${q.namespace ?? ''}|${q.name ?? ''}`;
-
 
 /** The requests one statement stands for (undefined names: one request without a name). */
 function expand(
@@ -368,3 +367,29 @@ async function runOne(
   ].filter(Boolean);
   return { ...base, status: 'pass', messages: [`${user.name}: ${proven.join('; ')}.`] };
 }
+
+/**
+ * Every subject a binding of these worlds names, as the API server would see it asking: a
+ * ServiceAccount or a user by name, a group through a member (`kubelab-witness-member`), plus a
+ * ServiceAccount of `namespace` and a user that no binding names. Built-in bindings are skipped:
+ * what they grant is the same in every world.
+ */
+export function boundSubjects(worlds: AccessWorld[], namespace: string): UserInfo[] {
+  const users = new Map<string, UserInfo>();
+  const add = (u: UserInfo) => users.set(`${u.name}|${u.groups.join(',')}`, u);
+  for (const w of worlds)
+    for (const b of w.rbac.bindings) {
+      if (b.builtIn) continue;
+      for (const s of b.subjects)
+        if (s.kind === 'ServiceAccount')
+          add(impersonatedUser(serviceAccountUsername(s.namespace ?? b.namespace ?? 'default', s.name)));
+        else if (s.kind === 'User') add(impersonatedUser(s.name));
+        else add(impersonatedUser(GROUP_WITNESS, [s.name]));
+    }
+  add(impersonatedUser(serviceAccountUsername(namespace, 'kubelab-witness')));
+  add(impersonatedUser('kubelab-witness-user'));
+  return [...users.values()];
+}
+
+/** The member a group subject is asked about as. */
+export const GROUP_WITNESS = 'kubelab-witness-member';
