@@ -146,8 +146,8 @@ function judgeDirection(
   if (subject.kind !== 'pod' || subject.pod.hostNetwork) {
     return { isolated: false, isolatingPolicies: [], allowedBy: [], allowed: true };
   }
-  const subjectIndex = net.indexOf(subject.pod.namespace, subject.pod.name);
-  const peerIndex = peer.kind === 'pod' ? net.indexOf(peer.pod.namespace, peer.pod.name) : undefined;
+  const subjectIndex = net.indexOfPod(subject.pod);
+  const peerIndex = peer.kind === 'pod' ? net.indexOfPod(peer.pod) : undefined;
 
   const policies =
     subjectIndex !== undefined
