@@ -68,9 +68,7 @@ function packages(loaded: string[]): string[] {
   return [...new Set(names)].sort();
 }
 
-// Whole processes, several per test: on a loaded machine (the suite runs files side by side) a
-// test can take longer than the suite's default limit without anything being wrong.
-describe('bin/kubelab.js', { timeout: 60_000 }, () => {
+describe('bin/kubelab.js', () => {
   it('runs the compiled build when it matches the sources, loading nothing but commander for --version', async () => {
     const r = await kubelab(['--version'], { trace: true });
     expect(r.code).toBe(0);
