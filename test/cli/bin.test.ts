@@ -80,38 +80,41 @@ describe('bin/kubelab.js', () => {
   });
 
   it('lab check --simulated grades without loading the Kubernetes client, the web stack or execa', async () => {
-    const solution = await kubelab(
-      ['lab', 'check', 'np-backend', '--simulated', '-f', 'labs/np-backend/solution.yaml'],
-      {
+    // The two processes are independent: run side by side, they wait on each other's CPU, not in turn.
+    const [solution, wrong] = await Promise.all([
+      kubelab(['lab', 'check', 'np-backend', '--simulated', '-f', 'labs/np-backend/solution.yaml'], {
         trace: true,
-      },
-    );
+      }),
+      kubelab([
+        'lab',
+        'check',
+        'np-backend',
+        '--simulated',
+        '-f',
+        'labs/np-backend/wrong/01-forgot-dns.yaml',
+      ]),
+    ]);
     expect(solution.code).toBe(0);
     expect(solution.out).toContain('PASSED');
     for (const heavy of ['@kubernetes/client-node', 'express', 'execa', 'better-sqlite3'])
       expect(packages(solution.loaded)).not.toContain(heavy);
-    const wrong = await kubelab([
-      'lab',
-      'check',
-      'np-backend',
-      '--simulated',
-      '-f',
-      'labs/np-backend/wrong/01-forgot-dns.yaml',
-    ]);
     expect(wrong.code).toBe(1);
   });
 
   it('prints what the in-process CLI prints (netpol check, help, bad input)', async () => {
-    for (const argv of [
+    const argvs = [
       ['netpol', 'check', 'test/fixtures/netpol/cases/lab-01-correct-np-backend.yaml', '--json'],
       ['netpol', 'matrix', 'test/fixtures/netpol/cases/lab-01-correct-np-backend.yaml', '--format', 'csv'],
       ['--help'],
       ['netpol', 'matrix', '--help'],
       ['netpol', 'matrix', 'no-such-file.yaml'],
-    ]) {
+    ];
+    // The processes are independent of each other: all started at once, compared one by one.
+    const children = argvs.map((argv) => kubelab(argv));
+    for (const [i, argv] of argvs.entries()) {
       const io = memoryIO({ env: {} });
       const code = await main(argv, io);
-      const r = await kubelab(argv);
+      const r = await children[i]!;
       expect({ argv, code: r.code, out: r.out }).toEqual({ argv, code, out: io.stdoutText() });
     }
   });

@@ -105,7 +105,7 @@ describe('exam files', () => {
 describe('grading one exam cluster task by task', () => {
   it(
     "another task's scenario and policies neither fake nor break a task; without the view they would",
-    { timeout: 30_000 },
+    { timeout: 60_000 },
     async () => {
       const loaded = await loadExam('cks-network');
       const cluster = await createExamCluster(loaded);

@@ -28,7 +28,7 @@ function service(store: ProgressStore, now: { t: number }) {
 describe('exam attempts on the server', () => {
   it(
     'keeps the deadline and the cluster across a restart, refuses changes after it, scores once',
-    { timeout: 30_000 },
+    { timeout: 60_000 },
     async () => {
       const file = join(mkdtempSync(join(tmpdir(), 'kubelab-exam-svc-')), 'kubelab.db');
       const now = { t: Date.parse('2026-01-01T10:00:00Z') };

@@ -318,12 +318,12 @@ describe('no race with enforcement that lags behind apply (real clusters)', () =
     expect(check(r, 'backend-reaches-databases').status).toBe('fail');
     // The open probes were re-run until the deny-all took effect, not accepted on the first try.
     expect(check(r, 'backend-reaches-databases').probes.every((p) => p.attempts > 1)).toBe(true);
-  }, 30_000);
+  }, 60_000);
 
   it('passes the solution graded the moment it is applied', async () => {
     const { r } = await gradeRightAfterApply(lab.files.solution, 1500);
     expect(r.status).toBe('passed');
-  }, 30_000);
+  }, 60_000);
 
   it('grades an enforced solution in about one probe timeout plus round trips (probes run together)', async () => {
     const { r, ms } = await gradeRightAfterApply(lab.files.solution, 0);
@@ -333,7 +333,7 @@ describe('no race with enforcement that lags behind apply (real clusters)', () =
     // One 2 s timeout for every blocked probe at once; one after another would take over a minute.
     expect(ms).toBeGreaterThanOrEqual(2000);
     expect(ms).toBeLessThan(4500);
-  }, 30_000);
+  }, 60_000);
 });
 
 describe('the scenario as shipped (a real cluster, changed with kubectl)', () => {

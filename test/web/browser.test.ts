@@ -12,29 +12,27 @@ import {
   REPO_ROOT,
   SOLUTION_FILE,
   WRONG_POLICY_FILE,
-  launchChromium,
   pressCheck,
   writePolicy,
-  type Browser,
 } from '../../scripts/screenshots.js';
+import { sharedChromium, type SharedChromium } from './chromium.js';
 
 const OUT = join(REPO_ROOT, 'test-output', 'browser');
 
 let server: RunningServer;
-const browsers: Browser[] = [];
+const chromium = sharedChromium();
 
 beforeAll(async () => {
   server = await startServer({ host: '127.0.0.1', port: 0, dbPath: ':memory:', mode: 'simulated' });
 });
 
 afterAll(async () => {
-  await Promise.all(browsers.map((b) => b.close()));
+  await chromium.close();
   await server?.close();
 });
 
-async function open(opts: Parameters<typeof launchChromium>[0] = {}): Promise<Page> {
-  const browser = await launchChromium(opts);
-  browsers.push(browser);
+async function open(opts: Parameters<SharedChromium['open']>[0] = {}): Promise<Page> {
+  const browser = await chromium.open(opts);
   const page = await browser.context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));

@@ -10,14 +10,15 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { startServer, type RunningServer } from '../../server/cli/serve.js';
-import { REPO_ROOT, launchChromium, type Browser } from '../../scripts/screenshots.js';
+import { REPO_ROOT } from '../../scripts/screenshots.js';
+import { sharedChromium } from './chromium.js';
 
 const OUT = join(REPO_ROOT, 'test-output', 'browser');
 const TOKEN = 'test-instructor-token-0123456789';
 const read = (p: string) => readFileSync(join(REPO_ROOT, p), 'utf8');
 
 let server: RunningServer;
-const browsers: Browser[] = [];
+const chromium = sharedChromium();
 
 beforeAll(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'kubelab-exam-browser-'));
@@ -32,13 +33,12 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all(browsers.map((b) => b.close()));
+  await chromium.close();
   await server?.close();
 });
 
 async function open(width = 1280): Promise<Page> {
-  const browser = await launchChromium({ width, height: 900 });
-  browsers.push(browser);
+  const browser = await chromium.open({ width, height: 900 });
   const page = await browser.context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));

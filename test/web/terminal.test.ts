@@ -9,19 +9,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { startServer, type RunningServer } from '../../server/cli/serve.js';
-import {
-  REPO_ROOT,
-  SOLUTION_FILE,
-  launchChromium,
-  pressCheck,
-  type Browser,
-} from '../../scripts/screenshots.js';
+import { REPO_ROOT, SOLUTION_FILE, pressCheck } from '../../scripts/screenshots.js';
+import { sharedChromium } from './chromium.js';
 import { kubectlSkipReason } from '../cluster/sim/api/support.js';
 
 const OUT = join(REPO_ROOT, 'test-output', 'terminal');
 
 let server: RunningServer;
-let browser: Browser;
+const chromium = sharedChromium();
 let page: Page;
 const jsErrors: string[] = [];
 
@@ -74,7 +69,7 @@ async function connected(): Promise<void> {
 describe.skipIf(kubectlSkipReason !== undefined)('the lab page terminal', { timeout: 120_000 }, () => {
   beforeAll(async () => {
     server = await startServer({ host: '127.0.0.1', port: 0, dbPath: ':memory:', mode: 'simulated' });
-    browser = await launchChromium({ width: 1280, height: 900 });
+    const browser = await chromium.open({ width: 1280, height: 900 });
     await browser.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
     page = await browser.context.newPage();
     page.on('pageerror', (e) => jsErrors.push(e.message));
@@ -85,7 +80,7 @@ describe.skipIf(kubectlSkipReason !== undefined)('the lab page terminal', { time
   }, 60_000);
 
   afterAll(async () => {
-    await browser?.close();
+    await chromium.close();
     await server?.close();
   });
 
