@@ -11,6 +11,9 @@ export default defineConfig({
     // side by side on a loaded 2-core machine such a test took 20 s without anything being wrong.
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    // Browser tests poll the page until it shows what they expect; vitest's default (1 s) is a
+    // flake on a loaded machine, while a wrong page still fails, only later.
+    expect: { poll: { timeout: 15_000 } },
     pool: 'forks',
     // Much of the suite waits on other processes (chromium, kubectl, `node bin/kubelab.js`, servers
     // and their worker threads), so one worker per core leaves cores idle; vitest's default (cores

@@ -45,7 +45,8 @@ async function shows(text: string | RegExp): Promise<void> {
 async function run(line: string, how: 'type' | 'paste' = 'paste'): Promise<void> {
   await page.locator('#terminal .xterm').click();
   await page.keyboard.press('Control+L');
-  await expect.poll(screenText).toMatch(/^\$ \s*$/m);
+  // The same patience as shows(): on a loaded machine the screen may take seconds to redraw.
+  await expect.poll(screenText, { timeout: 15_000 }).toMatch(/^\$ \s*$/m);
   if (how === 'paste') return paste(`${line}\n`);
   await page.keyboard.type(line);
   await page.keyboard.press('Enter');
