@@ -8,7 +8,7 @@
 import { accessRequestOf } from '../cluster/access-query.js';
 import type { Cluster } from '../cluster/types.js';
 import type { AccessCheck, Lab } from '../labs/model.js';
-import { authorize, impersonatedUser, type UserInfo } from '../rbac/index.js';
+import { impersonatedUser, isAllowed, type UserInfo } from '../rbac/index.js';
 import {
   boundSubjects,
   covers,
@@ -46,9 +46,9 @@ export async function accessBehaviourDifference(
         space.set(JSON.stringify([q.verb, q.group, q.resource, q.subresource, q.namespace, q.name]), q);
     for (const q of space.values()) {
       const req = accessRequestOf(q);
-      if (authorize(a.ambient, user, req).allowed) continue;
-      const inSolution = authorize(a.rbac, user, req).allowed;
-      const inMutant = authorize(b.rbac, user, req).allowed;
+      if (isAllowed(a.ambient, user, req)) continue;
+      const inSolution = isAllowed(a.rbac, user, req);
+      const inMutant = isAllowed(b.rbac, user, req);
       if (inSolution === inMutant) continue;
       // A region one check tolerates may be exactly what another requires or forbids.
       const isTolerated =

@@ -16,7 +16,7 @@ import type { KubeObject } from '../cluster/types.js';
 import { OTHERS_UNCHANGED_ID, type AccessCheck, type Lab } from '../labs/model.js';
 
 export { OTHERS_UNCHANGED_ID };
-import { authorize, type UserInfo } from '../rbac/index.js';
+import { authorize, isAllowed, type UserInfo } from '../rbac/index.js';
 import {
   GROUP_WITNESS,
   boundSubjects,
@@ -59,10 +59,10 @@ export function othersUnchangedCheck(
         space.set(JSON.stringify([q.verb, q.group, q.resource, q.subresource, q.namespace, q.name]), q);
     for (const q of space.values()) {
       const req = accessRequestOf(q);
-      if (authorize(now.ambient, user, req).allowed) continue;
+      if (isAllowed(now.ambient, user, req)) continue;
+      if (isAllowed(before.rbac, user, req) === isAllowed(now.rbac, user, req)) continue;
       const was = authorize(before.rbac, user, req);
       const is = authorize(now.rbac, user, req);
-      if (was.allowed === is.allowed) continue;
       const who =
         user.groups.length > 0 && user.name === GROUP_WITNESS
           ? `any member of group ${user.groups.join(', ')}`

@@ -26,12 +26,24 @@ export function describeRequest(req: AccessRequest): string {
 
 /** The bindings that reach this request's scope, in the authorizer's order. */
 export function bindingsInScope(rbac: CompiledRbac, req: AccessRequest): BindingModel[] {
-  const cluster = rbac.bindings.filter((b) => b.kind === 'ClusterRoleBinding');
-  if (req.kind === 'nonResource' || !req.namespace) return cluster;
-  return [
-    ...cluster,
-    ...rbac.bindings.filter((b) => b.kind === 'RoleBinding' && b.namespace === req.namespace),
-  ];
+  const cluster = rbac.clusterBindings;
+  if (req.kind === 'nonResource' || !req.namespace) return [...cluster];
+  return [...cluster, ...rbac.roleBindingsIn(req.namespace)];
+}
+
+/**
+ * authorize's answer without its explanation: whether some binding in scope names the user and
+ * has a rule allowing the request. For sweeps over every request a check covers, where building
+ * the reasons of each denial would cost more than deciding.
+ */
+export function isAllowed(rbac: CompiledRbac, user: UserInfo, req: AccessRequest): boolean {
+  const allows = (binding: BindingModel) => {
+    if (req.kind === 'nonResource' && binding.kind === 'RoleBinding') return false;
+    if (!binding.subjects.some((s) => subjectAppliesTo(s, user, binding.namespace))) return false;
+    return (rbac.roleOfBinding(binding).rules ?? []).some((rule) => ruleAllows(rule, req));
+  };
+  if (rbac.clusterBindings.some(allows)) return true;
+  return req.kind === 'resource' && !!req.namespace && rbac.roleBindingsIn(req.namespace).some(allows);
 }
 
 function grantsOf(

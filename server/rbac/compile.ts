@@ -33,6 +33,13 @@ export class CompiledRbac {
   private readonly effective = new Map<string, PolicyRule[]>();
   /** For aggregated ClusterRoles: the ClusterRoles whose rules they collected. */
   readonly aggregatedFrom = new Map<string, string[]>();
+  /** The bindings by scope, and each binding's role, worked out once: every request asks. */
+  readonly clusterBindings: BindingModel[];
+  private readonly roleBindingsByNamespace = new Map<string, BindingModel[]>();
+  private readonly rolesOfBindings = new Map<
+    BindingModel,
+    { key: string; rules: PolicyRule[] | undefined }
+  >();
 
   constructor(model: RbacModel, opts: CompileOptions = {}) {
     const useDefaults = opts.defaults ?? true;
@@ -42,7 +49,19 @@ export class CompiledRbac {
     for (const b of useDefaults ? DEFAULT_CLUSTER_ROLE_BINDINGS : []) bindings.set(bindingKey(b), b);
     for (const b of model.bindings) bindings.set(bindingKey(b), b);
     this.bindings = [...bindings.values()];
+    this.clusterBindings = this.bindings.filter((b) => b.kind === 'ClusterRoleBinding');
+    for (const b of this.bindings) {
+      if (b.kind !== 'RoleBinding') continue;
+      const list = this.roleBindingsByNamespace.get(b.namespace ?? '');
+      if (list) list.push(b);
+      else this.roleBindingsByNamespace.set(b.namespace ?? '', [b]);
+    }
     this.aggregate();
+  }
+
+  /** The RoleBindings of one namespace, in input order. */
+  roleBindingsIn(namespace: string): readonly BindingModel[] {
+    return this.roleBindingsByNamespace.get(namespace) ?? [];
   }
 
   private aggregate(): void {
@@ -88,11 +107,17 @@ export class CompiledRbac {
 
   /** The role a binding refers to: a RoleBinding's Role lives in the binding's namespace. */
   roleOfBinding(b: BindingModel): { key: string; rules: PolicyRule[] | undefined } {
-    const ns = b.roleRef.kind === 'Role' ? b.namespace : undefined;
-    return {
-      key: roleKey(b.roleRef.kind, b.roleRef.name, ns),
-      rules: this.rulesOf(b.roleRef.kind, b.roleRef.name, ns),
-    };
+    let role = this.rolesOfBindings.get(b);
+    if (!role) {
+      const ns = b.roleRef.kind === 'Role' ? b.namespace : undefined;
+      role = {
+        key: roleKey(b.roleRef.kind, b.roleRef.name, ns),
+        rules: this.rulesOf(b.roleRef.kind, b.roleRef.name, ns),
+      };
+      // Only this compiled set's own bindings: effective rules are fixed once it is built.
+      if (this.bindings.includes(b)) this.rolesOfBindings.set(b, role);
+    }
+    return role;
   }
 }
 

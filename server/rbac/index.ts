@@ -32,7 +32,7 @@ export { DEFAULT_CLUSTER_ROLES, DEFAULT_CLUSTER_ROLE_BINDINGS } from './defaults
 export { buildRbacModel, isRbacKind, RBAC_GROUP, type IndexedProblem } from './model.js';
 export { compileRbac, CompiledRbac, roleKey, bindingKey, type CompileOptions } from './compile.js';
 export { parseResourceRequest, KNOWN_RESOURCES, type ParsedRequest } from './request.js';
-export { authorize, describeRequest, bindingsInScope } from './authorize.js';
+export { authorize, describeRequest, bindingsInScope, isAllowed } from './authorize.js';
 export { whoCan, type WhoCanEntry, type WhoCanResult } from './who-can.js';
 export { breakdownRule, ruleCovers, uncovered } from './coverage.js';
 export { canWriteRole, canWriteBinding, rulesFor, type WriteVerdict } from './escalation.js';

@@ -5,6 +5,7 @@ import {
   authorize,
   compileRbac,
   impersonatedUser,
+  isAllowed,
   ruleAllows,
   uncovered,
   type AccessRequest,
@@ -89,6 +90,25 @@ const user = fc.constantFrom(
 );
 
 describe('RBAC invariants', () => {
+  it('isAllowed (the fast answer sweeps use) always agrees with authorize', () => {
+    const nonResource = fc
+      .record({ verb: fc.constantFrom('get', 'post'), path: fc.constantFrom('/healthz', '/api', '/logs/x') })
+      .map((r): AccessRequest => ({ kind: 'nonResource', ...r }));
+    fc.assert(
+      fc.property(
+        fc.array(roleArb, { maxLength: 4 }),
+        fc.array(bindingArb, { maxLength: 5 }),
+        user,
+        fc.oneof(request, nonResource),
+        (roles, bindings, u, req) => {
+          const rbac = compileRbac({ roles, bindings });
+          expect(isAllowed(rbac, u, req)).toBe(authorize(rbac, u, req).allowed);
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+
   it('adding a binding never removes access (RBAC only grants)', () => {
     fc.assert(
       fc.property(
