@@ -120,7 +120,7 @@ export async function gradeLab(opts: GradeOptions): Promise<GradeReport> {
   }
   if (preflight.messages.length === 0 && canFork(cluster)) {
     progress('pre-flight: probing the scenario with no NetworkPolicy');
-    const key = opts.preflightCache ? preflightKey(snapshot, plans) : undefined;
+    const key = opts.preflightCache ? preflightKey(snapshot, plans, opts.preflightCache) : undefined;
     let problems = key !== undefined ? opts.preflightCache!.get(key) : undefined;
     if (!problems) {
       problems = await policyFreeReachability(cluster, plans, learnerServices(lab));
@@ -197,6 +197,9 @@ export async function gradeLab(opts: GradeOptions): Promise<GradeReport> {
       pods: oracle.model.pods,
       policies: oracle.model.policies,
       baseline,
+      ...(snapshot.versionBesidesPolicies !== undefined
+        ? { worldVersion: snapshot.versionBesidesPolicies }
+        : {}),
     });
     for (const c of intent) c.messages = c.messages.map(general);
     checks.push(...intent);
@@ -389,6 +392,8 @@ export const REAL_CLUSTER_CONCURRENCY = 48;
 /** A bounded memo of pre-flight outcomes (oldest entries go first). */
 export class PreflightCache {
   private readonly entries = new Map<string, string[]>();
+  /** Digests of the objects a pre-flight depends on, by the cluster's versionBesidesPolicies. */
+  readonly worldDigests = new Map<number, string>();
   constructor(private readonly max = 200) {}
   get(key: string): string[] | undefined {
     return this.entries.get(key);
@@ -397,12 +402,29 @@ export class PreflightCache {
     this.entries.set(key, problems);
     if (this.entries.size > this.max) this.entries.delete(this.entries.keys().next().value!);
   }
+  rememberWorld(version: number, digest: string): void {
+    this.worldDigests.set(version, digest);
+    if (this.worldDigests.size > this.max) this.worldDigests.delete(this.worldDigests.keys().next().value!);
+  }
 }
 
-function preflightKey(snapshot: Snapshot, plans: CheckPlan[]): string {
-  const state = JSON.stringify([snapshot.namespaces, snapshot.pods, snapshot.services, snapshot.endpoints]);
+/**
+ * What a pre-flight outcome depends on: every object but the NetworkPolicies, and the planned
+ * probes. Digesting the objects is most of a grade's cost on a large scenario, and learners'
+ * clusters are forks of one scenario that differ only in policies, so the digest is remembered by
+ * the cluster's versionBesidesPolicies (equal numbers, equal objects).
+ */
+function preflightKey(snapshot: Snapshot, plans: CheckPlan[], cache: PreflightCache): string {
+  const version = snapshot.versionBesidesPolicies;
+  let world = version !== undefined ? cache.worldDigests.get(version) : undefined;
+  if (world === undefined) {
+    world = createHash('sha256')
+      .update(JSON.stringify([snapshot.namespaces, snapshot.pods, snapshot.services, snapshot.endpoints]))
+      .digest('hex');
+    if (version !== undefined) cache.rememberWorld(version, world);
+  }
   const probes = JSON.stringify(plans.map((p) => p.probes.map((x) => [x.from, x.spec])));
-  return createHash('sha256').update(state).update('\0').update(probes).digest('hex');
+  return createHash('sha256').update(world).update('\0').update(probes).digest('hex');
 }
 
 /** On a copy of the cluster with every NetworkPolicy removed, every planned probe must connect. */

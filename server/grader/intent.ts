@@ -59,6 +59,12 @@ export interface IntentInput {
   policies: NetworkPolicyModel[];
   /** The scenario's own NetworkPolicies: what "unchanged" compares with. */
   baseline: NetworkPolicyModel[];
+  /**
+   * The simulated cluster's versionBesidesPolicies when `snapshot`, `namespaces` and `pods` are
+   * that cluster's (see Snapshot): the memo then keys on it instead of digesting them, since equal
+   * versions mean equal objects.
+   */
+  worldVersion?: number;
 }
 
 /** One endpoint set made into questions the space can answer. */
@@ -73,7 +79,8 @@ interface ResolvedSet {
 const intentMemo = new Memo<CheckResult[]>(128);
 
 export function intentInputDigest(input: IntentInput): string | undefined {
-  const { checks, snapshot, namespaces, pods, policies, baseline } = input;
+  const { checks, snapshot, namespaces, pods, policies, baseline, worldVersion } = input;
+  if (worldVersion !== undefined) return canonicalDigest([checks, worldVersion, policies, baseline]);
   return canonicalDigest([checks, snapshot.services, namespaces, pods, policies, baseline]);
 }
 

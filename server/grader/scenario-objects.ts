@@ -192,14 +192,25 @@ function canonical(p: NetworkPolicyModel): string {
   });
 }
 
-function relabelledPods(snapshot: Snapshot, scenario: KubeObject[], fix: string): string[] {
-  // The pods the scenario's workloads make, with the labels of their templates.
+/** Per scenario object list (read once per scenario): every grade compares pods with it. */
+const templatesOf = new WeakMap<KubeObject[], Map<string, Record<string, string>>>();
+
+/** The pods the scenario's workloads make, with the labels of their templates. */
+function podTemplates(scenario: KubeObject[]): Map<string, Record<string, string>> {
+  let templates = templatesOf.get(scenario);
+  if (templates) return templates;
   const { model } = buildNetworkModel(scenario);
-  const templates = new Map<string, Record<string, string>>();
+  templates = new Map<string, Record<string, string>>();
   for (const pod of model.pods)
     templates.set(`${pod.namespace}/${pod.name.replace(/-\d+$/, '')}`, { ...pod.labels });
   for (const obj of scenario)
     if (obj.kind === 'Pod') templates.set(`${obj.metadata.namespace}/${obj.metadata.name}`, labelsOf(obj));
+  templatesOf.set(scenario, templates);
+  return templates;
+}
+
+function relabelledPods(snapshot: Snapshot, scenario: KubeObject[], fix: string): string[] {
+  const templates = podTemplates(scenario);
   const out: string[] = [];
   for (const pod of snapshot.pods) {
     const ns = pod.metadata.namespace ?? '';

@@ -2,7 +2,7 @@
  * One consistent read of the cluster for a grade: the objects the grader reasons about, and small
  * readers for their wire shape. Both cluster implementations return the same shapes.
  */
-import type { Cluster, KubeObject } from '../cluster/types.js';
+import type { Cluster, KubeObject, ListableKind } from '../cluster/types.js';
 import { isRecord } from '../manifests/load.js';
 
 export interface Snapshot {
@@ -16,6 +16,27 @@ export interface Snapshot {
    * readWorkloads): NetworkPolicy labs see a changed workload in its pods' labels.
    */
   workloads?: KubeObject[];
+  /**
+   * Given by a simulated cluster: equal numbers mean equal objects besides NetworkPolicies, so what
+   * depends only on those (the pre-flight) can be remembered by it.
+   */
+  versionBesidesPolicies?: number;
+}
+
+/**
+ * What the simulated cluster offers a snapshot: a name for its content apart from NetworkPolicies,
+ * and its stored objects without copies (they are frozen, and a snapshot is only read).
+ */
+interface SimulatedReads {
+  versionBesidesPolicies(): number | undefined;
+  listFrozen(kind: ListableKind): readonly KubeObject[];
+}
+
+function isSimulated(c: Cluster): c is Cluster & SimulatedReads {
+  return (
+    typeof (c as Partial<SimulatedReads>).versionBesidesPolicies === 'function' &&
+    typeof (c as Partial<SimulatedReads>).listFrozen === 'function'
+  );
 }
 
 /** The scenario namespaces' workloads, for the scenario-intact check of labs that change them. */
@@ -27,6 +48,19 @@ export async function readWorkloads(cluster: Cluster): Promise<KubeObject[]> {
 }
 
 export async function takeSnapshot(cluster: Cluster): Promise<Snapshot> {
+  if (isSimulated(cluster)) {
+    // One synchronous read: nothing can change the cluster in between.
+    const version = cluster.versionBesidesPolicies();
+    const read = (kind: ListableKind) => cluster.listFrozen(kind) as KubeObject[];
+    return {
+      namespaces: read('Namespace'),
+      pods: read('Pod'),
+      services: read('Service'),
+      endpoints: read('Endpoints'),
+      policies: read('NetworkPolicy'),
+      ...(version !== undefined ? { versionBesidesPolicies: version } : {}),
+    };
+  }
   const [namespaces, pods, services, endpoints, policies] = await Promise.all([
     cluster.list('Namespace'),
     cluster.list('Pod'),

@@ -90,13 +90,19 @@ export function simulatedChecker(
   return new SimulatedChecker({
     ...(store ? { saved: savedSessions(store) } : {}),
     freshCluster: async (lab) => clusters.fresh(await scenarios.get(lab.scenario)),
-    grade: async (lab, cluster) =>
-      gradeLab({
-        lab,
-        scenario: await scenarios.get(lab.scenario),
-        cluster,
-        preflightCache: clusters.preflightCache,
-      }),
+    grade: async (lab, cluster) => {
+      try {
+        return await gradeLab({
+          lab,
+          scenario: await scenarios.get(lab.scenario),
+          cluster,
+          preflightCache: clusters.preflightCache,
+        });
+      } finally {
+        // A learner's cluster waits, idle, for their next action: keep its state, not its caches.
+        if (cluster instanceof SimulatedCluster) cluster.releaseDerived();
+      }
+    },
     predict: predictConnectivity,
     guard: async (lab, manifests) =>
       guardScenarioObjects(manifests, await scenarioObjects(await scenarios.get(lab.scenario)), lab),

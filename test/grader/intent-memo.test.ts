@@ -19,9 +19,12 @@ let lab: Lab;
 let base: IntentInput;
 let wrong: KubeObject[];
 
-async function inputWith(objects: KubeObject[]): Promise<IntentInput> {
+async function inputWith(
+  objects: KubeObject[],
+  existing?: Awaited<ReturnType<typeof createScenarioCluster>>,
+): Promise<IntentInput> {
   const { scenario } = await loadLabForCheck('np-backend');
-  const cluster = await createScenarioCluster(scenario);
+  const cluster = existing ?? (await createScenarioCluster(scenario));
   if (objects.length > 0) await cluster.apply(objects);
   const snapshot = await takeSnapshot(cluster);
   const oracle = new PolicyOracle(snapshot);
@@ -92,5 +95,67 @@ describe('canonicalDigest', () => {
     expect(canonicalDigest(['a', 'b'])).not.toBe(canonicalDigest(['ab']));
     expect(canonicalDigest({ s: new Set([1]) })).toBeUndefined();
     expect(canonicalDigest({ m: new Map() })).toBeUndefined();
+  });
+});
+
+describe('the memos keyed by the cluster version', () => {
+  it('are not fooled by a change that is not a policy: a fork that lost db1 grades as a fresh cluster does', async () => {
+    const { lab: l, scenario } = await loadLabForCheck('np-backend');
+    const { gradeLab, PreflightCache } = await import('../../server/grader/index.js');
+    const cache = new PreflightCache();
+    const solution = await readManifestFile(l.files.solution);
+    const base = await createScenarioCluster(scenario);
+    const learner = base.fork();
+    await learner.apply(solution);
+    const first = await gradeLab({ lab: l, scenario, cluster: learner, preflightCache: cache });
+    expect(first.passed).toBe(true);
+
+    await learner.delete('Deployment', 'db1', 'np-lab');
+    const second = await gradeLab({ lab: l, scenario, cluster: learner, preflightCache: cache });
+    const fresh = await createScenarioCluster(scenario);
+    await fresh.apply(solution);
+    await fresh.delete('Deployment', 'db1', 'np-lab');
+    const reference = await gradeLab({
+      lab: l,
+      scenario,
+      cluster: fresh,
+      preflightCache: new PreflightCache(),
+    });
+
+    const verdicts = (r: typeof first) => r.checks.map((c) => [c.id, c.status, c.messages]);
+    expect(verdicts(second)).toEqual(verdicts(reference));
+    expect(second.passed).toBe(false);
+    // The statements of intent (memoised) and the pre-flight (cached) both saw the change.
+    const intent = (r: typeof first) =>
+      r.checks.filter((c) => c.kind === 'traffic' || c.kind === 'unchanged');
+    expect(intent(second).map((c) => c.status)).not.toEqual(intent(first).map((c) => c.status));
+    expect(second.checks.find((c) => c.id === 'preflight')?.status).toBe('error');
+  });
+
+  it('key the intent proof on the cluster version: same policies in another cluster state are proved again', async () => {
+    const before = { ...base, worldVersion: 1 };
+    expect(runIntentChecks(before).every((c) => c.status === 'pass')).toBe(true);
+    // In a later state of the cluster (a new version) Service db1 selects other pods, which the
+    // policy does not open.
+    const after = { ...structuredClone(base), worldVersion: 2 };
+    const db1 = after.snapshot.services.find((svc) => svc.metadata.name === 'db1')!;
+    db1.spec = { ...(db1.spec as object), selector: { app: 'elsewhere' } };
+    expect(intentInputDigest(after)).not.toBe(intentInputDigest(before));
+    expect(runIntentChecks(after).some((c) => c.status === 'fail')).toBe(true);
+  });
+
+  it('give a cluster a new version for every change but a policy change, and forks keep it', async () => {
+    const { scenario } = await loadLabForCheck('np-backend');
+    const cluster = await createScenarioCluster(scenario);
+    const v0 = cluster.versionBesidesPolicies();
+    await cluster.apply(await readManifestFile(lab.files.solution));
+    expect(cluster.versionBesidesPolicies()).toBe(v0);
+    const fork = cluster.fork();
+    expect(fork.versionBesidesPolicies()).toBe(v0);
+    await fork.delete('Deployment', 'db1', 'np-lab');
+    expect(fork.versionBesidesPolicies()).not.toBe(v0);
+    expect(cluster.versionBesidesPolicies()).toBe(v0);
+    await cluster.delete('NetworkPolicy', 'np-backend', 'np-lab');
+    expect(cluster.versionBesidesPolicies()).toBe(v0);
   });
 });

@@ -32,6 +32,7 @@ import {
   objectKey,
   podIps,
   putObject,
+  revised,
   removeObject,
   specOf,
   type Json,
@@ -316,10 +317,11 @@ function replicasOf(obj: KubeObject): number {
  * Stores a new status only when it changed, so resourceVersions do not churn. Statuses are built
  * by this file in a fixed key order, so plain JSON comparison is exact (and much cheaper).
  */
-function setStatus(state: SimState, obj: KubeObject, status: Json): void {
-  if (JSON.stringify(obj.status ?? {}) === JSON.stringify(status)) return;
-  obj.status = status;
-  putObject(state, obj);
+function setStatus(state: SimState, obj: KubeObject, status: Json): KubeObject {
+  if (JSON.stringify(obj.status ?? {}) === JSON.stringify(status)) return obj;
+  const updated = revised(obj, { status });
+  putObject(state, updated);
+  return updated;
 }
 
 /** Hashes by template object: reconcile runs after every change and templates rarely change. */
@@ -385,14 +387,19 @@ function reconcileDeployment(state: SimState, ctx: ControllerContext, d: KubeObj
     putObject(state, rs);
   } else if (specOf(rs).replicas !== desiredSpec.replicas) {
     // Same name, same template hash: only the replica count can differ.
-    rs.spec = desiredSpec;
-    rs.metadata.annotations = {
-      ...(rs.metadata.annotations ?? {}),
-      'deployment.kubernetes.io/desired-replicas': String(replicasOf(d)),
-    };
+    rs = revised(rs, {
+      spec: desiredSpec,
+      metadata: {
+        ...rs.metadata,
+        annotations: {
+          ...(rs.metadata.annotations ?? {}),
+          'deployment.kubernetes.io/desired-replicas': String(replicasOf(d)),
+        },
+      },
+    });
     putObject(state, rs);
   }
-  reconcileReplicaSet(state, ctx, rs);
+  rs = reconcileReplicaSet(state, ctx, rs);
   const rsFailure = asArray(asRecord(rs.status)?.conditions)
     .map((c) => asRecord(c) ?? {})
     .find((c) => c.type === 'ReplicaFailure');
@@ -426,7 +433,7 @@ function reconcileDeployment(state: SimState, ctx: ControllerContext, d: KubeObj
   });
 }
 
-function reconcileReplicaSet(state: SimState, ctx: ControllerContext, rs: KubeObject): void {
+function reconcileReplicaSet(state: SimState, ctx: ControllerContext, rs: KubeObject): KubeObject {
   const namespace = rs.metadata.namespace ?? '';
   const { labels, annotations, spec } = templateSpecOf(rs);
   const pods = ownedBy(state, 'Pod', rs);
@@ -454,7 +461,7 @@ function reconcileReplicaSet(state: SimState, ctx: ControllerContext, rs: KubeOb
   }
   const now = ownedBy(state, 'Pod', rs);
   const ready = now.filter(isPodReady).length;
-  setStatus(state, rs, {
+  return setStatus(state, rs, {
     replicas: now.length,
     fullyLabeledReplicas: now.length,
     ...(ready > 0 ? { readyReplicas: ready, availableReplicas: ready } : {}),
@@ -697,9 +704,10 @@ function reconcileEndpoints(state: SimState, ctx: ControllerContext): void {
     if (existing && JSON.stringify(existing.subsets ?? null) === JSON.stringify(desired.subsets ?? null))
       continue;
     if (existing) {
-      existing.subsets = desired.subsets;
-      if (!desired.subsets) delete existing.subsets;
-      putObject(state, existing);
+      const updated = revised(existing, {});
+      if (desired.subsets) updated.subsets = desired.subsets;
+      else delete updated.subsets;
+      putObject(state, updated);
     } else {
       stampNew(state, desired, ctx.now());
       putObject(state, desired);

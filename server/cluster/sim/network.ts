@@ -107,6 +107,13 @@ export class DataPlane {
   private readonly hostsByIp = new Map<string, ExternalHost>();
   /** Parsed once per plane: every probe through a Service (DNS included) needs them. */
   private readonly portsByService = new Map<KubeObject, ServicePortSpec[]>();
+  /**
+   * A plane stands for one state of the cluster, so a connection's report never changes while it
+   * lives: a grade asks the same ones many times (every probe by name crosses DNS first).
+   * Reports are read, never changed, by their users.
+   */
+  private readonly reports = new WeakMap<PodModel, Map<string, ConnectReport>>();
+  private readonly transports = new WeakMap<PodModel, DnsTransport>();
 
   constructor(
     private readonly state: SimState,
@@ -158,6 +165,8 @@ export class DataPlane {
 
   /** The resolver's path to CoreDNS: UDP 53 to the kube-dns Service, judged like any connection. */
   dnsTransport(source: PodModel): DnsTransport {
+    const known = this.transports.get(source);
+    if (known) return known;
     const ip = this.nameserver();
     const report = this.connect(source, ip, 53, 'UDP');
     let result: DnsTransport['result'];
@@ -165,10 +174,27 @@ export class DataPlane {
     else if (report.result === 'refused') result = 'refused';
     else if (report.result === 'connected' && report.speaks === 'dns') result = 'ok';
     else result = 'timeout';
-    return { nameserver: ip, result, report };
+    const transport = { nameserver: ip, result, report };
+    this.transports.set(source, transport);
+    return transport;
   }
 
   connect(source: PodModel, ip: string, port: number, protocol: Protocol): ConnectReport {
+    let bySource = this.reports.get(source);
+    if (!bySource) {
+      bySource = new Map();
+      this.reports.set(source, bySource);
+    }
+    const key = `${ip}:${port}/${protocol}`;
+    let report = bySource.get(key);
+    if (!report) {
+      report = this.connectNow(source, ip, port, protocol);
+      bySource.set(key, report);
+    }
+    return report;
+  }
+
+  private connectNow(source: PodModel, ip: string, port: number, protocol: Protocol): ConnectReport {
     const svc = this.servicesByIp.get(ip);
     if (svc) return this.viaService(source, svc, ip, port, protocol);
     const pod = this.podsByIp.get(ip);

@@ -1,6 +1,11 @@
 /**
- * The simulated cluster's whole state: plain data only (Maps, arrays, numbers, strings), so that
- * `structuredClone` makes an independent fork in one call.
+ * The simulated cluster's whole state: plain data only (Maps, arrays, numbers, strings), so it can
+ * be saved with v8.serialize.
+ *
+ * Stored objects are frozen (deeply) when they are stored: a change is always a new object put in
+ * the place of the old one. That is what makes a fork cheap: forkState copies the maps and shares
+ * every object with the state it came from, and since neither side can change a shared object, the
+ * two stay independent. Code that changes a stored object changes a deepCopy() of it (./objects.ts) and stores that.
  */
 import type { KubeObject } from '../types.js';
 import type { RandomState } from './random.js';
@@ -25,8 +30,13 @@ export interface SimState {
   /** Calico-style IPAM: /26 blocks per node. */
   podBlocks: Map<string, NodeBlock[]>;
   usedIps: Set<string>;
-  /** Bumped on every change; caches of derived data (the compiled network) key on it. */
+  /** New on every change (see newVersion); caches of derived data (the compiled network) key on it. */
   version: number;
+  /**
+   * The version of the last change to anything but a NetworkPolicy: what a policy-free copy of the
+   * cluster (the grader's pre-flight) depends on. Absent in clusters saved before it existed.
+   */
+  versionBesidesPolicies?: number;
 }
 
 export function objectKey(kind: string, namespace: string | undefined, name: string): string {
@@ -47,7 +57,7 @@ export function emptyState(seed: number): SimState {
     nextSerial: 1,
     podBlocks: new Map(),
     usedIps: new Set(),
-    version: 0,
+    version: newVersion(),
   };
 }
 
@@ -80,11 +90,80 @@ export function nextResourceVersion(state: SimState): string {
   return String(state.resourceVersion);
 }
 
-/** Stores an object (bumping its resourceVersion) and marks derived data stale. */
+/**
+ * Stores an object (bumping its resourceVersion) and marks derived data stale. The object is frozen
+ * from then on: a stored object that is still stored elsewhere (a fork shares it) must never change.
+ */
 export function putObject(state: SimState, obj: KubeObject): void {
   obj.metadata.resourceVersion = nextResourceVersion(state);
-  state.objects.set(keyOf(obj), obj);
-  state.version += 1;
+  state.objects.set(keyOf(obj), freezeDeep(obj));
+  changed(state, obj.kind);
+}
+
+function changed(state: SimState, kind: string): void {
+  state.version = newVersion();
+  if (kind !== 'NetworkPolicy') state.versionBesidesPolicies = state.version;
+}
+
+/**
+ * A new version of a stored object with some top-level fields replaced; the rest is shared (it is
+ * frozen). Its metadata is a copy, for putObject to stamp.
+ */
+export function revised(obj: KubeObject, fields: Partial<KubeObject>): KubeObject {
+  return { ...obj, ...fields, metadata: { ...obj.metadata, ...fields.metadata } };
+}
+
+/**
+ * An independent state that starts equal to this one. The maps are copied; the stored objects,
+ * frozen, are shared; the small mutable parts (IP blocks, the random sequence) are copied.
+ */
+export function forkState(state: SimState): SimState {
+  return {
+    objects: new Map(state.objects),
+    lastApplied: new Map(state.lastApplied),
+    random: { ...state.random },
+    resourceVersion: state.resourceVersion,
+    podSerial: new Map(state.podSerial),
+    nextSerial: state.nextSerial,
+    podBlocks: new Map(
+      [...state.podBlocks].map(([node, blocks]) => [
+        node,
+        blocks.map((b) => ({ base: b.base, used: [...b.used] })),
+      ]),
+    ),
+    usedIps: new Set(state.usedIps),
+    // Equal states may share what is derived from them (see newVersion).
+    version: state.version,
+    ...(state.versionBesidesPolicies !== undefined
+      ? { versionBesidesPolicies: state.versionBesidesPolicies }
+      : {}),
+  };
+}
+
+/**
+ * Every state change gets a version no other change in this process has had, so two states (a
+ * cluster and its forks) with the same version hold the same objects, and derived data (the
+ * compiled network, the pre-flight's outcome) can be shared between them.
+ */
+let lastVersion = 0;
+export function newVersion(): number {
+  lastVersion += 1;
+  return lastVersion;
+}
+
+/** A state read from bytes (a saved cluster): its objects frozen, its version new in this process. */
+export function adoptState(state: SimState): SimState {
+  for (const obj of state.objects.values()) freezeDeep(obj);
+  state.version = newVersion();
+  state.versionBesidesPolicies = state.version;
+  return state;
+}
+
+function freezeDeep<T>(value: T): T {
+  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return value;
+  Object.freeze(value);
+  for (const key of Object.keys(value)) freezeDeep((value as Record<string, unknown>)[key]);
+  return value;
 }
 
 export function removeObject(
@@ -103,7 +182,7 @@ export function removeObject(
     for (const ip of podIps(obj)) state.usedIps.delete(ip);
     releasePodIp(state, obj);
   }
-  state.version += 1;
+  changed(state, kind);
   return obj;
 }
 
