@@ -63,9 +63,14 @@ async function startServerProcess(): Promise<{
   close(): Promise<void>;
 }> {
   const bin = fileURLToPath(new URL('../../bin/kubelab.js', import.meta.url));
-  const child = spawn(process.execPath, [bin, 'serve', '--simulated', '--port', '0', '--db', ':memory:'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  // KUBELAB_BENCH_NODE_FLAGS, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`, profiles the server
+  // (NODE_OPTIONS refuses --cpu-prof; workers write their profiles when they exit).
+  const nodeFlags = (process.env.KUBELAB_BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(
+    process.execPath,
+    [...nodeFlags, bin, 'serve', '--simulated', '--port', '0', '--db', ':memory:'],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   let output = '';
   const url = await new Promise<string>((resolve, reject) => {
     child.stdout.setEncoding('utf8');

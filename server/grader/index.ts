@@ -511,18 +511,17 @@ async function runProbe(cluster: Cluster, probe: PlannedProbe, opts: GradeOption
     await sleep(opts.retryIntervalMs ?? 1000);
   }
   const passed = last.outcome === want;
-  const result: ProbeResult = {
-    from: probe.from,
-    to: probe.to,
-    ...(probe.port !== undefined ? { port: probe.port } : {}),
-    ...(probe.protocol ? { protocol: probe.protocol } : {}),
-    expected: probe.expected,
-    actual: last.outcome,
-    passed,
-    attempts,
-    detail: last.detail,
-    explanation: probe.explanation,
-  };
+  // Filled field by field, in the report's key order: conditional spreads are many times slower
+  // in V8, and a grade makes one of these per probe.
+  const result = { from: probe.from, to: probe.to } as ProbeResult;
+  if (probe.port !== undefined) result.port = probe.port;
+  if (probe.protocol) result.protocol = probe.protocol;
+  result.expected = probe.expected;
+  result.actual = last.outcome;
+  result.passed = passed;
+  result.attempts = attempts;
+  result.detail = last.detail;
+  result.explanation = probe.explanation;
   if (!passed) {
     // Through a Service the learner is fixing, only a probe that could not run is the environment's.
     const env =

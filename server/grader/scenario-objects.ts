@@ -192,19 +192,34 @@ function canonical(p: NetworkPolicyModel): string {
   });
 }
 
-/** Per scenario object list (read once per scenario): every grade compares pods with it. */
-const templatesOf = new WeakMap<KubeObject[], Map<string, Record<string, string>>>();
+interface PodTemplate {
+  namespace: string;
+  /** The workload's (or bare pod's) name: its pods are named so, or so plus `-suffix`. */
+  name: string;
+  /** Its pods' labels (controllers' own labels aside), as sorted entries in JSON. */
+  labels: string;
+}
 
-/** The pods the scenario's workloads make, with the labels of their templates. */
-function podTemplates(scenario: KubeObject[]): Map<string, Record<string, string>> {
+const sortedLabels = (labels: Record<string, string>) => JSON.stringify(Object.entries(labels).sort());
+
+/** Per scenario object list (read once per scenario): every grade compares pods with it. */
+const templatesOf = new WeakMap<KubeObject[], PodTemplate[]>();
+
+/** The pods the scenario's workloads make, with the labels of their templates; longest names first. */
+function podTemplates(scenario: KubeObject[]): PodTemplate[] {
   let templates = templatesOf.get(scenario);
   if (templates) return templates;
   const { model } = buildNetworkModel(scenario);
-  templates = new Map<string, Record<string, string>>();
-  for (const pod of model.pods)
-    templates.set(`${pod.namespace}/${pod.name.replace(/-\d+$/, '')}`, { ...pod.labels });
+  const byKey = new Map<string, PodTemplate>();
+  const add = (namespace: string, name: string, labels: Record<string, string>) =>
+    byKey.set(`${namespace}/${name}`, { namespace, name, labels: sortedLabels(labels) });
+  for (const pod of model.pods) add(pod.namespace, pod.name.replace(/-\d+$/, ''), pod.labels);
   for (const obj of scenario)
-    if (obj.kind === 'Pod') templates.set(`${obj.metadata.namespace}/${obj.metadata.name}`, labelsOf(obj));
+    if (obj.kind === 'Pod') add(obj.metadata.namespace ?? '', obj.metadata.name, labelsOf(obj));
+  // The longest matching name wins, so `web-api-...` belongs to web-api and not to web.
+  templates = [...byKey.values()].sort(
+    (a, b) => b.namespace.length + b.name.length - (a.namespace.length + a.name.length),
+  );
   templatesOf.set(scenario, templates);
   return templates;
 }
@@ -214,19 +229,15 @@ function relabelledPods(snapshot: Snapshot, scenario: KubeObject[], fix: string)
   const out: string[] = [];
   for (const pod of snapshot.pods) {
     const ns = pod.metadata.namespace ?? '';
+    const name = pod.metadata.name;
     // A pod of workload W is named W-<hash>-<suffix> (Deployment), W-<n> (StatefulSet) or W.
-    // The longest matching name wins, so `web-api-...` belongs to web-api and not to web.
-    const owner = [...templates.keys()]
-      .filter((k) => {
-        const [kns, kname] = k.split('/') as [string, string];
-        return kns === ns && (pod.metadata.name === kname || pod.metadata.name.startsWith(`${kname}-`));
-      })
-      .sort((a, b) => b.length - a.length)[0];
+    const owner = templates.find(
+      (t) => t.namespace === ns && (name === t.name || name.startsWith(`${t.name}-`)),
+    );
     if (!owner) continue;
-    const want = templates.get(owner)!;
     const have = Object.fromEntries(Object.entries(labelsOf(pod)).filter(([k]) => !CONTROLLER_LABELS.has(k)));
-    if (JSON.stringify(Object.entries(have).sort()) !== JSON.stringify(Object.entries(want).sort()))
-      out.push(`the labels of pod ${ns}/${pod.metadata.name} were changed: ${fix}.`);
+    if (sortedLabels(have) !== owner.labels)
+      out.push(`the labels of pod ${ns}/${name} were changed: ${fix}.`);
   }
   return out;
 }

@@ -122,11 +122,10 @@ export function containerPorts(pod: KubeObject): Array<{ name?: string; port: nu
     if (!Array.isArray(ports)) continue;
     for (const p of ports) {
       if (!isRecord(p) || typeof p.containerPort !== 'number') continue;
-      out.push({
-        ...(typeof p.name === 'string' ? { name: p.name } : {}),
-        port: p.containerPort,
-        protocol: typeof p.protocol === 'string' ? p.protocol : 'TCP',
-      });
+      const port = p.containerPort;
+      const protocol = typeof p.protocol === 'string' ? p.protocol : 'TCP';
+      // Two literals rather than a conditional spread, which is many times slower in V8.
+      out.push(typeof p.name === 'string' ? { name: p.name, port, protocol } : { port, protocol });
     }
   }
   return out;
@@ -146,12 +145,16 @@ export function servicePorts(svc: KubeObject): ServicePort[] {
   for (const p of ports) {
     if (!isRecord(p) || typeof p.port !== 'number') continue;
     const target = p.targetPort;
-    out.push({
-      ...(typeof p.name === 'string' ? { name: p.name } : {}),
-      port: p.port,
-      protocol: typeof p.protocol === 'string' ? p.protocol : 'TCP',
-      targetPort: typeof target === 'number' || typeof target === 'string' ? target : p.port,
-    });
+    const port = p.port;
+    const protocol = typeof p.protocol === 'string' ? p.protocol : 'TCP';
+    const targetPort = typeof target === 'number' || typeof target === 'string' ? target : p.port;
+    // Two literals rather than a conditional spread, which is many times slower in V8; every
+    // probe through a Service asks for its ports.
+    out.push(
+      typeof p.name === 'string'
+        ? { name: p.name, port, protocol, targetPort }
+        : { port, protocol, targetPort },
+    );
   }
   return out;
 }

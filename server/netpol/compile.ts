@@ -65,6 +65,8 @@ export class CompiledNetwork {
   readonly pods: readonly PodModel[];
   readonly policies: readonly CompiledPolicy[];
   private readonly byKey = new Map<string, number>();
+  /** The same index by the model object itself: evaluation asks for it twice per connection. */
+  private readonly byModel = new Map<PodModel, number>();
   private readonly byIp = new Map<string, number>();
   private readonly namespaceLabels = new Map<string, Labels>();
   /** Pod indexes per namespace, so selectors only look at the pods they can select. */
@@ -81,6 +83,7 @@ export class CompiledNetwork {
     for (const ns of model.namespaces) this.namespaceLabels.set(ns.name, withNameLabel(ns));
     model.pods.forEach((pod, i) => {
       this.byKey.set(podKey(pod.namespace, pod.name), i);
+      this.byModel.set(pod, i);
       for (const ip of pod.ips) if (!this.byIp.has(ip)) this.byIp.set(ip, i);
       const inNamespace = this.podsByNamespace.get(pod.namespace);
       if (inNamespace) inNamespace.push(i);
@@ -100,6 +103,11 @@ export class CompiledNetwork {
   /** The pod's index, or undefined when the network does not know it. */
   indexOf(namespace: string, name: string): number | undefined {
     return this.byKey.get(podKey(namespace, name));
+  }
+
+  /** The index of this pod model (found by identity when it is one of the network's, else by name). */
+  indexOfPod(pod: PodModel): number | undefined {
+    return this.byModel.get(pod) ?? this.indexOf(pod.namespace, pod.name);
   }
 
   pod(namespace: string, name: string): PodModel | undefined {

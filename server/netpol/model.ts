@@ -338,6 +338,28 @@ function podsOfWorkload(
  * every problem when the object is not a usable Pod.
  */
 export function podModelFromPod(pod: unknown): PodModel {
+  const known = isRecord(pod) && Object.isFrozen(pod) ? modelsOfFrozenPods.get(pod) : undefined;
+  if (known) return known;
+  const model = buildPodModel(pod);
+  if (isRecord(pod) && Object.isFrozen(pod)) modelsOfFrozenPods.set(pod, freezeDeep(model));
+  return model;
+}
+
+/**
+ * Models of frozen Pods: a deeply frozen object (the simulated cluster stores its objects so, and
+ * shares them between a cluster and its copies) can never change, so its model is built once, and
+ * frozen too, since every reader of the pod then shares it.
+ */
+const modelsOfFrozenPods = new WeakMap<object, PodModel>();
+
+function freezeDeep<T>(value: T): T {
+  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return value;
+  Object.freeze(value);
+  for (const key of Object.keys(value)) freezeDeep((value as Record<string, unknown>)[key]);
+  return value;
+}
+
+function buildPodModel(pod: unknown): PodModel {
   const c = new ProblemCollector();
   const model = isRecord(pod) ? podFrom(c, pod, 'default') : undefined;
   if (!isRecord(pod)) c.add([], `expected a Pod object, got ${describe(pod)}`);

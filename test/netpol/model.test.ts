@@ -244,3 +244,37 @@ describe('live objects', () => {
     expect(() => namespaceModelFromNamespace({})).toThrow(KubelabError);
   });
 });
+
+describe('models of frozen pods', () => {
+  const livePod = () => ({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'web', namespace: 'np-lab', labels: { app: 'web' } },
+    spec: { containers: [{ name: 'c', ports: [{ containerPort: 80 }] }] },
+    status: { podIP: '192.168.0.5' },
+  });
+  const freeze = <T>(v: T): T => {
+    if (typeof v === 'object' && v !== null) {
+      for (const k of Object.keys(v)) freeze((v as Record<string, unknown>)[k]);
+      Object.freeze(v);
+    }
+    return v;
+  };
+
+  it('are built once and frozen, since the pod cannot change', () => {
+    const pod = freeze(livePod());
+    const model = podModelFromPod(pod);
+    expect(podModelFromPod(pod)).toBe(model);
+    expect(Object.isFrozen(model.labels)).toBe(true);
+  });
+
+  it('are built anew for a pod that may change, and follow its changes', () => {
+    const pod = livePod();
+    const first = podModelFromPod(pod);
+    pod.metadata.labels.app = 'api';
+    const second = podModelFromPod(pod);
+    expect(second).not.toBe(first);
+    expect(second.labels.app).toBe('api');
+    expect(Object.isFrozen(second)).toBe(false);
+  });
+});

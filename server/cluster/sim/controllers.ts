@@ -606,13 +606,13 @@ export function servicePorts(svc: KubeObject): ServicePortSpec[] {
     const protocol = isProtocol(port.protocol) ? port.protocol : 'TCP';
     const tp = port.targetPort;
     const targetPort = typeof tp === 'number' || typeof tp === 'string' ? tp : port.port;
+    const number = port.port;
+    // Two literals rather than a conditional spread (many times slower in V8): every connection
+    // through a Service reads these.
     return [
-      {
-        ...(typeof port.name === 'string' && port.name !== '' ? { name: port.name } : {}),
-        port: port.port,
-        protocol,
-        targetPort,
-      },
+      typeof port.name === 'string' && port.name !== ''
+        ? { name: port.name, port: number, protocol, targetPort }
+        : { port: number, protocol, targetPort },
     ];
   });
 }

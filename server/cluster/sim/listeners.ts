@@ -209,6 +209,18 @@ function containerListeners(container: Json): Listener[] {
 
 /** Everything the pod's running containers (and sidecar init containers) listen on. */
 export function listenersOf(pod: KubeObject): Listener[] {
+  // A stored pod is frozen (./state.ts) and shared by a cluster and its forks: read it once.
+  let listeners = listenersOfStoredPods.get(pod);
+  if (!listeners) {
+    listeners = readListeners(pod);
+    if (Object.isFrozen(pod)) listenersOfStoredPods.set(pod, Object.freeze(listeners) as Listener[]);
+  }
+  return listeners;
+}
+
+const listenersOfStoredPods = new WeakMap<KubeObject, Listener[]>();
+
+function readListeners(pod: KubeObject): Listener[] {
   const spec = specOf(pod);
   const containers = [
     ...asArray(spec.containers),
