@@ -58,6 +58,8 @@ async function startServerProcess(): Promise<{
   rssMiB(): Promise<number | undefined>;
   /** CPU time the server process (every thread) has used so far. */
   cpuMs(): Promise<number | undefined>;
+  /** CPU time of its main thread (the HTTP thread) alone. */
+  httpThreadCpuMs(): Promise<number | undefined>;
   close(): Promise<void>;
 }> {
   const bin = fileURLToPath(new URL('../../bin/kubelab.js', import.meta.url));
@@ -100,16 +102,9 @@ async function startServerProcess(): Promise<{
         return undefined;
       }
     },
-    // Fields 14 and 15 of /proc/PID/stat: user and system time in clock ticks (100 per second on Linux).
-    cpuMs: async () => {
-      try {
-        const stat = await readFile(`/proc/${child.pid}/stat`, 'utf8');
-        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        return (Number(fields[11]) + Number(fields[12])) * 10;
-      } catch {
-        return undefined;
-      }
-    },
+    cpuMs: () => cpuOf(`/proc/${child.pid}/stat`),
+    // The main thread's task id is the process id.
+    httpThreadCpuMs: () => cpuOf(`/proc/${child.pid}/task/${child.pid}/stat`),
     close: async () => {
       if (child.exitCode !== null) return;
       const exited = once(child, 'exit');
@@ -117,6 +112,17 @@ async function startServerProcess(): Promise<{
       await exited;
     },
   };
+}
+
+/** Fields 14 and 15 of a /proc stat file: user and system time in clock ticks (100 per second on Linux). */
+async function cpuOf(statFile: string): Promise<number | undefined> {
+  try {
+    const stat = await readFile(statFile, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -269,6 +275,7 @@ export const section: BenchSection = {
       const errorsBeforeBurst = errors.length;
       const generatorCpuBefore = process.cpuUsage();
       const serverCpuBefore = await server.cpuMs();
+      const httpCpuBefore = await server.httpThreadCpuMs();
       const cookies = await Promise.all(Array.from({ length: LEARNERS }, () => learnerCookie()));
       await Promise.all(
         cookies.map(async (cookie, learner) => {
@@ -281,6 +288,7 @@ export const section: BenchSection = {
       await pages;
       const generatorCpu = process.cpuUsage(generatorCpuBefore);
       const serverCpuAfter = await server.cpuMs();
+      const httpCpuAfter = await server.httpThreadCpuMs();
       burst = figures(burstLatencies);
       burstErrors = errors.length - errorsBeforeBurst;
       const burstSeconds = (performance.now() - burstStart) / 1000;
@@ -297,6 +305,10 @@ export const section: BenchSection = {
           serverCpuBefore !== undefined && serverCpuAfter !== undefined
             ? perCheck(serverCpuAfter - serverCpuBefore)
             : 'unknown'
+        }${
+          httpCpuBefore !== undefined && httpCpuAfter !== undefined
+            ? ` (HTTP thread ${perCheck(httpCpuAfter - httpCpuBefore)})`
+            : ''
         }, this load generator ${perCheck((generatorCpu.user + generatorCpu.system) / 1000)}; ${availableParallelism()} cores`,
       );
 

@@ -105,11 +105,57 @@ export function isLearnerId(s: string): boolean {
   return LEARNER_ID.test(s);
 }
 
+/**
+ * A check's report as the store keeps it: the JSON text, and the few fields the store reads from
+ * it. A grading worker serialises the report once and sends this, so the HTTP thread neither
+ * copies the report object across threads nor stringifies it again to store and send it.
+ */
+export interface ReportRecord {
+  /** JSON.stringify(report), exactly as it is stored and answered. */
+  json: string;
+  passed: boolean;
+  status: GradeReport['status'];
+  /** Ids of the checks that failed, for the instructor's "checks that fail most". */
+  failedChecks: string[];
+}
+
+function isReportRecord(r: GradeReport | ReportRecord): r is ReportRecord {
+  return typeof (r as Partial<ReportRecord>).json === 'string';
+}
+
+export function reportRecord(report: GradeReport): ReportRecord {
+  return {
+    json: JSON.stringify(report),
+    passed: report.passed,
+    status: report.status,
+    failedChecks: report.checks.filter((c) => c.status === 'fail').map((c) => c.id),
+  };
+}
+
 export class ProgressStore {
   private readonly db: Database.Database;
+  /**
+   * Statements by their SQL, prepared on first use and then reused: preparing costs more than
+   * running these small statements (it was most of the store's time per check). The SQL texts are
+   * constants of this file, so the map stays small.
+   */
+  private readonly statements = new Map<string, Database.Statement>();
+  /** One transaction wrapper for every write (better-sqlite3 builds one per call otherwise). */
+  private readonly inTransaction: <T>(fn: () => T) => T;
 
   private constructor(db: Database.Database) {
     this.db = db;
+    const run = db.transaction((fn: () => unknown) => fn());
+    this.inTransaction = <T>(fn: () => T) => run(fn) as T;
+  }
+
+  private sql(text: string): Database.Statement {
+    let s = this.statements.get(text);
+    if (!s) {
+      s = this.db.prepare(text);
+      this.statements.set(text, s);
+    }
+    return s;
   }
 
   /**
@@ -172,81 +218,78 @@ export class ProgressStore {
    * restarts, and created on first use so nobody has to configure one for a local install.
    */
   cookieSecret(): string {
-    const row = this.db.prepare('SELECT value FROM settings WHERE key = ?').get('cookie-secret') as
+    const row = this.sql('SELECT value FROM settings WHERE key = ?').get('cookie-secret') as
       { value: string } | undefined;
     if (row) return row.value;
     const secret = randomBytes(32).toString('hex');
-    this.db.prepare('INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)').run('cookie-secret', secret);
-    return (
-      this.db.prepare('SELECT value FROM settings WHERE key = ?').get('cookie-secret') as { value: string }
-    ).value;
+    this.sql('INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)').run('cookie-secret', secret);
+    return (this.sql('SELECT value FROM settings WHERE key = ?').get('cookie-secret') as { value: string })
+      .value;
   }
 
   /** The learner the command line acts as on this machine (made on first use, then kept). */
   cliLearnerId(make: () => string): string {
-    const row = this.db.prepare('SELECT value FROM settings WHERE key = ?').get('cli-learner') as
+    const row = this.sql('SELECT value FROM settings WHERE key = ?').get('cli-learner') as
       { value: string } | undefined;
     if (row) return row.value;
-    this.db.prepare('INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)').run('cli-learner', make());
-    return (
-      this.db.prepare('SELECT value FROM settings WHERE key = ?').get('cli-learner') as { value: string }
-    ).value;
+    this.sql('INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)').run('cli-learner', make());
+    return (this.sql('SELECT value FROM settings WHERE key = ?').get('cli-learner') as { value: string })
+      .value;
   }
 
   /** Learners who have done anything (a visit alone records nothing). */
   learnerCount(): number {
-    return (this.db.prepare('SELECT COUNT(*) AS n FROM learners').get() as { n: number }).n;
+    return (this.sql('SELECT COUNT(*) AS n FROM learners').get() as { n: number }).n;
   }
 
   progress(learnerId: string, labId: string): LabProgress {
-    const row = this.db
-      .prepare('SELECT * FROM progress WHERE learner_id = ? AND lab_id = ?')
-      .get(learnerId, labId) as ProgressRow | undefined;
+    const row = this.sql('SELECT * FROM progress WHERE learner_id = ? AND lab_id = ?').get(
+      learnerId,
+      labId,
+    ) as ProgressRow | undefined;
     return row ? fromRow(row) : emptyProgress(labId);
   }
 
-  /** Progress of every lab the learner touched, by lab id. */
-  allProgress(learnerId: string): Map<string, LabProgress> {
-    const rows = this.db
-      .prepare('SELECT * FROM progress WHERE learner_id = ?')
-      .all(learnerId) as ProgressRow[];
+  /**
+   * Progress of every lab the learner touched, by lab id. `lastAttempt: false` leaves out the last
+   * editor text and report (a catalogue shows neither, and each report would be parsed).
+   */
+  allProgress(learnerId: string, opts: { lastAttempt?: boolean } = {}): Map<string, LabProgress> {
+    const rows = (
+      opts.lastAttempt === false
+        ? this.sql(
+            `SELECT lab_id, attempts, passes, hints_used, solution_viewed_at, first_passed_at, last_checked_at,
+               NULL AS last_manifests, NULL AS last_report FROM progress WHERE learner_id = ?`,
+          )
+        : this.sql('SELECT * FROM progress WHERE learner_id = ?')
+    ).all(learnerId) as ProgressRow[];
     return new Map(rows.map((r) => [r.lab_id, fromRow(r)]));
   }
 
+  /** `report` may come serialised already (a grading worker's ReportRecord). */
   recordCheck(
     learnerId: string,
     labId: string,
     at: Date,
-    attempt: { manifests?: string; report: GradeReport },
+    attempt: { manifests?: string; report: GradeReport | ReportRecord },
   ): void {
     const when = at.toISOString();
-    const passed = attempt.report.passed ? 1 : 0;
+    const record = isReportRecord(attempt.report) ? attempt.report : reportRecord(attempt.report);
+    const passed = record.passed ? 1 : 0;
     this.write(() => {
       this.ensureRow(learnerId, labId, at);
-      this.db
-        .prepare(
-          `UPDATE progress SET attempts = attempts + 1, passes = passes + ?,
+      this.sql(
+        `UPDATE progress SET attempts = attempts + 1, passes = passes + ?,
              first_passed_at = CASE WHEN ? = 1 AND first_passed_at IS NULL THEN ? ELSE first_passed_at END,
              last_checked_at = ?, last_manifests = ?, last_report = ?
            WHERE learner_id = ? AND lab_id = ?`,
-        )
-        .run(
-          passed,
-          passed,
-          when,
-          when,
-          attempt.manifests ?? null,
-          JSON.stringify(attempt.report),
-          learnerId,
-          labId,
-        );
-      const eventId = this.addEvent(learnerId, labId, 'check', when, attempt.report.status);
+      ).run(passed, passed, when, when, attempt.manifests ?? null, record.json, learnerId, labId);
+      const eventId = this.addEvent(learnerId, labId, 'check', when, record.status);
       // Which checks failed, for the instructor's "checks that fail most".
-      const failed = this.db.prepare(
+      const failed = this.sql(
         'INSERT INTO check_failures (event_id, learner_id, lab_id, check_id) VALUES (?, ?, ?, ?)',
       );
-      for (const c of attempt.report.checks)
-        if (c.status === 'fail') failed.run(eventId, learnerId, labId, c.id);
+      for (const id of record.failedChecks) failed.run(eventId, learnerId, labId, id);
     });
   }
 
@@ -256,9 +299,11 @@ export class ProgressStore {
       this.ensureRow(learnerId, labId, at);
       const before = this.progress(learnerId, labId).hintsUsed;
       if (before >= total) return before;
-      this.db
-        .prepare('UPDATE progress SET hints_used = ? WHERE learner_id = ? AND lab_id = ?')
-        .run(before + 1, learnerId, labId);
+      this.sql('UPDATE progress SET hints_used = ? WHERE learner_id = ? AND lab_id = ?').run(
+        before + 1,
+        learnerId,
+        labId,
+      );
       this.addEvent(learnerId, labId, 'hint', at.toISOString(), String(before + 1));
       return before + 1;
     });
@@ -267,11 +312,9 @@ export class ProgressStore {
   recordSolutionViewed(learnerId: string, labId: string, at: Date): void {
     this.write(() => {
       this.ensureRow(learnerId, labId, at);
-      this.db
-        .prepare(
-          'UPDATE progress SET solution_viewed_at = COALESCE(solution_viewed_at, ?) WHERE learner_id = ? AND lab_id = ?',
-        )
-        .run(at.toISOString(), learnerId, labId);
+      this.sql(
+        'UPDATE progress SET solution_viewed_at = COALESCE(solution_viewed_at, ?) WHERE learner_id = ? AND lab_id = ?',
+      ).run(at.toISOString(), learnerId, labId);
       this.addEvent(learnerId, labId, 'solution', at.toISOString(), '');
     });
   }
@@ -280,11 +323,9 @@ export class ProgressStore {
   recordReset(learnerId: string, labId: string, at: Date): void {
     this.write(() => {
       this.ensureRow(learnerId, labId, at);
-      this.db
-        .prepare(
-          'UPDATE progress SET last_manifests = NULL, last_report = NULL WHERE learner_id = ? AND lab_id = ?',
-        )
-        .run(learnerId, labId);
+      this.sql(
+        'UPDATE progress SET last_manifests = NULL, last_report = NULL WHERE learner_id = ? AND lab_id = ?',
+      ).run(learnerId, labId);
       this.addEvent(learnerId, labId, 'reset', at.toISOString(), '');
     });
   }
@@ -294,23 +335,27 @@ export class ProgressStore {
    * use, then the same one every time, so a downloaded kubeconfig keeps working across restarts).
    */
   apiToken(learnerId: string, labId: string, at: Date): string {
-    return this.db.transaction(() => {
-      const found = this.db
-        .prepare('SELECT token FROM api_tokens WHERE learner_id = ? AND lab_id = ?')
-        .get(learnerId, labId) as { token: string } | undefined;
+    return this.inTransaction(() => {
+      const found = this.sql('SELECT token FROM api_tokens WHERE learner_id = ? AND lab_id = ?').get(
+        learnerId,
+        labId,
+      ) as { token: string } | undefined;
       if (found) return found.token;
       this.ensureRow(learnerId, labId, at);
       const token = randomBytes(24).toString('base64url');
-      this.db
-        .prepare('INSERT INTO api_tokens (token, learner_id, lab_id, created_at) VALUES (?, ?, ?, ?)')
-        .run(token, learnerId, labId, at.toISOString());
+      this.sql('INSERT INTO api_tokens (token, learner_id, lab_id, created_at) VALUES (?, ?, ?, ?)').run(
+        token,
+        learnerId,
+        labId,
+        at.toISOString(),
+      );
       return token;
-    })();
+    });
   }
 
   /** Whose cluster a token opens (undefined for a token this server never issued). */
   apiTokenOwner(token: string): { learnerId: string; labId: string } | undefined {
-    const row = this.db.prepare('SELECT learner_id, lab_id FROM api_tokens WHERE token = ?').get(token) as
+    const row = this.sql('SELECT learner_id, lab_id FROM api_tokens WHERE token = ?').get(token) as
       { learner_id: string; lab_id: string } | undefined;
     return row ? { learnerId: row.learner_id, labId: row.lab_id } : undefined;
   }
@@ -320,42 +365,39 @@ export class ProgressStore {
    * person at the browser): a check, hint, solution or reset, or a kubeconfig downloaded.
    */
   latestActivity(): { learnerId: string; labId: string } | undefined {
-    const row = this.db
-      .prepare(
-        `SELECT learner_id, lab_id FROM (
+    const row = this.sql(
+      `SELECT learner_id, lab_id FROM (
            SELECT learner_id, lab_id, at FROM events
            UNION ALL SELECT learner_id, lab_id, created_at AS at FROM api_tokens
          ) ORDER BY at DESC LIMIT 1`,
-      )
-      .get() as { learner_id: string; lab_id: string } | undefined;
+    ).get() as { learner_id: string; lab_id: string } | undefined;
     return row ? { learnerId: row.learner_id, labId: row.lab_id } : undefined;
   }
 
   /** A learner's simulated cluster as last saved (opaque bytes of server/cluster/sim). */
   loadSimCluster(learnerId: string, labId: string): Uint8Array | undefined {
-    const row = this.db
-      .prepare('SELECT state FROM sim_clusters WHERE learner_id = ? AND lab_id = ?')
-      .get(learnerId, labId) as { state: Buffer } | undefined;
+    const row = this.sql('SELECT state FROM sim_clusters WHERE learner_id = ? AND lab_id = ?').get(
+      learnerId,
+      labId,
+    ) as { state: Buffer } | undefined;
     return row?.state;
   }
 
   saveSimCluster(learnerId: string, labId: string, state: Uint8Array, at: Date): void {
-    this.db
-      .prepare(
-        `INSERT INTO sim_clusters (learner_id, lab_id, state, saved_at) VALUES (?, ?, ?, ?)
+    this.sql(
+      `INSERT INTO sim_clusters (learner_id, lab_id, state, saved_at) VALUES (?, ?, ?, ?)
          ON CONFLICT (learner_id, lab_id) DO UPDATE SET state = excluded.state, saved_at = excluded.saved_at`,
-      )
-      .run(learnerId, labId, Buffer.from(state.buffer, state.byteOffset, state.byteLength), at.toISOString());
+    ).run(learnerId, labId, Buffer.from(state.buffer, state.byteOffset, state.byteLength), at.toISOString());
   }
 
   dropSimCluster(learnerId: string, labId: string): void {
-    this.db.prepare('DELETE FROM sim_clusters WHERE learner_id = ? AND lab_id = ?').run(learnerId, labId);
+    this.sql('DELETE FROM sim_clusters WHERE learner_id = ? AND lab_id = ?').run(learnerId, labId);
   }
 
   events(learnerId: string, labId: string): ProgressEvent[] {
-    return this.db
-      .prepare('SELECT kind, at, detail FROM events WHERE learner_id = ? AND lab_id = ? ORDER BY id')
-      .all(learnerId, labId) as ProgressEvent[];
+    return this.sql(
+      'SELECT kind, at, detail FROM events WHERE learner_id = ? AND lab_id = ? ORDER BY id',
+    ).all(learnerId, labId) as ProgressEvent[];
   }
 
   /**
@@ -364,19 +406,18 @@ export class ProgressStore {
    */
   private write<T>(fn: () => T): T {
     try {
-      return this.db.transaction(fn)();
+      return this.inTransaction(fn);
     } catch (e) {
       throw new ProgressNotSavedError(e);
     }
   }
 
   private ensureRow(learnerId: string, labId: string, now: Date): void {
-    this.db
-      .prepare('INSERT OR IGNORE INTO learners (id, created_at) VALUES (?, ?)')
-      .run(learnerId, now.toISOString());
-    this.db
-      .prepare('INSERT OR IGNORE INTO progress (learner_id, lab_id) VALUES (?, ?)')
-      .run(learnerId, labId);
+    this.sql('INSERT OR IGNORE INTO learners (id, created_at) VALUES (?, ?)').run(
+      learnerId,
+      now.toISOString(),
+    );
+    this.sql('INSERT OR IGNORE INTO progress (learner_id, lab_id) VALUES (?, ?)').run(learnerId, labId);
   }
 
   private addEvent(
@@ -387,9 +428,13 @@ export class ProgressStore {
     detail: string,
   ): number {
     return Number(
-      this.db
-        .prepare('INSERT INTO events (learner_id, lab_id, kind, at, detail) VALUES (?, ?, ?, ?, ?)')
-        .run(learnerId, labId, kind, at, detail).lastInsertRowid,
+      this.sql('INSERT INTO events (learner_id, lab_id, kind, at, detail) VALUES (?, ?, ?, ?, ?)').run(
+        learnerId,
+        labId,
+        kind,
+        at,
+        detail,
+      ).lastInsertRowid,
     );
   }
 }

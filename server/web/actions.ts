@@ -8,9 +8,9 @@ import type { GradeReport } from '../grader/report.js';
 import { simKubeconfig } from '../cluster/sim/api/kubeconfig.js';
 import { simServerUrl } from '../cluster/sim/api/server.js';
 import type { Lab } from '../labs/model.js';
-import { isProgressNotSaved, type LabProgress } from '../store/index.js';
+import { isProgressNotSaved, reportRecord, type LabProgress, type ReportRecord } from '../store/index.js';
 import type { ActiveCluster, WebDeps, WebLimits } from './deps.js';
-import { editorUntouched } from './editor.js';
+import { editorUntouched, isStarterText } from './editor.js';
 import { parseLearnerManifests } from './manifests.js';
 import type { ConnectivityMatrix } from './matrix.js';
 
@@ -22,9 +22,23 @@ export interface AppState {
 }
 
 export interface CheckOutcome {
-  report: GradeReport;
+  /** The report as JSON text (what the JSON API answers and the store keeps). */
+  record: ReportRecord;
+  /** The report itself, read from `record` on first use (the JSON API never needs it). */
+  readonly report: GradeReport;
   /** Set when the grade could not be recorded (the progress database refused the write). */
   progressNotSaved?: string;
+}
+
+function outcome(record: ReportRecord, report?: GradeReport, progressNotSaved?: string): CheckOutcome {
+  let parsed = report;
+  return {
+    record,
+    get report() {
+      return (parsed ??= JSON.parse(record.json) as GradeReport);
+    },
+    ...(progressNotSaved !== undefined ? { progressNotSaved } : {}),
+  };
 }
 
 export class LabActions {
@@ -60,6 +74,8 @@ export class LabActions {
     const simulated = this.state.active.info.mode === 'simulated';
     let text: string | undefined;
     let objects: KubeObject[] | undefined;
+    let record: ReportRecord | undefined;
+    let report: GradeReport | undefined;
     if (simulated) {
       if (typeof manifests !== 'string') {
         throw badInput(
@@ -71,27 +87,44 @@ export class LabActions {
       text = manifests;
       const limits = { maxBytes: this.limits.maxManifestBytes, maxAliasCount: this.limits.maxAliasCount };
       const checker = this.state.active.checker;
-      const parsed = checker.parse
-        ? await checker.parse({ lab, learnerId, text, limits })
-        : parseLearnerManifests(text, lab, limits);
-      if (!editorUntouched(lab, this.progress(lab, learnerId), text)) objects = parsed;
+      if (checker.checkText) {
+        // One round trip: the worker reads the text and grades, and answers the report as JSON.
+        const apply = !this.untouched(lab, learnerId, text);
+        record = await checker.checkText({ lab, learnerId, text, limits, apply });
+      } else {
+        const parsed = checker.parse
+          ? await checker.parse({ lab, learnerId, text, limits })
+          : parseLearnerManifests(text, lab, limits);
+        if (!this.untouched(lab, learnerId, text)) objects = parsed;
+      }
     }
-    const report = await this.state.active.checker.check({
-      lab,
-      learnerId,
-      ...(objects !== undefined ? { manifests: objects } : {}),
-    });
+    if (!record) {
+      report = await this.state.active.checker.check({
+        lab,
+        learnerId,
+        ...(objects !== undefined ? { manifests: objects } : {}),
+      });
+      record = reportRecord(report);
+    }
     try {
       this.deps.store.recordCheck(learnerId, lab.id, this.deps.clock(), {
         ...(text !== undefined ? { manifests: text } : {}),
-        report,
+        report: record,
       });
     } catch (e) {
       // The grade is still true and the learner should see it; only the record of it is lost.
       if (!isProgressNotSaved(e)) throw e;
-      return { report, progressNotSaved: e.message };
+      return outcome(record, report, e.message);
     }
-    return { report };
+    return outcome(record, report);
+  }
+
+  /**
+   * editorUntouched(), reading the learner's progress only when the text is the starter (reading
+   * it parses the stored report, and almost every check sends text of the learner's own).
+   */
+  private untouched(lab: Lab, learnerId: string, text: string): boolean {
+    return isStarterText(lab, text) && editorUntouched(lab, this.progress(lab, learnerId), text);
   }
 
   matrix(lab: Lab, learnerId: string): Promise<ConnectivityMatrix> {

@@ -9,7 +9,7 @@ import type { Lab } from '../labs/model.js';
 import type { GradeReport } from '../grader/report.js';
 import type { KubeObject, ProgressFn } from '../cluster/types.js';
 import type { Problem } from '../errors.js';
-import type { ProgressStore } from '../store/index.js';
+import type { ProgressStore, ReportRecord } from '../store/index.js';
 import type { ConnectivityMatrix } from './matrix.js';
 import type { Cluster } from '../cluster/types.js';
 import type { ExamCatalogue } from './exams.js';
@@ -52,6 +52,18 @@ export interface Checker {
    * hostile text never blocks the HTTP thread. Optional: without it the app parses in-process.
    */
   parse?(req: { lab: Lab; learnerId: string; text: string; limits: ManifestLimits }): Promise<KubeObject[]>;
+  /**
+   * parse() then check() where the grading runs, in one round trip, answering the report already
+   * serialised (the HTTP thread only stores and sends it). `apply: false` still reads the text
+   * (bad YAML is refused the same) but grades the live cluster as it is. Optional, like parse().
+   */
+  checkText?(req: {
+    lab: Lab;
+    learnerId: string;
+    text: string;
+    limits: ManifestLimits;
+    apply: boolean;
+  }): Promise<ReportRecord>;
   /** What the policies in the learner's cluster predict right now for the lab's connectivity checks. */
   matrix(req: { lab: Lab; learnerId: string }): Promise<ConnectivityMatrix>;
   /** Back to the scenario as shipped (the learner's policies removed). */

@@ -43,6 +43,11 @@ export function starterManifest(lab: Lab): string {
  * over the learner's work.
  */
 export function editorUntouched(lab: Lab, progress: LabProgress, submitted: string): boolean {
+  return progress.lastManifests === undefined && isStarterText(lab, submitted);
+}
+
+/** The text is the editor's starter (line endings and surrounding blank space aside). */
+export function isStarterText(lab: Lab, submitted: string): boolean {
   const norm = (t: string) => t.replace(/\r\n/g, '\n').trim();
-  return progress.lastManifests === undefined && norm(submitted) === norm(starterManifest(lab));
+  return norm(submitted) === norm(starterManifest(lab));
 }

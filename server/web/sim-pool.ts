@@ -9,6 +9,7 @@ import type { KubeObject } from '../cluster/types.js';
 import { KubelabError, type ErrorCode, type Problem } from '../errors.js';
 import type { GradeReport } from '../grader/report.js';
 import type { Lab } from '../labs/model.js';
+import type { ReportRecord } from '../store/index.js';
 import type { RootArg } from '../labs/index.js';
 import { DEFAULT_MAX_CLUSTERS } from './checker.js';
 import type { Checker, ManifestLimits } from './deps.js';
@@ -28,6 +29,7 @@ export type PoolRequestBody =
   | ({ labId: string; learnerId: string } & (
       | { op: 'check'; manifests?: KubeObject[] }
       | { op: 'parse'; text: string; limits: ManifestLimits }
+      | { op: 'check-text'; text: string; limits: ManifestLimits; apply: boolean }
       | { op: 'matrix' }
       | { op: 'reset' }
     ))
@@ -126,6 +128,23 @@ export class SimulatedWorkerPool implements Checker {
       text: req.text,
       limits: req.limits,
     }) as Promise<KubeObject[]>;
+  }
+
+  checkText(req: {
+    lab: Lab;
+    learnerId: string;
+    text: string;
+    limits: ManifestLimits;
+    apply: boolean;
+  }): Promise<ReportRecord> {
+    return this.call(req.learnerId, {
+      op: 'check-text',
+      labId: req.lab.id,
+      learnerId: req.learnerId,
+      text: req.text,
+      limits: req.limits,
+      apply: req.apply,
+    }) as Promise<ReportRecord>;
   }
 
   matrix(req: { lab: Lab; learnerId: string }): Promise<ConnectivityMatrix> {

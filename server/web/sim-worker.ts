@@ -9,7 +9,7 @@ import { listenSimApi } from '../cluster/sim/api/server.js';
 import { isKubelabError } from '../errors.js';
 import { catalogRoots, loadLab, type RootArg } from '../labs/index.js';
 import type { Lab } from '../labs/model.js';
-import { ProgressStore } from '../store/index.js';
+import { ProgressStore, reportRecord } from '../store/index.js';
 import { checkerBackedApi, forwardedOwner } from './kubectl.js';
 import type { PoolReply, PoolRequest, WorkerOptions } from './sim-pool.js';
 import { parseLearnerManifests } from './manifests.js';
@@ -32,7 +32,7 @@ const checker = simulatedChecker(
 );
 const labs = new Map<string, Promise<Lab>>();
 // A lab is loaded once per worker (above), so its id stands for it in the key. The result is only
-// ever posted to the HTTP thread (a copy), never changed here.
+// ever posted to the HTTP thread or cloned before grading (copies), never changed here.
 const parsed = new ParseMemo<ReturnType<typeof parseLearnerManifests>>();
 
 function lab(id: string): Promise<Lab> {
@@ -62,6 +62,18 @@ async function answer(req: PoolRequest): Promise<unknown> {
       return parsed.get([req.labId, req.limits.maxBytes, req.limits.maxAliasCount], req.text, () =>
         parseLearnerManifests(req.text, l, req.limits),
       );
+    case 'check-text': {
+      const objects = parsed.get([req.labId, req.limits.maxBytes, req.limits.maxAliasCount], req.text, () =>
+        parseLearnerManifests(req.text, l, req.limits),
+      );
+      const report = await checker.check({
+        lab: l,
+        learnerId: req.learnerId,
+        // A copy: the memo's objects are shared by every learner who sent the same text.
+        ...(req.apply ? { manifests: structuredClone(objects) } : {}),
+      });
+      return reportRecord(report);
+    }
     case 'matrix':
       return checker.matrix({ lab: l, learnerId: req.learnerId });
     case 'reset':

@@ -1,5 +1,5 @@
 /** Small helpers shared by the routes and the views: what every page needs, and how to answer. */
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import type { CheckResult, GradeReport } from '../grader/report.js';
 import { groupProbes, type ProbeGroup } from '../grader/grouping.js';
 import type { Lab } from '../labs/model.js';
@@ -18,6 +18,15 @@ export function isPartial(req: Request): boolean {
 
 export function wantsJson(req: Request): boolean {
   return req.originalUrl.startsWith('/api/') || isPartial(req);
+}
+
+/**
+ * Answers JSON that is serialised already, as res.json() would answer the value it came from (the
+ * same body, Content-Type, charset and ETag): a grading worker's report is stringified once, there.
+ */
+export function sendJsonText(res: Response, json: string): void {
+  if (!res.get('Content-Type')) res.set('Content-Type', 'application/json');
+  res.send(json);
 }
 
 export function commonLocals(ctx: AppContext, req: Request): Record<string, unknown> {

@@ -7,13 +7,7 @@ import { join } from 'node:path';
 import type { Cluster, ProgressFn } from '../cluster/types.js';
 import { EnforcementGate } from '../cluster/canary.js';
 import { deployScenario } from '../cluster/deploy.js';
-import {
-  clusterUp,
-  detectRealClusterAvailability,
-  openCluster,
-  type ClusterTarget,
-  type ProvisionDeps,
-} from '../cluster/provision.js';
+import type { ClusterTarget, ProvisionDeps } from '../cluster/provision.js';
 import { execaRunner, type Runner } from '../cluster/runner.js';
 import { isKubelabError, notFound } from '../errors.js';
 import { gradeLab, REAL_CLUSTER_CONCURRENCY, REAL_CLUSTER_SETTLE_MS } from '../grader/index.js';
@@ -159,6 +153,8 @@ export async function createDefaultWebDeps(opts: DefaultWebDepsOptions = {}): Pr
     pool?.warm();
     return deps;
   }
+  // Real clusters bring the Kubernetes client (tens of MB of heap): a simulated server never loads it.
+  const { clusterUp, detectRealClusterAvailability, openCluster } = await import('../cluster/provision.js');
   const provisionDeps: ProvisionDeps = {
     runner: opts.runner ?? execaRunner(env),
     env,

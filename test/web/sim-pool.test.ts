@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubelabError } from '../../server/errors.js';
+import type { GradeReport } from '../../server/grader/report.js';
 import { loadLab } from '../../server/labs/index.js';
 import type { Lab } from '../../server/labs/model.js';
 import { parseLearnerManifests } from '../../server/web/manifests.js';
@@ -106,6 +107,47 @@ describe('SimulatedWorkerPool', () => {
     p.warm();
     await expect(p.matrix({ lab, learnerId: 'x' })).rejects.toThrow('shut down');
     expect(() => new SimulatedWorkerPool({ size: 0 })).toThrow('size');
+  });
+
+  it('reads and grades in one round trip, answering the report as JSON text', async () => {
+    const limits = { maxBytes: 128 * 1024, maxAliasCount: 50 };
+    const solution = await readFile(join(lab.dir, 'solution.yaml'), 'utf8');
+    const known = lab.knownWrong[0]!;
+    const wrongText = await readFile(join(lab.dir, known.file), 'utf8');
+    // Two learners send the same text (one parse kept in the worker, shared): both are graded on it.
+    const [first, second] = await Promise.all(
+      ['t1', 't2'].map((learnerId) =>
+        pool.checkText({ lab, learnerId, text: solution, limits, apply: true }),
+      ),
+    );
+    for (const record of [first!, second!]) {
+      const report = JSON.parse(record.json) as GradeReport;
+      expect(report.passed).toBe(true);
+      expect(record).toMatchObject({ passed: true, status: 'passed', failedChecks: [] });
+    }
+    const wrong = await pool.checkText({ lab, learnerId: 't1', text: wrongText, limits, apply: true });
+    const wrongReport = JSON.parse(wrong.json) as GradeReport;
+    expect(wrongReport.passed).toBe(false);
+    expect(wrong.failedChecks).toContain(known.failsCheck);
+    expect(wrong.failedChecks).toEqual(
+      wrongReport.checks.filter((c) => c.status === 'fail').map((c) => c.id),
+    );
+    expect(wrong).toMatchObject({ passed: false, status: wrongReport.status });
+    // apply: false reads the text but grades the live cluster as it is (t2 still has the solution).
+    const untouched = await pool.checkText({ lab, learnerId: 't2', text: wrongText, limits, apply: false });
+    expect(untouched.passed).toBe(true);
+    // Bad YAML is refused with where it is, whether or not it would be applied.
+    for (const apply of [true, false]) {
+      const error = await pool
+        .checkText({ lab, learnerId: 't2', text: 'kind: NetworkPolicy\nmetadata: [\n', limits, apply })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(KubelabError);
+      expect((error as KubelabError).code).toBe('BAD_INPUT');
+      expect((error as KubelabError).problems[0]).toMatchObject({ file: 'your manifests', line: 3 });
+    }
+    expect(
+      (await pool.checkText({ lab, learnerId: 't2', text: wrongText, limits, apply: false })).passed,
+    ).toBe(true);
   });
 
   it('parses learner YAML in the worker: same objects as in-process, errors as KubelabErrors', async () => {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { GradeReport } from '../../server/grader/report.js';
 import { KubelabError } from '../../server/errors.js';
-import { ProgressStore, isProgressNotSaved, newLearnerId } from '../../server/store/index.js';
+import { ProgressStore, isProgressNotSaved, newLearnerId, reportRecord } from '../../server/store/index.js';
 import { refuseWrites } from './refuse-writes.js';
 
 const at = new Date('2025-02-03T04:05:06Z');
@@ -86,6 +86,72 @@ describe('ProgressStore', () => {
     });
     expect(failedAgain.lastReport?.passed).toBe(false);
     expect(store.events(me, 'np-backend').map((e) => e.kind)).toEqual(['check', 'check', 'check']);
+  });
+
+  it("records the same from a serialised report (a grading worker's) as from the report, check after check", () => {
+    const failing = (id: string): GradeReport => ({
+      ...report(false),
+      checks: [
+        { id: 'preflight', title: 'ready', kind: 'preflight', status: 'pass', messages: [], probes: [] },
+        { id, title: 'the task', kind: 'policy', status: 'fail', messages: ['no'], probes: [] },
+        { id: 'other', title: 'other', kind: 'dns', status: 'error', messages: ['?'], probes: [] },
+      ],
+    });
+    const sequence = [failing('policy-exists'), failing('backend-dns'), report(true), failing('backend-dns')];
+    const fromReports = ProgressStore.open(':memory:');
+    const fromRecords = ProgressStore.open(':memory:');
+    const learners = [newLearnerId(), newLearnerId(), newLearnerId()];
+    // Every statement runs many times over, for several learners: reused statements keep recording.
+    for (const learner of learners) {
+      sequence.forEach((r, i) => {
+        const when = new Date(at.getTime() + i * 1000);
+        fromReports.recordCheck(learner, 'np-backend', when, { manifests: `try ${i}`, report: r });
+        fromRecords.recordCheck(learner, 'np-backend', when, {
+          manifests: `try ${i}`,
+          report: reportRecord(r),
+        });
+      });
+    }
+    for (const learner of learners) {
+      const p = fromRecords.progress(learner, 'np-backend');
+      expect(p).toEqual(fromReports.progress(learner, 'np-backend'));
+      expect(p).toMatchObject({
+        status: 'passed',
+        attempts: 4,
+        passes: 1,
+        firstPassedAt: new Date(at.getTime() + 2000).toISOString(),
+        lastManifests: 'try 3',
+      });
+      expect(p.lastReport).toEqual(sequence[3]);
+      expect(fromRecords.events(learner, 'np-backend')).toEqual(fromReports.events(learner, 'np-backend'));
+      expect(fromRecords.events(learner, 'np-backend').map((e) => e.detail)).toEqual([
+        'failed',
+        'failed',
+        'passed',
+        'failed',
+      ]);
+    }
+    // The instructor's "checks that fail most" counts only failed checks, from either form.
+    const stats = fromRecords.classroom.labStats();
+    expect(stats).toEqual(fromReports.classroom.labStats());
+    expect(stats[0]?.failingChecks).toEqual([
+      { checkId: 'backend-dns', failures: 6 },
+      { checkId: 'policy-exists', failures: 3 },
+    ]);
+  });
+
+  it("the catalogue's progress leaves out the last attempt, and only that", () => {
+    const store = ProgressStore.open(':memory:');
+    const me = newLearnerId();
+    store.recordCheck(me, 'np-backend', at, { manifests: 'x', report: report(true) });
+    store.revealHint(me, 'np-backend', 3, at);
+    store.recordSolutionViewed(me, 'np-backend', at);
+    const full = store.allProgress(me).get('np-backend')!;
+    expect(full.lastReport?.passed).toBe(true);
+    const { lastManifests, lastReport, ...rest } = full;
+    expect(lastManifests).toBe('x');
+    expect(lastReport).toBeDefined();
+    expect(store.allProgress(me, { lastAttempt: false }).get('np-backend')).toEqual(rest);
   });
 
   it('keeps learners apart', () => {
@@ -205,6 +271,29 @@ describe('ProgressStore on disk', () => {
     expect(isProgressNotSaved(caught)).toBe(true);
     expect((caught as KubelabError).code).toBe('ENVIRONMENT');
     expect((caught as KubelabError).message).toContain('your progress could not be saved');
+    store.close();
+  });
+
+  it('statements prepared before the database stopped taking writes fail the same, and roll back', () => {
+    const file = join(tempDir(), 'kubelab.db');
+    const store = ProgressStore.open(file);
+    const me = newLearnerId();
+    store.recordCheck(me, 'np-backend', at, { manifests: 'first', report: report(false) });
+    refuseWrites(file);
+    let caught: unknown;
+    try {
+      store.recordCheck(me, 'np-backend', at, { manifests: 'second', report: report(true) });
+    } catch (e) {
+      caught = e;
+    }
+    expect(isProgressNotSaved(caught)).toBe(true);
+    // Nothing of the refused check was kept (one transaction), and the store still reads.
+    expect(store.progress(me, 'np-backend')).toMatchObject({
+      attempts: 1,
+      passes: 0,
+      lastManifests: 'first',
+    });
+    expect(store.events(me, 'np-backend')).toHaveLength(1);
     store.close();
   });
 });

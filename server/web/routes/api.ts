@@ -5,7 +5,8 @@ import type { AppContext } from '../app.js';
 import { isConfirmed } from '../actions.js';
 import { learnerOf } from '../learner.js';
 import type { ProvisionMessage } from '../provision.js';
-import { labSummary } from '../view-model.js';
+import { labSummary, sendJsonText } from '../view-model.js';
+import { emptyProgress } from '../../store/index.js';
 import { param } from './pages.js';
 
 export function apiRoutes(ctx: AppContext): Router {
@@ -15,7 +16,12 @@ export function apiRoutes(ctx: AppContext): Router {
   router.get('/labs', async (req, res) => {
     const learnerId = learnerOf(req, res);
     const { labs, problems } = await deps.labs.list();
-    res.json({ labs: labs.map((lab) => labSummary(lab, actions.progress(lab, learnerId))), problems });
+    // One query for all labs (not one per lab), without the last reports the summaries do not show.
+    const progress = deps.store.allProgress(learnerId, { lastAttempt: false });
+    res.json({
+      labs: labs.map((lab) => labSummary(lab, progress.get(lab.id) ?? emptyProgress(lab.id))),
+      problems,
+    });
   });
 
   router.get('/labs/:id', async (req, res) => {
@@ -41,10 +47,11 @@ export function apiRoutes(ctx: AppContext): Router {
   router.post('/labs/:id/check', async (req, res) => {
     const lab = await actions.lab(param(req, 'id'));
     const body = (req.body ?? {}) as Record<string, unknown>;
-    const { report, progressNotSaved } = await actions.check(lab, learnerOf(req, res), body.manifests);
+    const outcome = await actions.check(lab, learnerOf(req, res), body.manifests);
     // 503 tells a script that something is wrong on the server, yet the grade is in the body.
-    if (progressNotSaved) res.status(503).json({ ...report, progressNotSaved });
-    else res.json(report);
+    if (outcome.progressNotSaved)
+      res.status(503).json({ ...outcome.report, progressNotSaved: outcome.progressNotSaved });
+    else sendJsonText(res, outcome.record.json);
   });
 
   router.get('/labs/:id/matrix', async (req, res) => {

@@ -8,7 +8,7 @@ import { Router, type Request, type Response } from 'express';
 import { formatProblem, isKubelabError, KubelabError } from '../../errors.js';
 import type { GradeReport } from '../../grader/report.js';
 import type { Lab } from '../../labs/model.js';
-import type { LabProgress } from '../../store/index.js';
+import { emptyProgress, type LabProgress } from '../../store/index.js';
 import type { AppContext } from '../app.js';
 import { isConfirmed } from '../actions.js';
 import { policyNameOf, starterManifest } from '../editor.js';
@@ -26,13 +26,13 @@ export function pageRoutes(ctx: AppContext): Router {
   router.get('/', async (_req, res) => {
     const learnerId = learnerOf(_req, res);
     const { labs, problems } = await deps.labs.list();
-    const progress = deps.store.allProgress(learnerId);
+    const progress = deps.store.allProgress(learnerId, { lastAttempt: false });
     res.render('catalogue', {
       title: 'Labs',
       problems: problems.map(formatProblem),
-      labs: labs.map((lab) => labSummary(lab, progress.get(lab.id) ?? actions.progress(lab, learnerId))),
+      labs: labs.map((lab) => labSummary(lab, progress.get(lab.id) ?? emptyProgress(lab.id))),
       sections: groupByDomain(
-        labs.map((lab) => labSummary(lab, progress.get(lab.id) ?? actions.progress(lab, learnerId))),
+        labs.map((lab) => labSummary(lab, progress.get(lab.id) ?? emptyProgress(lab.id))),
       ),
     });
   });
