@@ -6,6 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { listenSimApi } from '../cluster/sim/api/server.js';
+import pLimit from 'p-limit';
 import { isKubelabError } from '../errors.js';
 import { catalogRoots, loadLab, type RootArg } from '../labs/index.js';
 import type { Lab } from '../labs/model.js';
@@ -45,6 +46,14 @@ function lab(id: string): Promise<Lab> {
   return p;
 }
 
+/**
+ * Grades run one at a time. Grading is CPU work with await points in it: started together, queued
+ * checks would all be in flight at once, each holding its cluster's data plane and half a report
+ * (200 learners checking back to back made the worker's heap several times larger) and all
+ * finishing late. One at a time, each finishes as soon as its own work is done, in arrival order.
+ */
+const grading = pLimit(1);
+
 async function answer(req: PoolRequest): Promise<unknown> {
   if (req.op === 'flush') {
     await checker.flush();
@@ -53,27 +62,30 @@ async function answer(req: PoolRequest): Promise<unknown> {
   const l = await lab(req.labId);
   switch (req.op) {
     case 'check':
-      return checker.check({
-        lab: l,
-        learnerId: req.learnerId,
-        ...(req.manifests !== undefined ? { manifests: req.manifests } : {}),
-      });
+      return grading(() =>
+        checker.check({
+          lab: l,
+          learnerId: req.learnerId,
+          ...(req.manifests !== undefined ? { manifests: req.manifests } : {}),
+        }),
+      );
     case 'parse':
       return parsed.get([req.labId, req.limits.maxBytes, req.limits.maxAliasCount], req.text, () =>
         parseLearnerManifests(req.text, l, req.limits),
       );
-    case 'check-text': {
-      const objects = parsed.get([req.labId, req.limits.maxBytes, req.limits.maxAliasCount], req.text, () =>
-        parseLearnerManifests(req.text, l, req.limits),
-      );
-      const report = await checker.check({
-        lab: l,
-        learnerId: req.learnerId,
-        // A copy: the memo's objects are shared by every learner who sent the same text.
-        ...(req.apply ? { manifests: structuredClone(objects) } : {}),
+    case 'check-text':
+      return grading(async () => {
+        const objects = parsed.get([req.labId, req.limits.maxBytes, req.limits.maxAliasCount], req.text, () =>
+          parseLearnerManifests(req.text, l, req.limits),
+        );
+        const report = await checker.check({
+          lab: l,
+          learnerId: req.learnerId,
+          // A copy: the memo's objects are shared by every learner who sent the same text.
+          ...(req.apply ? { manifests: structuredClone(objects) } : {}),
+        });
+        return reportRecord(report);
       });
-      return reportRecord(report);
-    }
     case 'matrix':
       return checker.matrix({ lab: l, learnerId: req.learnerId });
     case 'reset':
