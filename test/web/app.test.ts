@@ -672,31 +672,10 @@ describe('cross-site protection', () => {
 
 describe('a progress database that stops taking writes while serving', () => {
   it('answers the check with its report and a 503 note that progress was not saved', async () => {
-    const { mkdtempSync, rmSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
-    const { join } = await import('node:path');
-    const { ProgressStore } = await import('../../server/store/index.js');
-    const { refuseWrites } = await import('./refuse-writes.js');
-    const dir = mkdtempSync(join(tmpdir(), 'kubelab-ro-'));
-    const file = join(dir, 'kubelab.db');
-    const store = ProgressStore.open(file);
-    try {
-      refuseWrites(file);
+    const { withReadOnlyStore, expectGradedButNotSaved } = await import('./refuse-writes.js');
+    await withReadOnlyStore(async (store) => {
       const app = createApp(fakeDeps({ store }));
-      const api = await request(app).post('/api/labs/np-fake/check').send({ manifests: RIGHT_POLICY });
-      expect(api.status).toBe(503);
-      expect(api.body.passed).toBe(true);
-      expect(api.body.checks.length).toBeGreaterThan(0);
-      expect(api.body.progressNotSaved).toContain('your progress could not be saved');
-
-      const partial = await request(app)
-        .post('/labs/np-fake/check')
-        .set('X-Kubelab-Partial', '1')
-        .type('form')
-        .send({ manifests: RIGHT_POLICY });
-      expect(partial.status).toBe(503);
-      expect(partial.body.sections.result).toContain('Passed');
-      expect(partial.body.sections.result).toContain('not saved to your progress');
+      await expectGradedButNotSaved(app, RIGHT_POLICY);
 
       const page = await request(app)
         .post('/labs/np-fake/check')
@@ -708,9 +687,6 @@ describe('a progress database that stops taking writes while serving', () => {
 
       // Other writes are environment problems too, never a 500.
       await request(app).post('/api/labs/np-fake/hints/next').expect(503);
-    } finally {
-      store.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 });

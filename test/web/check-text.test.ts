@@ -3,9 +3,6 @@
  * worker pool does): the JSON API answers the worker's JSON text as res.json() would have answered
  * the report, progress records it, and the editor's starter still grades the live cluster.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import type { GradeReport } from '../../server/grader/report.js';
@@ -15,7 +12,7 @@ import type { Checker } from '../../server/web/deps.js';
 import { starterManifest } from '../../server/web/editor.js';
 import { parseLearnerManifests } from '../../server/web/manifests.js';
 import { FakeChecker, RIGHT_POLICY, WRONG_POLICY, fakeDeps, fakeLab } from './fakes.js';
-import { refuseWrites } from './refuse-writes.js';
+import { expectGradedButNotSaved, withReadOnlyStore } from './refuse-writes.js';
 
 /** A checker with checkText only (no parse), over the fake grading; it notes what it was asked. */
 function oneTripChecker(fake: FakeChecker) {
@@ -88,27 +85,9 @@ describe('Check in one round trip to the grader', () => {
   });
 
   it('a database that refuses the write still answers the grade, with a 503 note', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'kubelab-ro-'));
-    const file = join(dir, 'kubelab.db');
-    const store = ProgressStore.open(file);
-    try {
-      refuseWrites(file);
+    await withReadOnlyStore(async (store) => {
       const { app } = setup(store);
-      const api = await request(app).post('/api/labs/np-fake/check').send({ manifests: RIGHT_POLICY });
-      expect(api.status).toBe(503);
-      expect(api.body.passed).toBe(true);
-      expect(api.body.checks.length).toBeGreaterThan(0);
-      expect(api.body.progressNotSaved).toContain('your progress could not be saved');
-      const partial = await request(app)
-        .post('/labs/np-fake/check')
-        .set('X-Kubelab-Partial', '1')
-        .type('form')
-        .send({ manifests: RIGHT_POLICY });
-      expect(partial.status).toBe(503);
-      expect(partial.body.sections.result).toContain('Passed');
-    } finally {
-      store.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
+      await expectGradedButNotSaved(app, RIGHT_POLICY);
+    });
   });
 });
