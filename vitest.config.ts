@@ -6,6 +6,9 @@ export default defineConfig({
     // The opt-in real-cluster suite decides for itself whether to run (see test/cluster-integration).
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/setup/build.ts'],
+    // Grading workers started by tests load the compiled worker that globalSetup has just built
+    // (server/web/sim-worker-entry.js), rather than compiling the sources again in every worker.
+    env: { KUBELAB_COMPILED_WORKERS: '1' },
     // A guard against a hang, not a speed check (speed is measured by `npm run bench`). Many tests
     // run whole processes (kubectl, `node bin/kubelab.js`) several times over; with files running
     // side by side on a loaded 2-core machine such a test took 20 s without anything being wrong.
