@@ -2,7 +2,7 @@
 // the TypeScript worker. The test suite, which builds dist/ before it starts (test/setup/build.ts),
 // sets KUBELAB_COMPILED_WORKERS=1 to load the compiled worker instead: the same code, without
 // compiling a hundred modules again in every worker a test starts.
-if (process.env.KUBELAB_COMPILED_WORKERS === '1') {
+if (globalThis.process.env.KUBELAB_COMPILED_WORKERS === '1') {
   await import('../../dist/web/sim-worker.js');
 } else {
   const { register } = await import('tsx/esm/api');
