@@ -48,9 +48,9 @@ function lab(id: string): Promise<Lab> {
 
 /**
  * Grades run one at a time. Grading is CPU work with await points in it: started together, queued
- * checks would all be in flight at once, each holding its cluster's data plane and half a report
- * (200 learners checking back to back made the worker's heap several times larger) and all
- * finishing late. One at a time, each finishes as soon as its own work is done, in arrival order.
+ * checks would all be in flight at once, each holding its cluster's data plane and half a report,
+ * and all finishing late (the web bench's burst p95 halved when this limit came in). One at a
+ * time, each finishes as soon as its own work is done, in arrival order.
  */
 const grading = pLimit(1);
 
