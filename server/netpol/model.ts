@@ -16,6 +16,7 @@
  * default pod subnet) and hostNetwork pods the single node's address 172.18.0.2 (kind's docker
  * network). Addresses already used by a pod's status are skipped.
  */
+import { freezeDeep } from '../freeze.js';
 import { badInput } from '../errors.js';
 import { isRecord } from '../manifests/load.js';
 import { ipFamily } from './ipblock.js';
@@ -351,13 +352,6 @@ export function podModelFromPod(pod: unknown): PodModel {
  * frozen too, since every reader of the pod then shares it.
  */
 const modelsOfFrozenPods = new WeakMap<object, PodModel>();
-
-function freezeDeep<T>(value: T): T {
-  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return value;
-  Object.freeze(value);
-  for (const key of Object.keys(value)) freezeDeep((value as Record<string, unknown>)[key]);
-  return value;
-}
 
 function buildPodModel(pod: unknown): PodModel {
   const c = new ProblemCollector();

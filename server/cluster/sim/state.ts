@@ -7,6 +7,7 @@
  * every object with the state it came from, and since neither side can change a shared object, the
  * two stay independent. Code that changes a stored object changes a deepCopy() of it (./objects.ts) and stores that.
  */
+import { freezeDeep } from '../../freeze.js';
 import type { KubeObject } from '../types.js';
 import type { RandomState } from './random.js';
 
@@ -157,13 +158,6 @@ export function adoptState(state: SimState): SimState {
   state.version = newVersion();
   state.versionBesidesPolicies = state.version;
   return state;
-}
-
-function freezeDeep<T>(value: T): T {
-  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return value;
-  Object.freeze(value);
-  for (const key of Object.keys(value)) freezeDeep((value as Record<string, unknown>)[key]);
-  return value;
 }
 
 export function removeObject(
