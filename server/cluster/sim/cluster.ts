@@ -75,6 +75,7 @@ import {
   type ControllerContext,
 } from './controllers.js';
 import { DataPlane } from './network.js';
+import type { SharedPlanes } from './shared-planes.js';
 import { admissionVerdict, relabelWarnings } from './admission.js';
 import { policyFromLabels } from '../../podsecurity/index.js';
 import { runProbe, type ProbeRun } from './exec.js';
@@ -118,6 +119,11 @@ export interface SimulatedClusterOptions {
   seed?: number;
   /** Clock for timestamps (default: the real one). */
   now?: () => Date;
+  /**
+   * Data planes to share with other clusters of the same content (forks keep the same one), so
+   * a server's many learner clusters do not each build and judge the same network again.
+   */
+  sharedPlanes?: SharedPlanes;
 }
 
 export interface ProbeExplanation extends ProbeRun {
@@ -802,9 +808,12 @@ export class SimulatedCluster implements Cluster {
 
   private plane(): DataPlane {
     if (!this.cache || this.cache.version !== this.state.version) {
+      const hosts = this.options.externalHosts ?? [];
       this.cache = {
         version: this.state.version,
-        plane: new DataPlane(this.state, this.enforcePolicies, this.options.externalHosts ?? []),
+        plane:
+          this.options.sharedPlanes?.plane(this.state, this.enforcePolicies, hosts) ??
+          new DataPlane(this.state, this.enforcePolicies, hosts),
       };
     }
     return this.cache.plane;
