@@ -17,7 +17,7 @@ import type { Lab, Scenario } from '../labs/model.js';
 import { buildProbeArgv, classifyProbe, probeDeadlineMs } from '../probe/index.js';
 import type { ProbeOutcome } from '../probe/types.js';
 import { PolicyOracle } from './oracle.js';
-import { planCheck, serviceFqdn, type CheckPlan, type PlannedProbe } from './plan.js';
+import { planCheckFor, planContentKey, serviceFqdn, type CheckPlan, type PlannedProbe } from './plan.js';
 import { runPolicyCheck } from './policy-check.js';
 import type { CheckResult, Expectation, GradeReport, ProbeResult } from './report.js';
 import { generaliser, groupProbes, workloadsOf } from './grouping.js';
@@ -109,12 +109,13 @@ export async function gradeLab(opts: GradeOptions): Promise<GradeReport> {
         `so it cannot be graded here. Grade it with: kubelab lab check ${lab.id} --simulated -f FILE`,
     );
   }
+  const content = planContentKey(snapshot, oracle);
   const plans = lab.checks
     .filter(
       (c): c is Extract<typeof c, { kind: 'connectivity' | 'dns' }> =>
         c.kind === 'connectivity' || c.kind === 'dns',
     )
-    .map((c) => planCheck(lab, c, snapshot, oracle));
+    .map((c) => planCheckFor(lab, c, snapshot, oracle, content));
   for (const plan of plans) {
     for (const p of plan.problems) preflight.messages.push(`${plan.check.id}: ${p}`);
   }
