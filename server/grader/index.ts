@@ -201,6 +201,7 @@ export async function gradeLab(opts: GradeOptions): Promise<GradeReport> {
       ...(snapshot.versionBesidesPolicies !== undefined
         ? { worldVersion: snapshot.versionBesidesPolicies }
         : {}),
+      ...(content !== undefined ? { content } : {}),
     });
     for (const c of intent) c.messages = c.messages.map(general);
     checks.push(...intent);
