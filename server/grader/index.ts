@@ -425,8 +425,20 @@ function preflightKey(snapshot: Snapshot, plans: CheckPlan[], cache: PreflightCa
       .digest('hex');
     if (version !== undefined) cache.rememberWorld(version, world);
   }
-  const probes = JSON.stringify(plans.map((p) => p.probes.map((x) => [x.from, x.spec])));
+  const probes = plans.map(probesText).join('\n');
   return createHash('sha256').update(world).update('\0').update(probes).digest('hex');
+}
+
+/** Remembered plans are frozen and shared by many grades (planCheckFor): their text is made once. */
+const probesTextOfFrozen = new WeakMap<CheckPlan, string>();
+
+function probesText(plan: CheckPlan): string {
+  let text = probesTextOfFrozen.get(plan);
+  if (text === undefined) {
+    text = JSON.stringify(plan.probes.map((x) => [x.from, x.spec]));
+    if (Object.isFrozen(plan)) probesTextOfFrozen.set(plan, text);
+  }
+  return text;
 }
 
 /** On a copy of the cluster with every NetworkPolicy removed, every planned probe must connect. */

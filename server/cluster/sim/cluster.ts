@@ -170,6 +170,22 @@ function userIntent(obj: Record<string, unknown>): Json {
   return copy;
 }
 
+/**
+ * The text lastApplied keeps of a frozen input, by input: a server applies the same frozen
+ * objects (a parsed answer, shared by every learner who sent that text) again and again.
+ */
+const intentJsonOfFrozen = new WeakMap<object, string>();
+
+function intentJsonOf(input: Json, intent: Json): string {
+  if (!Object.isFrozen(input)) return stableStringify(intent);
+  let json = intentJsonOfFrozen.get(input);
+  if (json === undefined) {
+    json = stableStringify(intent);
+    intentJsonOfFrozen.set(input, json);
+  }
+  return json;
+}
+
 function asKubeObject(obj: Record<string, unknown>): KubeObject {
   return obj as unknown as KubeObject;
 }
@@ -591,7 +607,7 @@ export class SimulatedCluster implements Cluster {
     const namespace = info.namespaced ? String(meta.namespace) : undefined;
     if (!info.namespaced) delete meta.namespace;
     const key = objectKey(info.kind, namespace, name);
-    const intentJson = stableStringify(intent);
+    const intentJson = intentJsonOf(input, intent);
     const outcome = (action: ApplyOutcome['action']): ApplyOutcome => ({
       kind: info.kind,
       ...(namespace ? { namespace } : {}),
@@ -625,7 +641,8 @@ export class SimulatedCluster implements Cluster {
       return outcome('created');
     }
 
-    const obj = asKubeObject(deepCopy(intent));
+    // `intent` is already this call's own copy, and nothing below reads it again.
+    const obj = asKubeObject(intent);
     if (info.kind === 'Namespace') {
       obj.metadata.labels = { ...(obj.metadata.labels ?? {}), 'kubernetes.io/metadata.name': name };
       obj.spec = { finalizers: ['kubernetes'] };
