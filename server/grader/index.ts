@@ -497,7 +497,7 @@ async function attempt(
   probe: PlannedProbe,
 ): Promise<{ outcome: ProbeOutcome; detail: string }> {
   const [namespace, name] = probe.from.split('/') as [string, string];
-  const argv = buildProbeArgv(probe.spec);
+  const argv = argvOf(probe.spec);
   try {
     const result = await cluster.exec({ namespace, name }, argv, probeDeadlineMs(probe.spec));
     return classifyProbe(probe.spec, result);
@@ -505,6 +505,19 @@ async function attempt(
     if (isKubelabError(e)) return { outcome: 'error', detail: e.message };
     throw e;
   }
+}
+
+/** Specs of remembered plans are frozen and probed by grade after grade: their argv is built once. */
+const argvOfFrozen = new WeakMap<object, string[]>();
+
+function argvOf(spec: PlannedProbe['spec']): string[] {
+  if (!Object.isFrozen(spec)) return buildProbeArgv(spec);
+  let argv = argvOfFrozen.get(spec);
+  if (!argv) {
+    argv = Object.freeze(buildProbeArgv(spec)) as string[];
+    argvOfFrozen.set(spec, argv);
+  }
+  return argv;
 }
 
 async function runProbe(cluster: Cluster, probe: PlannedProbe, opts: GradeOptions): Promise<ProbeResult> {
