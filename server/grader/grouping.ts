@@ -93,8 +93,24 @@ export function groupProbes(
   return groups;
 }
 
+/**
+ * Generalisers by the workloads map they were made for: a grade uses one map for every check it
+ * summarises, and the simulated cluster's grades share one per state (see workloadsOfSnapshot in
+ * ./index.ts). Callers never change a map once made.
+ */
+const generalisers = new WeakMap<Record<string, string>, (text: string) => string>();
+
 /** Replaces every whole `ns/pod` a workload owns by `ns/workload` (`web-1` never inside `web-10`). */
 export function generaliser(workloads: Record<string, string>): (text: string) => string {
+  let general = generalisers.get(workloads);
+  if (!general) {
+    general = makeGeneraliser(workloads);
+    generalisers.set(workloads, general);
+  }
+  return general;
+}
+
+function makeGeneraliser(workloads: Record<string, string>): (text: string) => string {
   const pods = Object.keys(workloads).sort((a, b) => b.length - a.length);
   if (pods.length === 0) return (text) => text;
   const escaped = pods.map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));

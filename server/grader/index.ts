@@ -10,6 +10,7 @@
  *   otherwise                               -> the learner's policy is wrong, with the engine's reason
  */
 import { createHash } from 'node:crypto';
+import { Memo } from './digest.js';
 import pLimit from 'p-limit';
 import type { Cluster, KubeObject, ProgressFn } from '../cluster/types.js';
 import { isKubelabError } from '../errors.js';
@@ -98,7 +99,7 @@ export async function gradeLab(opts: GradeOptions): Promise<GradeReport> {
   progress('reading the cluster');
   const snapshot = await takeSnapshot(cluster);
   const oracle = new PolicyOracle(snapshot);
-  const workloads = workloadsOf(snapshot.pods);
+  const workloads = workloadsOfSnapshot(snapshot);
   const checks: CheckResult[] = [];
 
   const preflight = preflightChecks(opts.scenario, lab, snapshot, oracle);
@@ -427,6 +428,23 @@ function preflightKey(snapshot: Snapshot, plans: CheckPlan[], cache: PreflightCa
   }
   const probes = plans.map(probesText).join('\n');
   return createHash('sha256').update(world).update('\0').update(probes).digest('hex');
+}
+
+/**
+ * The pods' workloads, by the simulated cluster's versionBesidesPolicies (pods are part of it):
+ * every grade of a state then shares one map, and one generaliser made for it. Frozen, as shared.
+ */
+const workloadsByVersion = new Memo<Record<string, string>>(64);
+
+function workloadsOfSnapshot(snapshot: Snapshot): Record<string, string> {
+  const version = snapshot.versionBesidesPolicies;
+  if (version === undefined) return workloadsOf(snapshot.pods);
+  let workloads = workloadsByVersion.get(String(version));
+  if (!workloads) {
+    workloads = Object.freeze(workloadsOf(snapshot.pods));
+    workloadsByVersion.set(String(version), workloads);
+  }
+  return workloads;
 }
 
 /** Remembered plans are frozen and shared by many grades (planCheckFor): their text is made once. */

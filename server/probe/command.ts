@@ -244,6 +244,20 @@ function sameArgv(a: readonly string[], b: readonly string[]): boolean {
  * spec and tool. The simulated cluster uses it so it answers the very commands probe/ builds.
  */
 export function parseProbeCommand(argv: readonly string[]): ProbeCommand | undefined {
+  // The grader's own argv arrays are frozen and reused (argvOf in server/grader): known by identity.
+  const frozen = Object.isFrozen(argv);
+  if (frozen) {
+    const known = parsedFrozenArgv.get(argv);
+    if (known !== undefined) return known ?? undefined;
+  }
+  const command = parseByText(argv);
+  if (frozen) parsedFrozenArgv.set(argv, command ?? null);
+  return command;
+}
+
+const parsedFrozenArgv = new WeakMap<readonly string[], ProbeCommand | null>();
+
+function parseByText(argv: readonly string[]): ProbeCommand | undefined {
   const key = JSON.stringify(argv);
   const known = recentlyParsed.get(key);
   if (known !== undefined) return known ?? undefined;

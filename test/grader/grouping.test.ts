@@ -147,6 +147,14 @@ describe('groupProbes', () => {
     expect(general('np/db-0x stays')).toBe('np/db-0x stays');
   });
 
+  it('makes one generaliser per workloads map, and a new one for another map', () => {
+    expect(generaliser(WORKLOADS)).toBe(generaliser(WORKLOADS));
+    const other = { ...WORKLOADS, 'np/db-10': 'np/other' };
+    expect(generaliser(other)).not.toBe(generaliser(WORKLOADS));
+    expect(generaliser(other)('np/db-10')).toBe('np/other');
+    expect(generaliser(WORKLOADS)('np/db-10')).toBe('np/db-1');
+  });
+
   it('leaves pods no controller made under their own names', () => {
     const groups = groupProbes([probe('np/lonely', 'x', 'from np/lonely')], WORKLOADS);
     expect(groups[0]).toMatchObject({ from: 'np/lonely', explanation: 'from np/lonely' });

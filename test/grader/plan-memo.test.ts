@@ -2,6 +2,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadLabForCheck, readManifestFile } from '../../server/labs/index.js';
 import { createScenarioCluster } from '../../server/grader/simulated.js';
+import { gradeLab } from '../../server/grader/index.js';
 import { takeSnapshot, type Snapshot } from '../../server/grader/snapshot.js';
 import { PolicyOracle } from '../../server/grader/oracle.js';
 import { planCheckFor, planContentKey, type CheckPlan } from '../../server/grader/plan.js';
@@ -76,6 +77,23 @@ describe('planCheckFor', () => {
     const sources = (plans: CheckPlan[]) => new Set(plans.flatMap((p) => p.probes.map((x) => x.from)));
     expect(sources(after).has(`${lab.namespace}/${backend[0]!.metadata.name}`)).toBe(false);
     expect(sources(before).has(`${lab.namespace}/${backend[0]!.metadata.name}`)).toBe(true);
+  });
+
+  it("shares a state's workloads between grades, and follows the pods when they change", async () => {
+    const cluster = await withAnswer(solution);
+    const first = await gradeLab({ lab, scenario, cluster });
+    const again = await gradeLab({ lab, scenario, cluster: await withAnswer(solution) });
+    expect(again.workloads).toBe(first.workloads);
+    const backend = Object.keys(first.workloads ?? {}).find((p) =>
+      p.startsWith(`${lab.namespace}/backend-`),
+    )!;
+    await cluster.delete('Pod', backend.split('/')[1]!, lab.namespace);
+    const after = await gradeLab({ lab, scenario, cluster });
+    expect(Object.keys(after.workloads ?? {})).not.toContain(backend);
+    // The Deployment made a replacement, which the new map knows.
+    const backends = (w: Record<string, string> | undefined) =>
+      Object.entries(w ?? {}).filter(([, workload]) => workload === `${lab.namespace}/backend`);
+    expect(backends(after.workloads)).toHaveLength(backends(first.workloads).length);
   });
 
   it('remembers nothing when the content is not known (a real cluster has no versionBesidesPolicies)', async () => {

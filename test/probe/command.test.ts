@@ -168,4 +168,16 @@ describe('parseProbeArgv', () => {
     expect(parseProbeCommand(merged)).toBeUndefined();
     expect(parseProbeCommand(good)).toBe(first);
   });
+
+  it('knows a frozen argv it has read by the array itself, and reads a new frozen one afresh', () => {
+    const argv = Object.freeze(
+      buildProbeArgv({ kind: 'dns', name: 'db1.np-lab.svc.cluster.local.', timeoutSeconds: 2 }),
+    );
+    const first = parseProbeCommand(argv);
+    expect(first?.spec).toEqual({ kind: 'dns', name: 'db1.np-lab.svc.cluster.local.', timeoutSeconds: 2 });
+    expect(parseProbeCommand(argv)).toBe(first);
+    const notAProbe = Object.freeze([...argv, '--extra']);
+    expect(parseProbeCommand(notAProbe)).toBeUndefined();
+    expect(parseProbeCommand(notAProbe)).toBeUndefined();
+  });
 });

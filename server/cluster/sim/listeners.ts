@@ -32,6 +32,18 @@ export interface Listener {
 
 /** `registry.k8s.io/e2e-test-images/agnhost:2.53` -> `agnhost`. */
 export function imageName(image: string): string {
+  let name = imageNames.get(image);
+  if (name === undefined) {
+    name = imageNameOf(image);
+    // Every exec asks, and a cluster runs a handful of images.
+    if (imageNames.size < 1024) imageNames.set(image, name);
+  }
+  return name;
+}
+
+const imageNames = new Map<string, string>();
+
+function imageNameOf(image: string): string {
   const withoutDigest = image.split('@')[0] ?? image;
   const last = withoutDigest.split('/').pop() ?? withoutDigest;
   return (last.split(':')[0] ?? last).toLowerCase();
