@@ -127,6 +127,25 @@ async function cpuOf(statFile: string): Promise<number | undefined> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Server CPU (all threads, and the HTTP thread's part) and this generator's, per check of a phase. */
+function cpuPerCheck(
+  checks: number,
+  server: [number | undefined, number | undefined],
+  http: [number | undefined, number | undefined],
+  generator: NodeJS.CpuUsage,
+): string {
+  const per = (ms: number) => `${(ms / checks).toFixed(2)} ms`;
+  const delta = ([a, b]: [number | undefined, number | undefined]) =>
+    a !== undefined && b !== undefined ? b - a : undefined;
+  const all = delta(server);
+  const main = delta(http);
+  return (
+    `server (all threads) ${all !== undefined ? per(all) : 'unknown'}` +
+    (main !== undefined ? ` (HTTP thread ${per(main)})` : '') +
+    `, this load generator ${per((generator.user + generator.system) / 1000)}; ${availableParallelism()} cores`
+  );
+}
+
 /**
  * The load generator shares the machine's cores with the server, so it should cost as little as
  * it can: plain node:http over kept-alive connections costs a fraction of what fetch does per
@@ -298,18 +317,13 @@ export const section: BenchSection = {
       );
       // CPU per check bounds the burst: 50 checks in flight on N cores wait about 50 x CPU / N.
       // This load generator runs on the same cores as the server, so its share is shown too.
-      const burstCount = burst.count;
-      const perCheck = (ms: number) => `${(ms / burstCount).toFixed(1)} ms`;
       console.log(
-        `  CPU per check during the burst: server (all threads) ${
-          serverCpuBefore !== undefined && serverCpuAfter !== undefined
-            ? perCheck(serverCpuAfter - serverCpuBefore)
-            : 'unknown'
-        }${
-          httpCpuBefore !== undefined && httpCpuAfter !== undefined
-            ? ` (HTTP thread ${perCheck(httpCpuAfter - httpCpuBefore)})`
-            : ''
-        }, this load generator ${perCheck((generatorCpu.user + generatorCpu.system) / 1000)}; ${availableParallelism()} cores`,
+        `  CPU per check during the burst: ${cpuPerCheck(
+          burst.count,
+          [serverCpuBefore, serverCpuAfter],
+          [httpCpuBefore, httpCpuAfter],
+          generatorCpu,
+        )}`,
       );
 
       // Closed loop: each learner checks again as soon as the answer is back.
@@ -318,6 +332,9 @@ export const section: BenchSection = {
         Array.from({ length: SUSTAINED_LEARNERS }, () => learnerCookie()),
       );
       const sustainedLatencies: number[] = [];
+      const sustainedGeneratorBefore = process.cpuUsage();
+      const sustainedServerBefore = await server.cpuMs();
+      const sustainedHttpBefore = await server.httpThreadCpuMs();
       const sustainedStart = performance.now();
       const sustainedEnd = sustainedStart + SUSTAINED_MS;
       await Promise.all(
@@ -327,11 +344,24 @@ export const section: BenchSection = {
           }
         }),
       );
+      const sustainedGenerator = process.cpuUsage(sustainedGeneratorBefore);
+      const sustainedServerAfter = await server.cpuMs();
+      const sustainedHttpAfter = await server.httpThreadCpuMs();
       sustained = figures(sustainedLatencies);
       sustainedErrors = errors.length - errorsBeforeSustained;
       console.log(
         `${SUSTAINED_LEARNERS} learners checking back to back for ${SUSTAINED_MS / 1000} s ` +
           `(${(sustained.count / ((performance.now() - sustainedStart) / 1000)).toFixed(0)} checks/s): ${show(sustained)}, ${sustainedErrors} errors`,
+      );
+      // With every learner waiting, the busiest thread sets the pace: the grading worker's share is
+      // the server's minus the HTTP thread's.
+      console.log(
+        `  CPU per check meanwhile: ${cpuPerCheck(
+          sustained.count,
+          [sustainedServerBefore, sustainedServerAfter],
+          [sustainedHttpBefore, sustainedHttpAfter],
+          sustainedGenerator,
+        )}`,
       );
 
       // Visitors without a cookie: each is a new learner id, so each used to cost a cluster.

@@ -17,7 +17,7 @@ import type { Lab, Scenario } from '../labs/model.js';
 import { buildProbeArgv, classifyProbe, probeDeadlineMs } from '../probe/index.js';
 import type { ProbeOutcome } from '../probe/types.js';
 import { PolicyOracle } from './oracle.js';
-import { planCheck, serviceFqdn, type CheckPlan, type PlannedProbe } from './plan.js';
+import { planCheckFor, planContentKey, serviceFqdn, type CheckPlan, type PlannedProbe } from './plan.js';
 import { runPolicyCheck } from './policy-check.js';
 import type { CheckResult, Expectation, GradeReport, ProbeResult } from './report.js';
 import { generaliser, groupProbes, workloadsOf } from './grouping.js';
@@ -109,12 +109,13 @@ export async function gradeLab(opts: GradeOptions): Promise<GradeReport> {
         `so it cannot be graded here. Grade it with: kubelab lab check ${lab.id} --simulated -f FILE`,
     );
   }
+  const content = planContentKey(snapshot, oracle);
   const plans = lab.checks
     .filter(
       (c): c is Extract<typeof c, { kind: 'connectivity' | 'dns' }> =>
         c.kind === 'connectivity' || c.kind === 'dns',
     )
-    .map((c) => planCheck(lab, c, snapshot, oracle));
+    .map((c) => planCheckFor(lab, c, snapshot, oracle, content));
   for (const plan of plans) {
     for (const p of plan.problems) preflight.messages.push(`${plan.check.id}: ${p}`);
   }
@@ -200,6 +201,7 @@ export async function gradeLab(opts: GradeOptions): Promise<GradeReport> {
       ...(snapshot.versionBesidesPolicies !== undefined
         ? { worldVersion: snapshot.versionBesidesPolicies }
         : {}),
+      ...(content !== undefined ? { content } : {}),
     });
     for (const c of intent) c.messages = c.messages.map(general);
     checks.push(...intent);
@@ -423,8 +425,20 @@ function preflightKey(snapshot: Snapshot, plans: CheckPlan[], cache: PreflightCa
       .digest('hex');
     if (version !== undefined) cache.rememberWorld(version, world);
   }
-  const probes = JSON.stringify(plans.map((p) => p.probes.map((x) => [x.from, x.spec])));
+  const probes = plans.map(probesText).join('\n');
   return createHash('sha256').update(world).update('\0').update(probes).digest('hex');
+}
+
+/** Remembered plans are frozen and shared by many grades (planCheckFor): their text is made once. */
+const probesTextOfFrozen = new WeakMap<CheckPlan, string>();
+
+function probesText(plan: CheckPlan): string {
+  let text = probesTextOfFrozen.get(plan);
+  if (text === undefined) {
+    text = JSON.stringify(plan.probes.map((x) => [x.from, x.spec]));
+    if (Object.isFrozen(plan)) probesTextOfFrozen.set(plan, text);
+  }
+  return text;
 }
 
 /** On a copy of the cluster with every NetworkPolicy removed, every planned probe must connect. */
@@ -483,7 +497,7 @@ async function attempt(
   probe: PlannedProbe,
 ): Promise<{ outcome: ProbeOutcome; detail: string }> {
   const [namespace, name] = probe.from.split('/') as [string, string];
-  const argv = buildProbeArgv(probe.spec);
+  const argv = argvOf(probe.spec);
   try {
     const result = await cluster.exec({ namespace, name }, argv, probeDeadlineMs(probe.spec));
     return classifyProbe(probe.spec, result);
@@ -491,6 +505,19 @@ async function attempt(
     if (isKubelabError(e)) return { outcome: 'error', detail: e.message };
     throw e;
   }
+}
+
+/** Specs of remembered plans are frozen and probed by grade after grade: their argv is built once. */
+const argvOfFrozen = new WeakMap<object, string[]>();
+
+function argvOf(spec: PlannedProbe['spec']): string[] {
+  if (!Object.isFrozen(spec)) return buildProbeArgv(spec);
+  let argv = argvOfFrozen.get(spec);
+  if (!argv) {
+    argv = Object.freeze(buildProbeArgv(spec)) as string[];
+    argvOfFrozen.set(spec, argv);
+  }
+  return argv;
 }
 
 async function runProbe(cluster: Cluster, probe: PlannedProbe, opts: GradeOptions): Promise<ProbeResult> {

@@ -65,6 +65,11 @@ export interface IntentInput {
    * versions mean equal objects.
    */
   worldVersion?: number;
+  /**
+   * The grader's name for the snapshot's content, policies included (planContentKey in
+   * ./plan.ts): when given, the memo keys on it instead of digesting the policies again.
+   */
+  content?: string;
 }
 
 /** One endpoint set made into questions the space can answer. */
@@ -79,7 +84,8 @@ interface ResolvedSet {
 const intentMemo = new Memo<CheckResult[]>(128);
 
 export function intentInputDigest(input: IntentInput): string | undefined {
-  const { checks, snapshot, namespaces, pods, policies, baseline, worldVersion } = input;
+  const { checks, snapshot, namespaces, pods, policies, baseline, worldVersion, content } = input;
+  if (content !== undefined) return canonicalDigest([checks, content, baseline]);
   if (worldVersion !== undefined) return canonicalDigest([checks, worldVersion, policies, baseline]);
   return canonicalDigest([checks, snapshot.services, namespaces, pods, policies, baseline]);
 }

@@ -26,7 +26,7 @@ import type { Snapshot } from './snapshot.js';
 const DNS_LABEL = { key: 'k8s-app', value: 'kube-dns' };
 
 export class PolicyOracle {
-  private readonly net: CompiledNetwork;
+  private compiled: CompiledNetwork | undefined;
   /** The cluster as the engine sees it (policies the engine could not read are left out). */
   readonly model: NetworkModel;
   private readonly pods = new Map<string, PodModel>();
@@ -46,7 +46,11 @@ export class PolicyOracle {
       policies,
     });
     for (const pod of model.pods) this.pods.set(`${pod.namespace}/${pod.name}`, pod);
-    this.net = compileNetwork(model);
+  }
+
+  /** Compiled on the first question: a grade whose probe plans are remembered asks none. */
+  private get net(): CompiledNetwork {
+    return (this.compiled ??= compileNetwork(this.model));
   }
 
   pod(ref: string): PodModel | undefined {

@@ -20,6 +20,8 @@ import {
   type Snapshot,
 } from './snapshot.js';
 import type { KubeObject } from '../cluster/types.js';
+import { freezeDeep } from '../freeze.js';
+import { canonicalDigest, Memo } from './digest.js';
 
 export interface PlannedProbe {
   checkId: string;
@@ -53,6 +55,53 @@ export function podsOf(snapshot: Snapshot, set: PodSet): KubeObject[] {
   return snapshot.pods
     .filter((p) => p.metadata.namespace === set.namespace && matchesSelector(set.podSelector, labelsOf(p)))
     .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+}
+
+/**
+ * Plans by check, then by the content they were made for. A plan reads the lab, the snapshot and
+ * the oracle's predictions; on the simulated cluster those are named by `content` (see
+ * planContentKey), and learners re-check the same answers on the same scenario all the time.
+ * A check belongs to one loaded lab, which does not change once loaded. Remembered plans are
+ * frozen: every grade that gets one shares it.
+ */
+const plansByCheck = new WeakMap<object, Memo<CheckPlan>>();
+
+/**
+ * What a plan depends on besides its lab: the cluster's objects apart from NetworkPolicies
+ * (versionBesidesPolicies, set only by the simulated cluster) and the policies as the engine reads
+ * them. Undefined when not known (a real cluster): plans are then made afresh.
+ */
+export function planContentKey(snapshot: Snapshot, oracle: PolicyOracle): string | undefined {
+  if (snapshot.versionBesidesPolicies === undefined) return undefined;
+  const policies = canonicalDigest([oracle.model.policies, oracle.unreadablePolicies]);
+  return policies === undefined ? undefined : `${snapshot.versionBesidesPolicies}:${policies}`;
+}
+
+/** planCheck, remembered by `content` (planContentKey) when it is known. */
+export function planCheckFor(
+  lab: Lab,
+  check: Extract<Check, { kind: 'connectivity' | 'dns' }>,
+  snapshot: Snapshot,
+  oracle: PolicyOracle,
+  content: string | undefined,
+): CheckPlan {
+  if (content === undefined) return planCheck(lab, check, snapshot, oracle);
+  let memo = plansByCheck.get(check);
+  if (!memo) {
+    memo = new Memo<CheckPlan>(64);
+    plansByCheck.set(check, memo);
+  }
+  let plan = memo.get(content);
+  if (!plan) {
+    plan = planCheck(lab, check, snapshot, oracle);
+    // Not freezeDeep: the plan refers to the lab's own check object, which is not ours to freeze.
+    for (const probe of plan.probes) freezeDeep(probe);
+    Object.freeze(plan.probes);
+    Object.freeze(plan.problems);
+    Object.freeze(plan);
+    memo.set(content, plan);
+  }
+  return plan;
 }
 
 export function planCheck(

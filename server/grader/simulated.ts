@@ -1,14 +1,20 @@
 /** Grading on a fresh simulated cluster: the scenario, then the learner's objects, then the grade. */
 import type { KubeObject } from '../cluster/types.js';
-import { SimulatedCluster } from '../cluster/sim/index.js';
+import { SharedPlanes, SimulatedCluster } from '../cluster/sim/index.js';
 import type { Lab, Scenario } from '../labs/model.js';
 import { loadScenario, readScenarioObjects } from '../labs/index.js';
 import { gradeLab, PreflightCache, type GradeReport } from './index.js';
 import { guardScenarioObjects, scenarioObjects } from './scenario-objects.js';
 
 /** A simulated cluster with the scenario deployed (its external hosts included). */
-export async function createScenarioCluster(scenario: Scenario): Promise<SimulatedCluster> {
-  const cluster = new SimulatedCluster({ externalHosts: scenario.externalHosts });
+export async function createScenarioCluster(
+  scenario: Scenario,
+  sharedPlanes?: SharedPlanes,
+): Promise<SimulatedCluster> {
+  const cluster = new SimulatedCluster({
+    externalHosts: scenario.externalHosts,
+    ...(sharedPlanes ? { sharedPlanes } : {}),
+  });
   await cluster.apply(await readScenarioObjects(scenario));
   return cluster;
 }
@@ -21,11 +27,13 @@ export class ScenarioClusters {
   private readonly cache = new Map<string, Promise<SimulatedCluster>>();
   /** Pre-flight outcomes of these scenarios, shared by every grade that uses them. */
   readonly preflightCache = new PreflightCache();
+  /** Forks with equal content (the same answer to the same scenario) share one data plane. */
+  readonly planes = new SharedPlanes();
 
   async fresh(scenario: Scenario): Promise<SimulatedCluster> {
     let base = this.cache.get(scenario.name);
     if (!base) {
-      base = createScenarioCluster(scenario);
+      base = createScenarioCluster(scenario, this.planes);
       this.cache.set(scenario.name, base);
       base.catch(() => this.cache.delete(scenario.name));
     }

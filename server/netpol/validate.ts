@@ -6,6 +6,7 @@
  * The returned policy keeps what was written: defaulting (policyTypes, protocol TCP) is applied by
  * the evaluator, so reasons can show the policy as the learner wrote it.
  */
+import { freezeDeep } from '../freeze.js';
 import { formatPath, isRecord, type FieldPath } from '../manifests/load.js';
 import { exceptProblem, parseCidr } from './ipblock.js';
 import {
@@ -463,11 +464,41 @@ export function validateObjectMeta(
   return { name, namespace, labels };
 }
 
+export interface ValidatedNetworkPolicy {
+  policy?: NetworkPolicyModel;
+  problems: LocatedFieldProblem[];
+}
+
+/**
+ * Results for frozen objects, by default namespace. The simulated cluster stores its objects
+ * deeply frozen and shares them between a learner's cluster, its copies and every reader of them,
+ * so one policy is validated by the data plane, the grader's oracle and its policy checks, check
+ * after check: a frozen object cannot change, so its result is worked out once, and frozen too,
+ * since all those readers then share it.
+ */
+const resultsForFrozen = new WeakMap<object, Map<string, ValidatedNetworkPolicy>>();
+
 export function validateNetworkPolicy(
   obj: unknown,
   defaults?: string | { defaultNamespace?: string },
-): { policy?: NetworkPolicyModel; problems: LocatedFieldProblem[] } {
+): ValidatedNetworkPolicy {
   const defaultNamespace = typeof defaults === 'string' ? defaults : defaults?.defaultNamespace;
+  if (!isRecord(obj) || !Object.isFrozen(obj)) return validateNow(obj, defaultNamespace);
+  let byDefault = resultsForFrozen.get(obj);
+  if (!byDefault) {
+    byDefault = new Map();
+    resultsForFrozen.set(obj, byDefault);
+  }
+  const key = defaultNamespace ?? '';
+  let result = byDefault.get(key);
+  if (!result) {
+    result = freezeDeep(validateNow(obj, defaultNamespace));
+    byDefault.set(key, result);
+  }
+  return result;
+}
+
+function validateNow(obj: unknown, defaultNamespace: string | undefined): ValidatedNetworkPolicy {
   const c = new ProblemCollector();
   if (!isRecord(obj)) {
     c.add([], `a NetworkPolicy must be an object, got ${describe(obj)}`);

@@ -115,7 +115,7 @@ export class SimulatedChecker implements Checker {
    */
   check(req: { lab: Lab; learnerId: string; manifests?: KubeObject[] }): Promise<GradeReport> {
     const manifests = req.manifests;
-    const key = manifests === undefined ? undefined : JSON.stringify(manifests);
+    const key = manifests === undefined ? undefined : manifestsKey(manifests);
     const existing = this.sessions.get(sessionKey(req.lab.id, req.learnerId));
     const replacing = manifests !== undefined && key !== existing?.appliedKey;
     // A session without a cluster that is about to be replaced starts from a fresh copy (unless it
@@ -142,7 +142,8 @@ export class SimulatedChecker implements Checker {
             // Remember what is about to be applied first: if apply fails half way, the next attempt
             // still removes whatever made it into the cluster (and a rebuild fails the same way).
             session.applied = manifests.map(refOf);
-            session.manifests = structuredClone(manifests);
+            // Frozen objects (a grading worker's parsed answers) cannot change under the session.
+            session.manifests = Object.isFrozen(manifests) ? manifests : structuredClone(manifests);
             try {
               await cluster.apply(manifests);
             } finally {
@@ -382,6 +383,20 @@ function refOf(o: KubeObject): ObjectRef {
     name: o.metadata.name,
     ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}),
   };
+}
+
+/** Texts of frozen manifest lists (shared by every learner who sent them), worked out once. */
+const keysOfFrozen = new WeakMap<readonly KubeObject[], string>();
+
+/** What the editor applied, as text: a check with the same text changes nothing. */
+function manifestsKey(manifests: KubeObject[]): string {
+  if (!Object.isFrozen(manifests)) return JSON.stringify(manifests);
+  let key = keysOfFrozen.get(manifests);
+  if (key === undefined) {
+    key = JSON.stringify(manifests);
+    keysOfFrozen.set(manifests, key);
+  }
+  return key;
 }
 
 function sessionKey(labId: string, learnerId: string): string {

@@ -8,6 +8,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { listenSimApi } from '../cluster/sim/api/server.js';
 import pLimit from 'p-limit';
 import { isKubelabError } from '../errors.js';
+import { freezeDeep } from '../freeze.js';
 import { catalogRoots, loadLab, type RootArg } from '../labs/index.js';
 import type { Lab } from '../labs/model.js';
 import { ProgressStore, reportRecord } from '../store/index.js';
@@ -32,9 +33,17 @@ const checker = simulatedChecker(
   store,
 );
 const labs = new Map<string, Promise<Lab>>();
-// A lab is loaded once per worker (above), so its id stands for it in the key. The result is only
-// ever posted to the HTTP thread or cloned before grading (copies), never changed here.
+// A lab is loaded once per worker (above), so its id stands for it in the key. The objects are
+// frozen: every learner who sent the same text shares them, and the simulated cluster, which copies
+// what it stores, recognises frozen input and remembers what it works out from it.
 const parsed = new ParseMemo<ReturnType<typeof parseLearnerManifests>>();
+const parse = (
+  req: { labId: string; limits: { maxBytes: number; maxAliasCount: number }; text: string },
+  l: Lab,
+) =>
+  parsed.get([req.labId, req.limits.maxBytes, req.limits.maxAliasCount], req.text, () =>
+    freezeDeep(parseLearnerManifests(req.text, l, req.limits)),
+  );
 
 function lab(id: string): Promise<Lab> {
   let p = labs.get(id);
@@ -70,19 +79,14 @@ async function answer(req: PoolRequest): Promise<unknown> {
         }),
       );
     case 'parse':
-      return parsed.get([req.labId, req.limits.maxBytes, req.limits.maxAliasCount], req.text, () =>
-        parseLearnerManifests(req.text, l, req.limits),
-      );
+      return parse(req, l);
     case 'check-text':
       return grading(async () => {
-        const objects = parsed.get([req.labId, req.limits.maxBytes, req.limits.maxAliasCount], req.text, () =>
-          parseLearnerManifests(req.text, l, req.limits),
-        );
+        const objects = parse(req, l);
         const report = await checker.check({
           lab: l,
           learnerId: req.learnerId,
-          // A copy: the memo's objects are shared by every learner who sent the same text.
-          ...(req.apply ? { manifests: structuredClone(objects) } : {}),
+          ...(req.apply ? { manifests: objects } : {}),
         });
         return reportRecord(report);
       });

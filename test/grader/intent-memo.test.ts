@@ -144,6 +144,19 @@ describe('the memos keyed by the cluster version', () => {
     expect(runIntentChecks(after).some((c) => c.status === 'fail')).toBe(true);
   });
 
+  it('key on the content name when the grader gives one, and never on it alone', () => {
+    const named = { ...base, content: 'state-1' };
+    expect(intentInputDigest(named)).toBe(
+      intentInputDigest({ ...structuredClone(base), content: 'state-1' }),
+    );
+    expect(intentInputDigest({ ...base, content: 'state-2' })).not.toBe(intentInputDigest(named));
+    // The checks and the baseline are not part of the content: they still key the proof.
+    expect(intentInputDigest({ ...named, baseline: [structuredClone(base.policies[0]!)] })).not.toBe(
+      intentInputDigest(named),
+    );
+    expect(intentInputDigest({ ...named, checks: named.checks.slice(1) })).not.toBe(intentInputDigest(named));
+  });
+
   it('give a cluster a new version for every change but a policy change, and forks keep it', async () => {
     const { scenario } = await loadLabForCheck('np-backend');
     const cluster = await createScenarioCluster(scenario);

@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { validateNetworkPolicy } from '../../server/netpol/index.js';
+import { freezeDeep } from '../../server/freeze.js';
 
 const base = (spec: unknown, metadata: Record<string, unknown> = { name: 'p', namespace: 'x' }) => ({
   apiVersion: 'networking.k8s.io/v1',
@@ -275,5 +276,29 @@ describe('validateNetworkPolicy: every problem, with its field path', () => {
       'spec.ingress[0].ports[0].port',
       'spec.egress[0].to[0].ipBlock.cidr',
     ]);
+  });
+});
+
+describe('frozen policies (the simulated cluster stores its objects so)', () => {
+  const frozen = () =>
+    freezeDeep(base({ podSelector: {}, ingress: [{ ports: [{ port: 80 }] }] }, { name: 'p' }));
+
+  it('validates a frozen object once per default namespace, and shares a frozen result', () => {
+    const obj = frozen();
+    const first = validateNetworkPolicy(obj, 'a');
+    expect(validateNetworkPolicy(obj, 'a')).toBe(first);
+    expect(Object.isFrozen(first.policy?.spec.ingress?.[0])).toBe(true);
+    // The default namespace is part of the answer, so it is part of what is remembered.
+    expect(first.policy?.namespace).toBe('a');
+    expect(validateNetworkPolicy(obj, 'b').policy?.namespace).toBe('b');
+    expect(validateNetworkPolicy(obj).problems.map((p) => p.path)).toEqual(['metadata.namespace']);
+  });
+
+  it('validates an object that may still change every time', () => {
+    const obj = base({ podSelector: {} }, { name: 'p', namespace: 'x' });
+    const first = validateNetworkPolicy(obj);
+    expect(validateNetworkPolicy(obj)).not.toBe(first);
+    (obj.spec as Record<string, unknown>).podSelector = 'nonsense';
+    expect(validateNetworkPolicy(obj).policy).toBeUndefined();
   });
 });

@@ -158,4 +158,14 @@ describe('parseProbeArgv', () => {
     expect(parseProbeArgv(good.map((a) => (a === '-sS' ? '-s' : a)))).toBeUndefined();
     expect(parseProbeArgv([])).toBeUndefined();
   });
+
+  it('answers a command it has seen with the same frozen answer, and never one that merely joins the same', () => {
+    const good = buildProbeArgv({ kind: 'tcp', host: '10.0.0.1', port: 80, timeoutSeconds: 2 });
+    const first = parseProbeCommand(good);
+    expect(parseProbeCommand([...good])).toBe(first);
+    expect(Object.isFrozen(first?.spec)).toBe(true);
+    const merged = [`${good[0]}\0${good[1]}`, ...good.slice(2)];
+    expect(parseProbeCommand(merged)).toBeUndefined();
+    expect(parseProbeCommand(good)).toBe(first);
+  });
 });

@@ -9,6 +9,7 @@ import {
   type SimulatedCheckerParts,
 } from '../../server/web/checker.js';
 import { fakeLab } from './fakes.js';
+import { freezeDeep } from '../../server/freeze.js';
 
 /** Objects in a map; enough of a Cluster for the checker's bookkeeping. */
 class MapCluster implements Cluster {
@@ -132,6 +133,19 @@ describe('SimulatedChecker', () => {
     const other = await checker.check({ lab, learnerId: 'a', manifests: [policy('theirs')] });
     expect(other.cluster.description).toBe('np-backend,scenario-default,theirs');
     expect(await checker.live(lab, 'a')).toBe(live);
+  });
+
+  it('takes frozen manifests (a worker shares parsed answers between learners) as text like any others', async () => {
+    const { checker, clusters } = setup();
+    const shared = freezeDeep([policy('mine')]);
+    await checker.check({ lab, learnerId: 'a', manifests: shared });
+    await checker.check({ lab, learnerId: 'b', manifests: shared });
+    // The same frozen list again: nothing to apply. An equal list that is not frozen: the same text.
+    await checker.check({ lab, learnerId: 'a', manifests: shared });
+    await checker.check({ lab, learnerId: 'a', manifests: [policy('mine')] });
+    expect(clusters.map((c) => c.log.filter((l) => l === 'apply mine').length)).toEqual([1, 1]);
+    const other = await checker.check({ lab, learnerId: 'a', manifests: freezeDeep([policy('theirs')]) });
+    expect(other.cluster.description).toBe('scenario-default,theirs');
   });
 
   it('keeps changed sessions where it is told to, brings them back, and forgets them on reset', async () => {

@@ -75,6 +75,7 @@ import {
   type ControllerContext,
 } from './controllers.js';
 import { DataPlane } from './network.js';
+import type { SharedPlanes } from './shared-planes.js';
 import { admissionVerdict, relabelWarnings } from './admission.js';
 import { policyFromLabels } from '../../podsecurity/index.js';
 import { runProbe, type ProbeRun } from './exec.js';
@@ -118,6 +119,11 @@ export interface SimulatedClusterOptions {
   seed?: number;
   /** Clock for timestamps (default: the real one). */
   now?: () => Date;
+  /**
+   * Data planes to share with other clusters of the same content (forks keep the same one), so
+   * a server's many learner clusters do not each build and judge the same network again.
+   */
+  sharedPlanes?: SharedPlanes;
 }
 
 export interface ProbeExplanation extends ProbeRun {
@@ -162,6 +168,22 @@ function userIntent(obj: Record<string, unknown>): Json {
   const meta = asRecord(copy.metadata);
   if (meta) for (const f of SERVER_METADATA) delete meta[f];
   return copy;
+}
+
+/**
+ * The text lastApplied keeps of a frozen input, by input: a server applies the same frozen
+ * objects (a parsed answer, shared by every learner who sent that text) again and again.
+ */
+const intentJsonOfFrozen = new WeakMap<object, string>();
+
+function intentJsonOf(input: Json, intent: Json): string {
+  if (!Object.isFrozen(input)) return stableStringify(intent);
+  let json = intentJsonOfFrozen.get(input);
+  if (json === undefined) {
+    json = stableStringify(intent);
+    intentJsonOfFrozen.set(input, json);
+  }
+  return json;
 }
 
 function asKubeObject(obj: Record<string, unknown>): KubeObject {
@@ -585,7 +607,7 @@ export class SimulatedCluster implements Cluster {
     const namespace = info.namespaced ? String(meta.namespace) : undefined;
     if (!info.namespaced) delete meta.namespace;
     const key = objectKey(info.kind, namespace, name);
-    const intentJson = stableStringify(intent);
+    const intentJson = intentJsonOf(input, intent);
     const outcome = (action: ApplyOutcome['action']): ApplyOutcome => ({
       kind: info.kind,
       ...(namespace ? { namespace } : {}),
@@ -619,7 +641,8 @@ export class SimulatedCluster implements Cluster {
       return outcome('created');
     }
 
-    const obj = asKubeObject(deepCopy(intent));
+    // `intent` is already this call's own copy, and nothing below reads it again.
+    const obj = asKubeObject(intent);
     if (info.kind === 'Namespace') {
       obj.metadata.labels = { ...(obj.metadata.labels ?? {}), 'kubernetes.io/metadata.name': name };
       obj.spec = { finalizers: ['kubernetes'] };
@@ -802,9 +825,12 @@ export class SimulatedCluster implements Cluster {
 
   private plane(): DataPlane {
     if (!this.cache || this.cache.version !== this.state.version) {
+      const hosts = this.options.externalHosts ?? [];
       this.cache = {
         version: this.state.version,
-        plane: new DataPlane(this.state, this.enforcePolicies, this.options.externalHosts ?? []),
+        plane:
+          this.options.sharedPlanes?.plane(this.state, this.enforcePolicies, hosts) ??
+          new DataPlane(this.state, this.enforcePolicies, hosts),
       };
     }
     return this.cache.plane;

@@ -4,6 +4,7 @@ export {
   type SimulatedFaults,
   type ProbeExplanation,
 } from './cluster.js';
+export { SharedPlanes } from './shared-planes.js';
 export { validateKubeObject } from './validate.js';
 export { listenersOf, type Listener, type Speaks } from './listeners.js';
 export { searchCandidates, searchDomains } from './dns.js';

@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { SimulatedCluster } from '../../../server/cluster/sim/index.js';
 import { KubelabError } from '../../../server/errors.js';
+import { freezeDeep } from '../../../server/freeze.js';
 import type { KubeObject } from '../../../server/cluster/types.js';
 import {
   AGNHOST,
@@ -89,6 +90,27 @@ describe('apply', () => {
     ]);
     const svc = (await c.list('Service', 'np-lab')).find((s) => s.metadata.name === 'db1')!;
     expect((svc.spec as { ports: unknown[] }).ports).toHaveLength(2);
+  });
+
+  it('takes frozen objects (a server shares parsed answers so) without changing them, and tells re-applies apart', async () => {
+    const c = new SimulatedCluster();
+    await c.apply(npBackendScenario());
+    const policy = freezeDeep(referencePolicy());
+    expect(await c.apply([policy])).toEqual([
+      { kind: 'NetworkPolicy', namespace: 'np-lab', name: 'np-backend', action: 'created' },
+    ]);
+    expect(policy).toEqual(referencePolicy());
+    expect((await c.apply([policy]))[0]!.action).toBe('unchanged');
+    // In another cluster the same frozen object is new again: nothing carries over from the first.
+    const other = new SimulatedCluster();
+    await other.apply(npBackendScenario());
+    expect((await other.apply([policy]))[0]!.action).toBe('created');
+    const narrower = referencePolicy();
+    (narrower.spec as { egress: unknown[] }).egress.pop();
+    expect((await c.apply([freezeDeep(narrower)]))[0]!.action).toBe('configured');
+    expect((await c.apply([policy]))[0]!.action).toBe('configured');
+    const stored = (await c.list('NetworkPolicy', 'np-lab'))[0]!;
+    expect((stored.spec as { egress: unknown[] }).egress).toHaveLength(3);
   });
 
   it('gives every object server fields in wire shape (Pods with status)', async () => {
