@@ -11,8 +11,13 @@ import { main } from '../../server/cli/main.js';
 import { memoryIO } from '../../server/cli/io.js';
 import { leaveRunningNote } from '../../server/cli/kubeconfig.js';
 import { startServer, type RunningServer } from '../../server/cli/serve.js';
-import { kubectl, kubectlSkipReason, startSim } from '../cluster/sim/api/support.js';
-import type { SimUp } from '../../server/cli/sim.js';
+import {
+  kubectl,
+  kubectlSkipReason,
+  startSim,
+  stopSim,
+  type StartedSim,
+} from '../cluster/sim/api/support.js';
 
 describe('kubelab kubeconfig', () => {
   it('says what to start when nothing serves a simulated cluster here (a dead server’s note is ignored)', async () => {
@@ -36,14 +41,14 @@ describe('kubelab kubeconfig', () => {
     const cwd = mkdtempSync(join(tmpdir(), 'kubelab-kc-'));
     const dbPath = join(cwd, '.kubelab', 'kubelab.db');
     let server: RunningServer;
-    let sim: SimUp;
+    let sim: StartedSim;
     beforeAll(async () => {
       server = await startServer({ port: 0, dbPath, mode: 'simulated', simulatedWorkers: 0 });
       sim = await startSim();
     }, 60_000);
     afterAll(async () => {
       await server?.close();
-      await sim?.api.close();
+      await stopSim(sim);
     });
 
     it('before anyone used the web app it says how to get a learner; then it prints that learner’s kubeconfig', async () => {

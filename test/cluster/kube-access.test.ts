@@ -7,8 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectKube, type KubeCluster } from '../../server/cluster/kube.js';
 import { reviewAccessWith, servedResourcesWith } from '../../server/cluster/kube-access.js';
 import { isKubelabError } from '../../server/errors.js';
-import { startSim } from './sim/api/support.js';
-import type { SimUp } from '../../server/cli/sim.js';
+import { startSim, stopSim, type StartedSim } from './sim/api/support.js';
 import type { AccessQuery } from '../../server/cluster/types.js';
 
 const SA_GROUPS = ['system:serviceaccounts', 'system:serviceaccounts:np-lab', 'system:authenticated'];
@@ -22,7 +21,7 @@ const q = (verb: string, resource: string, namespace?: string): AccessQuery => (
 });
 
 describe('KubeCluster.reviewAccess and servedResources against the simulated API', () => {
-  let sim: SimUp;
+  let sim: StartedSim;
   let kube: KubeCluster;
 
   beforeAll(async () => {
@@ -45,7 +44,7 @@ describe('KubeCluster.reviewAccess and servedResources against the simulated API
     ]);
   });
   afterAll(async () => {
-    await sim?.api.close();
+    await stopSim(sim);
   });
 
   it('answers each review in order, with the authorizer reason', async () => {

@@ -6,7 +6,7 @@
  * restart of the server with the same database.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, type RunningServer } from '../../server/cli/serve.js';
@@ -80,6 +80,7 @@ describe.skipIf(kubectlSkipReason !== undefined)('kubectl against kubelab serve'
   }, 60_000);
   afterAll(async () => {
     await server?.close();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('the kubeconfig names the web app itself, with a token of this learner for this lab', () => {

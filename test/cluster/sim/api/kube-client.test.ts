@@ -11,14 +11,13 @@ import { buildProbeArgv, probeDeadlineMs } from '../../../../server/probe/index.
 import { gradeOnRealCluster } from '../../../../server/cli/lab-real.js';
 import { memoryIO } from '../../../../server/cli/io.js';
 import { loadLab, readManifestFile } from '../../../../server/labs/index.js';
-import { startSim, kubectl, kubectlSkipReason } from './support.js';
-import type { SimUp } from '../../../../server/cli/sim.js';
+import { startSim, kubectl, kubectlSkipReason, stopSim, type StartedSim } from './support.js';
 import type { KubeObject } from '../../../../server/cluster/types.js';
 
 const LAB = join(import.meta.dirname, '../../../../labs/np-backend');
 
 describe('KubeCluster (server/cluster/kube.ts) against the simulated API', () => {
-  let sim: SimUp;
+  let sim: StartedSim;
   let kube: KubeCluster;
 
   beforeAll(async () => {
@@ -26,7 +25,7 @@ describe('KubeCluster (server/cluster/kube.ts) against the simulated API', () =>
     kube = await connectKube({ kubeconfig: sim.kubeconfigPath });
   });
   afterAll(async () => {
-    await sim?.api.close();
+    await stopSim(sim);
   });
 
   it('pings, lists and reads in wire shape', async () => {
@@ -107,12 +106,12 @@ describe('KubeCluster (server/cluster/kube.ts) against the simulated API', () =>
 describe.skipIf(kubectlSkipReason !== undefined)(
   'kubelab lab check --kubeconfig on a simulated cluster changed with kubectl',
   () => {
-    let sim: SimUp;
+    let sim: StartedSim;
     beforeAll(async () => {
       sim = await startSim();
     });
     afterAll(async () => {
-      await sim?.api.close();
+      await stopSim(sim);
     });
 
     it('fails before the solution is applied and passes after, the enforcement canary included', async () => {
@@ -140,12 +139,12 @@ describe.skipIf(kubectlSkipReason !== undefined)(
 );
 
 describe('exec over WebSocket and Go clients', () => {
-  let sim: SimUp;
+  let sim: StartedSim;
   beforeAll(async () => {
     sim = await startSim();
   });
   afterAll(async () => {
-    await sim?.api.close();
+    await stopSim(sim);
   });
 
   /** Milliseconds from the socket opening to the first frame, for a client calling itself `agent`. */

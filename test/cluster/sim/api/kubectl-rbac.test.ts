@@ -5,8 +5,7 @@
  * a user may not grant what it does not hold.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kubectl, kubectlSkipReason, startSim } from './support.js';
-import type { SimUp } from '../../../../server/cli/sim.js';
+import { kubectl, kubectlSkipReason, startSim, stopSim, type StartedSim } from './support.js';
 
 const SETUP = `
 apiVersion: v1
@@ -43,7 +42,7 @@ subjects:
 const SA = '--as=system:serviceaccount:ci:deployer';
 
 describe.skipIf(kubectlSkipReason !== undefined)('RBAC in the simulated cluster (real kubectl)', () => {
-  let sim: SimUp;
+  let sim: StartedSim;
   const k = (args: string[], stdin?: string) => kubectl(sim.kubeconfigPath, args, stdin);
 
   beforeAll(async () => {
@@ -52,7 +51,7 @@ describe.skipIf(kubectlSkipReason !== undefined)('RBAC in the simulated cluster 
     expect(applied.code, applied.stderr).toBe(0);
   });
   afterAll(async () => {
-    await sim?.api.close();
+    await stopSim(sim);
   });
 
   it('auth can-i --as answers from the bindings (yes, no, other namespace)', async () => {

@@ -9,13 +9,12 @@ import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { kubectl, kubectlSkipReason, startSim } from './support.js';
-import type { SimUp } from '../../../../server/cli/sim.js';
+import { kubectl, kubectlSkipReason, startSim, stopSim, type StartedSim } from './support.js';
 
 const LAB = join(import.meta.dirname, '../../../../labs/np-backend');
 
 describe.skipIf(kubectlSkipReason !== undefined)('kubectl verbs against the simulated cluster', () => {
-  let sim: SimUp;
+  let sim: StartedSim;
   const k = (args: string[], stdin?: string, env?: Record<string, string>) =>
     kubectl(sim.kubeconfigPath, ['-n', 'np-lab', ...args], stdin, env);
 
@@ -23,7 +22,7 @@ describe.skipIf(kubectlSkipReason !== undefined)('kubectl verbs against the simu
     sim = await startSim();
   });
   afterAll(async () => {
-    await sim?.api.close();
+    await stopSim(sim);
   });
 
   it('describe: pods, services (endpoints from EndpointSlices), endpoints, deployments, networkpolicies, namespaces', async () => {
@@ -161,7 +160,7 @@ describe.skipIf(kubectlSkipReason !== undefined)('kubectl verbs against the simu
 
   it('get -w prints the table, then a row per change', async () => {
     const child = spawn('kubectl', ['-n', 'np-lab', 'get', 'deploy', 'backend', '-w'], {
-      env: { ...process.env, KUBECONFIG: sim.kubeconfigPath, HOME: tmpdir() },
+      env: { ...process.env, KUBECONFIG: sim.kubeconfigPath, HOME: sim.dir },
     });
     let out = '';
     const seen = (re: RegExp) =>

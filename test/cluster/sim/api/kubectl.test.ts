@@ -6,8 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { kubectl, kubectlSkipReason, startSim } from './support.js';
-import type { SimUp } from '../../../../server/cli/sim.js';
+import { kubectl, kubectlSkipReason, startSim, stopSim, type StartedSim } from './support.js';
 
 const LAB = join(import.meta.dirname, '../../../../labs/np-backend');
 
@@ -22,14 +21,14 @@ function tryItCommands(): string[][] {
 }
 
 describe.skipIf(kubectlSkipReason !== undefined)('kubectl against the simulated cluster', () => {
-  let sim: SimUp;
+  let sim: StartedSim;
   const k = (args: string[], stdin?: string) => kubectl(sim.kubeconfigPath, args, stdin);
 
   beforeAll(async () => {
     sim = await startSim();
   });
   afterAll(async () => {
-    await sim?.api.close();
+    await stopSim(sim);
   });
 
   it('the Try it session: everything connects before a policy exists', async () => {

@@ -4,8 +4,9 @@
  */
 import { execFileSync, execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { simUp, type SimUp } from '../../../../server/cli/sim.js';
 
 export interface KubectlRun {
@@ -35,10 +36,26 @@ export const kubectlSkipReason =
 if (kubectlSkipReason)
   console.warn(`SKIPPED: kubectl suites against the simulated cluster: ${kubectlSkipReason}`);
 
-export async function startSim(lab = 'np-backend'): Promise<SimUp> {
-  return simUp({ lab, dir: mkdtempSync(join(tmpdir(), 'kubelab-sim-')) });
+export type StartedSim = SimUp & { dir: string };
+
+/** A simulated cluster with its kubeconfig in a folder of its own, which stopSim removes. */
+export async function startSim(lab = 'np-backend'): Promise<StartedSim> {
+  const dir = mkdtempSync(join(tmpdir(), 'kubelab-sim-'));
+  return { ...(await simUp({ lab, dir })), dir };
 }
 
+export async function stopSim(sim: StartedSim | undefined): Promise<void> {
+  if (!sim) return;
+  await sim.api.close();
+  await rm(sim.dir, { recursive: true, force: true });
+}
+
+/**
+ * kubectl keeps its discovery and HTTP caches under $HOME/.kube/cache, one folder per server
+ * address: HOME is the kubeconfig's folder, so a file's calls share one cache (discovery is asked
+ * once per cluster), and it goes when the folder does, instead of piling up in the shared temp
+ * folder with a new port at every run.
+ */
 export function kubectl(
   kubeconfig: string,
   args: string[],
@@ -49,7 +66,7 @@ export function kubectl(
     const child = execFile(
       'kubectl',
       args,
-      { env: { ...process.env, KUBECONFIG: kubeconfig, HOME: tmpdir(), ...env }, timeout: 30_000 },
+      { env: { ...process.env, KUBECONFIG: kubeconfig, HOME: dirname(kubeconfig), ...env }, timeout: 30_000 },
       (err, stdout, stderr) => {
         const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
         resolve({ code, stdout, stderr });
