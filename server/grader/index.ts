@@ -459,7 +459,6 @@ function probesText(plan: CheckPlan): string {
   return text;
 }
 
-/** On a copy of the cluster with every NetworkPolicy removed, every planned probe must connect. */
 /**
  * DNS names of the Services the lab lets the learner change (a Service with a wrong selector or
  * targetPort is the task): what answers there is the learner's doing, not the scenario's.
@@ -477,6 +476,7 @@ function aimsAt(probe: PlannedProbe, hosts: Set<string>): boolean {
   return probe.spec.kind !== 'dns' && hosts.has(probe.spec.host.replace(/\.$/, ''));
 }
 
+/** On a copy of the cluster with every NetworkPolicy removed, every planned probe must connect. */
 async function policyFreeReachability(
   cluster: Cluster & Forkable,
   plans: CheckPlan[],
