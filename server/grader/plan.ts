@@ -61,10 +61,11 @@ export function podsOf(snapshot: Snapshot, set: PodSet): KubeObject[] {
  * Plans by check, then by the content they were made for. A plan reads the lab, the snapshot and
  * the oracle's predictions; on the simulated cluster those are named by `content` (see
  * planContentKey), and learners re-check the same answers on the same scenario all the time.
- * A check belongs to one loaded lab, which does not change once loaded. Remembered plans are
- * frozen: every grade that gets one shares it.
+ * A check belongs to one loaded lab, which does not change once loaded. A plan is kept from the
+ * second time its content comes (an answer sent once would only churn the memory and the garbage
+ * collector), and kept plans are frozen: every grade that gets one shares it.
  */
-const plansByCheck = new WeakMap<object, Memo<CheckPlan>>();
+const plansByCheck = new WeakMap<object, { plans: Memo<CheckPlan>; seenOnce: Memo<true> }>();
 
 /**
  * What a plan depends on besides its lab: the cluster's objects apart from NetworkPolicies
@@ -88,18 +89,22 @@ export function planCheckFor(
   if (content === undefined) return planCheck(lab, check, snapshot, oracle);
   let memo = plansByCheck.get(check);
   if (!memo) {
-    memo = new Memo<CheckPlan>(64);
+    memo = { plans: new Memo<CheckPlan>(64), seenOnce: new Memo<true>(512) };
     plansByCheck.set(check, memo);
   }
-  let plan = memo.get(content);
+  let plan = memo.plans.get(content);
   if (!plan) {
     plan = planCheck(lab, check, snapshot, oracle);
+    if (!memo.seenOnce.get(content)) {
+      memo.seenOnce.set(content, true);
+      return plan;
+    }
     // Not freezeDeep: the plan refers to the lab's own check object, which is not ours to freeze.
     for (const probe of plan.probes) freezeDeep(probe);
     Object.freeze(plan.probes);
     Object.freeze(plan.problems);
     Object.freeze(plan);
-    memo.set(content, plan);
+    memo.plans.set(content, plan);
   }
   return plan;
 }

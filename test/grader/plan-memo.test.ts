@@ -48,11 +48,14 @@ beforeAll(async () => {
 });
 
 describe('planCheckFor', () => {
-  it('gives two learners who sent the same answer the same plans, frozen', async () => {
+  it('keeps plans from the second time their content comes, then gives every learner with it the same, frozen', async () => {
+    const once = await plansOf(await withAnswer(solution));
+    expect(Object.isFrozen(once[0])).toBe(false);
     const a = await plansOf(await withAnswer(solution));
     const b = await plansOf(await withAnswer(solution));
     expect(a.length).toBeGreaterThan(0);
     a.forEach((plan, i) => expect(b[i]).toBe(plan));
+    expect(a).toEqual(once);
     expect(Object.isFrozen(a[0]!.probes[0])).toBe(true);
     expect(() => (a[0]!.probes as unknown[]).push({})).toThrow(TypeError);
   });
