@@ -18,15 +18,18 @@ interface RootOptions {
 export function registerLabCatalogCommands(lab: Command, io: CliIO): void {
   lab
     .command('list')
-    .description('List the labs: id, title, difficulty, minutes and tags')
+    .description('List the labs in course order: id, title, difficulty, minutes and tags')
     .option('--json', 'print the labs as JSON')
     .option('--labs <dir>', 'labs folder (default: the labs/ of this kubelab)')
     .option('--scenarios <dir>', 'scenarios folder (default: scenarios/ next to the labs folder)')
     .action(async (opts: RootOptions & { json?: boolean }) => {
-      const { validateAll } = await catalogue();
-      const result = await validateAll(await rootsFrom(io, opts));
-      if (opts.json) io.stdout(`${JSON.stringify(result.labs.map(summary), null, 2)}\n`);
-      else io.stdout(formatLabTable(result.labs));
+      const { validateAll, orderLabs, readCoursePath } = await catalogue();
+      const roots = await rootsFrom(io, opts);
+      const result = await validateAll(roots);
+      // The course's order, as the catalogue page shows it.
+      const labs = orderLabs(result.labs, await readCoursePath(roots.labs));
+      if (opts.json) io.stdout(`${JSON.stringify(labs.map(summary), null, 2)}\n`);
+      else io.stdout(formatLabTable(labs));
       if (result.problems.length > 0) {
         // Listing still shows the good labs; the broken ones must not go unnoticed.
         io.stderr(

@@ -18,6 +18,7 @@ import { ID_PATTERN } from './schema.js';
 export type { CatalogRoots } from './lab.js';
 export { LAB_FILE } from './lab.js';
 export { SCENARIO_FILE } from './scenario.js';
+export { COURSE_FILE, orderLabs, readCoursePath } from './course.js';
 export type * from './model.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));

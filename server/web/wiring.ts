@@ -26,7 +26,7 @@ import { randomBytes } from 'node:crypto';
 import { ClusterChecker, type SimulatedChecker } from './checker.js';
 import type { ActiveCluster, Checker, KubectlEndpoint, LabCatalogue, ModeInfo, WebDeps } from './deps.js';
 import { forwardingKubectl, inProcessKubectl } from './kubectl.js';
-import { orderLabs, readCoursePath } from './catalogue-order.js';
+import { orderLabs, readCoursePath } from '../labs/course.js';
 import { SimulatedWorkerPool } from './sim-pool.js';
 import { predictConnectivity, ScenarioCache, simulatedChecker } from './simulated.js';
 

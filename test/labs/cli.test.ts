@@ -5,7 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { registerLabCatalogCommands, formatLabTable } from '../../server/cli/lab-catalog.js';
 import { memoryIO } from '../../server/cli/io.js';
 import { isKubelabError } from '../../server/errors.js';
-import { labsRoot, listLabs } from '../../server/labs/index.js';
+import { labsRoot, listLabs, orderLabs, readCoursePath } from '../../server/labs/index.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const FIXTURES = fileURLToPath(new URL('../fixtures/labs/', import.meta.url));
@@ -41,7 +41,20 @@ describe('kubelab lab list', () => {
     expect(lines.find((l) => l.startsWith('np-backend'))).toMatch(
       /^np-backend\s+networkpolicy\s+Lock down backend egress\s+intermediate\s+25\s+CKA, CKS, NetworkPolicy$/,
     );
-    expect(r.out).toBe(formatLabTable(await listLabs()));
+    expect(r.out).toBe(formatLabTable(orderLabs(await listLabs(), await readCoursePath(labsRoot()))));
+  });
+
+  it('lists the labs in the order of the course, as the catalogue page does', async () => {
+    const ids = (await run(['list'])).out
+      .trimEnd()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split(/\s+/)[0]);
+    const course = await readCoursePath(labsRoot());
+    expect(course.length).toBeGreaterThan(2);
+    expect(ids.slice(0, course.length)).toEqual(course);
+    const json = JSON.parse((await run(['list', '--json'])).out) as Array<{ id: string }>;
+    expect(json.map((l) => l.id)).toEqual(ids);
   });
 
   it('prints JSON with --json', async () => {

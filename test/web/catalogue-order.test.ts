@@ -1,35 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import request from 'supertest';
-import type { Lab } from '../../server/labs/model.js';
 import { createApp } from '../../server/web/app.js';
-import { domainOf, orderLabs } from '../../server/web/catalogue-order.js';
+import { domainOf } from '../../server/web/catalogue-order.js';
 import { createDefaultWebDeps } from '../../server/web/wiring.js';
 import { fakeLab } from './fakes.js';
 
-const lab = (id: string, difficulty: Lab['difficulty'], minutes: number): Lab => ({
-  ...fakeLab(id),
-  difficulty,
-  minutes,
-});
-
 describe('the catalogue order', () => {
-  it('follows the course path, then the unlisted labs easiest first', () => {
-    const labs = [
-      lab('z-hard', 'advanced', 10),
-      lab('a-medium', 'intermediate', 30),
-      lab('first', 'intermediate', 25),
-      lab('b-easy-long', 'beginner', 40),
-      lab('c-easy-short', 'beginner', 10),
-    ];
-    expect(orderLabs(labs, ['first', 'not-a-lab']).map((l) => l.id)).toEqual([
-      'first',
-      'c-easy-short',
-      'b-easy-long',
-      'a-medium',
-      'z-hard',
-    ]);
-  });
-
   it('names the exam domain from the competency', () => {
     expect(domainOf({ ...fakeLab(), competency: 'CKA Services & Networking: define policies.' })).toBe(
       'CKA Services & Networking',
