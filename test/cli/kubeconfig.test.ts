@@ -4,7 +4,7 @@
  * app here grades on its HTTP thread (no workers), so the in-process API path is exercised too.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../server/cli/main.js';
@@ -18,10 +18,11 @@ import {
   stopSim,
   type StartedSim,
 } from '../cluster/sim/api/support.js';
+import { testTempDir } from '../setup/temp-dir.js';
 
 describe('kubelab kubeconfig', () => {
   it('says what to start when nothing serves a simulated cluster here (a dead server’s note is ignored)', async () => {
-    const cwd = mkdtempSync(join(tmpdir(), 'kubelab-kc-'));
+    const cwd = testTempDir('kubelab-kc-');
     leaveRunningNote(join(cwd, '.kubelab'), 'serve', {
       pid: 2 ** 22 + 12345,
       url: 'http://127.0.0.1:1/',
@@ -49,6 +50,7 @@ describe('kubelab kubeconfig', () => {
     afterAll(async () => {
       await server?.close();
       await stopSim(sim);
+      rmSync(cwd, { recursive: true, force: true });
     });
 
     it('before anyone used the web app it says how to get a learner; then it prints that learner’s kubeconfig', async () => {

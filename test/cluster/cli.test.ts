@@ -1,6 +1,3 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Command } from 'commander';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { progressPrinter, registerCluster } from '../../server/cli/cluster.js';
@@ -16,13 +13,14 @@ import { execaRunner } from '../../server/cluster/runner.js';
 import { interruptedError } from '../../server/errors.js';
 import { FakeProvisionedCluster } from './helpers/fake-provisioned.js';
 import { FakeRunner, fixture, type Reply } from './helpers/fake-runner.js';
+import { testTempDir } from '../setup/temp-dir.js';
 
 // A DOCKER_HOST that points nowhere makes "no Docker daemon" true on any machine, including ones
 // that do run Docker, so these in-process tests can never create a real cluster.
 const noDaemonEnv = () => ({
   ...process.env,
   DOCKER_HOST: 'unix:///nonexistent/kubelab-test-docker.sock',
-  HOME: mkdtempSync(join(tmpdir(), 'kubelab-home-')),
+  HOME: testTempDir('kubelab-home-'),
   KUBECONFIG: '',
 });
 const STACK_LINE = /^\s+at .+:\d+/m;
@@ -112,7 +110,7 @@ function withFakes(script: Record<string, Reply | Reply[]> = {}, canary: CanaryR
     canary: async () => canary,
     clock: fakeClock(),
   };
-  const io = memoryIO({ env: { HOME: mkdtempSync(join(tmpdir(), 'kubelab-home-')) } });
+  const io = memoryIO({ env: { HOME: testTempDir('kubelab-home-') } });
   const program = new Command().exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   registerCluster(program, io, overrides);
   registerDoctor(program, io, overrides);

@@ -1,5 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { KubernetesObjectApi, PatchStrategy } from '@kubernetes/client-node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -10,6 +9,7 @@ import type { KubeObject, ProgressEvent } from '../../server/cluster/types.js';
 import { KubelabError } from '../../server/errors.js';
 import { startFakeApiServer, type FakeApiServer } from './helpers/fake-apiserver.js';
 import { fixture } from './helpers/fake-runner.js';
+import { testTempDir } from '../setup/temp-dir.js';
 
 const policy: KubeObject = {
   apiVersion: 'networking.k8s.io/v1',
@@ -425,7 +425,7 @@ describe('kubeconfig', () => {
   });
 
   it('merges KUBECONFIG files like kubectl (first file wins), and picks a context by name', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'kubelab-kc-'));
+    const dir = testTempDir('kubelab-kc-');
     const a = join(dir, 'a');
     const b = join(dir, 'b');
     writeFileSync(a, api.kubeconfigYaml);
@@ -440,7 +440,7 @@ describe('kubeconfig', () => {
   });
 
   it('treats an empty KUBECONFIG as unset and reads ~/.kube/config, like kubectl', () => {
-    const home = mkdtempSync(join(tmpdir(), 'kubelab-home-'));
+    const home = testTempDir('kubelab-home-');
     mkdirSync(join(home, '.kube'));
     writeFileSync(join(home, '.kube', 'config'), fixture('kind-kubeconfig.yaml'));
     const loaded = loadKubeConfig({ env: { HOME: home, KUBECONFIG: '' } });
@@ -449,7 +449,7 @@ describe('kubeconfig', () => {
   });
 
   it('says clearly when there is no kubeconfig or no such context', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'kubelab-kc-'));
+    const dir = testTempDir('kubelab-kc-');
     expect(() => loadKubeConfig({ env: { HOME: dir } })).toThrow(/no kubeconfig found/);
     try {
       loadKubeConfig({ kubeconfigYaml: api.kubeconfigYaml, context: 'prod' });

@@ -6,10 +6,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { kubectl, kubectlSkipReason, startSim, stopSim, type StartedSim } from './support.js';
+import { testTempDir } from '../../../setup/temp-dir.js';
 
 const LAB = join(import.meta.dirname, '../../../../labs/np-backend');
 
@@ -136,7 +136,7 @@ describe.skipIf(kubectlSkipReason !== undefined)('kubectl verbs against the simu
   });
 
   it('edit goes through $KUBE_EDITOR; a write with a stale resourceVersion is a Conflict', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'kubelab-edit-'));
+    const dir = testTempDir('kubelab-edit-');
     const editor = join(dir, 'editor.sh');
     writeFileSync(
       editor,
