@@ -9,6 +9,7 @@
  *     but the probe saw something else         applied yet, a listener missing): never the learner's fault
  *   otherwise                               -> the learner's policy is wrong, with the engine's reason
  */
+import { FrozenMemo } from '../freeze.js';
 import { createHash } from 'node:crypto';
 import { Memo } from './digest.js';
 import pLimit from 'p-limit';
@@ -448,15 +449,10 @@ function workloadsOfSnapshot(snapshot: Snapshot): Record<string, string> {
 }
 
 /** Remembered plans are frozen and shared by many grades (planCheckFor): their text is made once. */
-const probesTextOfFrozen = new WeakMap<CheckPlan, string>();
+const probesTexts = new FrozenMemo<CheckPlan, string>();
 
 function probesText(plan: CheckPlan): string {
-  let text = probesTextOfFrozen.get(plan);
-  if (text === undefined) {
-    text = JSON.stringify(plan.probes.map((x) => [x.from, x.spec]));
-    if (Object.isFrozen(plan)) probesTextOfFrozen.set(plan, text);
-  }
-  return text;
+  return probesTexts.get(plan, () => JSON.stringify(plan.probes.map((x) => [x.from, x.spec])));
 }
 
 /**
@@ -526,16 +522,12 @@ async function attempt(
 }
 
 /** Specs of remembered plans are frozen and probed by grade after grade: their argv is built once. */
-const argvOfFrozen = new WeakMap<object, string[]>();
+const argvs = new FrozenMemo<PlannedProbe['spec'], string[]>();
 
 function argvOf(spec: PlannedProbe['spec']): string[] {
-  if (!Object.isFrozen(spec)) return buildProbeArgv(spec);
-  let argv = argvOfFrozen.get(spec);
-  if (!argv) {
-    argv = Object.freeze(buildProbeArgv(spec)) as string[];
-    argvOfFrozen.set(spec, argv);
-  }
-  return argv;
+  return argvs.get(spec, () =>
+    Object.isFrozen(spec) ? (Object.freeze(buildProbeArgv(spec)) as string[]) : buildProbeArgv(spec),
+  );
 }
 
 async function runProbe(cluster: Cluster, probe: PlannedProbe, opts: GradeOptions): Promise<ProbeResult> {

@@ -16,7 +16,7 @@
  * default pod subnet) and hostNetwork pods the single node's address 172.18.0.2 (kind's docker
  * network). Addresses already used by a pod's status are skipped.
  */
-import { freezeDeep } from '../freeze.js';
+import { FrozenMemo, freezeDeep } from '../freeze.js';
 import { badInput } from '../errors.js';
 import { isRecord } from '../manifests/load.js';
 import { ipFamily } from './ipblock.js';
@@ -339,11 +339,10 @@ function podsOfWorkload(
  * every problem when the object is not a usable Pod.
  */
 export function podModelFromPod(pod: unknown): PodModel {
-  const known = isRecord(pod) && Object.isFrozen(pod) ? modelsOfFrozenPods.get(pod) : undefined;
-  if (known) return known;
-  const model = buildPodModel(pod);
-  if (isRecord(pod) && Object.isFrozen(pod)) modelsOfFrozenPods.set(pod, freezeDeep(model));
-  return model;
+  if (!isRecord(pod)) return buildPodModel(pod);
+  return modelsOfFrozenPods.get(pod, () =>
+    Object.isFrozen(pod) ? freezeDeep(buildPodModel(pod)) : buildPodModel(pod),
+  );
 }
 
 /**
@@ -351,7 +350,7 @@ export function podModelFromPod(pod: unknown): PodModel {
  * shares them between a cluster and its copies) can never change, so its model is built once, and
  * frozen too, since every reader of the pod then shares it.
  */
-const modelsOfFrozenPods = new WeakMap<object, PodModel>();
+const modelsOfFrozenPods = new FrozenMemo<object, PodModel>();
 
 function buildPodModel(pod: unknown): PodModel {
   const c = new ProblemCollector();

@@ -6,7 +6,7 @@
  * The returned policy keeps what was written: defaulting (policyTypes, protocol TCP) is applied by
  * the evaluator, so reasons can show the policy as the learner wrote it.
  */
-import { freezeDeep } from '../freeze.js';
+import { FrozenMemo, freezeDeep } from '../freeze.js';
 import { formatPath, isRecord, type FieldPath } from '../manifests/load.js';
 import { exceptProblem, parseCidr } from './ipblock.js';
 import {
@@ -476,7 +476,7 @@ export interface ValidatedNetworkPolicy {
  * after check: a frozen object cannot change, so its result is worked out once, and frozen too,
  * since all those readers then share it.
  */
-const resultsForFrozen = new WeakMap<object, Map<string, ValidatedNetworkPolicy>>();
+const resultsForFrozen = new FrozenMemo<object, Map<string, ValidatedNetworkPolicy>>();
 
 export function validateNetworkPolicy(
   obj: unknown,
@@ -484,11 +484,7 @@ export function validateNetworkPolicy(
 ): ValidatedNetworkPolicy {
   const defaultNamespace = typeof defaults === 'string' ? defaults : defaults?.defaultNamespace;
   if (!isRecord(obj) || !Object.isFrozen(obj)) return validateNow(obj, defaultNamespace);
-  let byDefault = resultsForFrozen.get(obj);
-  if (!byDefault) {
-    byDefault = new Map();
-    resultsForFrozen.set(obj, byDefault);
-  }
+  const byDefault = resultsForFrozen.get(obj, () => new Map());
   const key = defaultNamespace ?? '';
   let result = byDefault.get(key);
   if (!result) {

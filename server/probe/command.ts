@@ -30,7 +30,7 @@
  *   dot makes the name absolute: one query, the same DNS egress requirement (UDP 53 to kube-dns).
  */
 import { badInput } from '../errors.js';
-import { freezeDeep } from '../freeze.js';
+import { FrozenMemo, freezeDeep } from '../freeze.js';
 import type { ProbeSpec } from './types.js';
 
 /** The program that carries out a probe. */
@@ -245,17 +245,10 @@ function sameArgv(a: readonly string[], b: readonly string[]): boolean {
  */
 export function parseProbeCommand(argv: readonly string[]): ProbeCommand | undefined {
   // The grader's own argv arrays are frozen and reused (argvOf in server/grader): known by identity.
-  const frozen = Object.isFrozen(argv);
-  if (frozen) {
-    const known = parsedFrozenArgv.get(argv);
-    if (known !== undefined) return known ?? undefined;
-  }
-  const command = parseByText(argv);
-  if (frozen) parsedFrozenArgv.set(argv, command ?? null);
-  return command;
+  return parsedFrozenArgv.get(argv, () => parseByText(argv));
 }
 
-const parsedFrozenArgv = new WeakMap<readonly string[], ProbeCommand | null>();
+const parsedFrozenArgv = new FrozenMemo<readonly string[], ProbeCommand | undefined>();
 
 function parseByText(argv: readonly string[]): ProbeCommand | undefined {
   const key = JSON.stringify(argv);

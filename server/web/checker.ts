@@ -2,6 +2,7 @@
  * The two Checker implementations, written against small injected functions so they can be tested
  * with fakes: one simulated cluster per learner and lab, or one shared real cluster.
  */
+import { FrozenMemo } from '../freeze.js';
 import type { Cluster, KubeObject } from '../cluster/types.js';
 import type { GradeReport } from '../grader/report.js';
 import type { Lab } from '../labs/model.js';
@@ -386,17 +387,11 @@ function refOf(o: KubeObject): ObjectRef {
 }
 
 /** Texts of frozen manifest lists (shared by every learner who sent them), worked out once. */
-const keysOfFrozen = new WeakMap<readonly KubeObject[], string>();
+const keysOfFrozen = new FrozenMemo<readonly KubeObject[], string>();
 
 /** What the editor applied, as text: a check with the same text changes nothing. */
 function manifestsKey(manifests: KubeObject[]): string {
-  if (!Object.isFrozen(manifests)) return JSON.stringify(manifests);
-  let key = keysOfFrozen.get(manifests);
-  if (key === undefined) {
-    key = JSON.stringify(manifests);
-    keysOfFrozen.set(manifests, key);
-  }
-  return key;
+  return keysOfFrozen.get(manifests, () => JSON.stringify(manifests));
 }
 
 function sessionKey(labId: string, learnerId: string): string {

@@ -12,6 +12,7 @@
  * - exec runs only kubelab's probe commands, from images whose tools are known (agnhost, netshoot,
  *   curl, busybox, alpine). Anything else is an ENVIRONMENT error, never a guess.
  */
+import { FrozenMemo } from '../../freeze.js';
 import { deserialize, serialize } from 'node:v8';
 import { accessRequestOf } from '../access-query.js';
 import { badInput, environmentError, KubelabError, type Problem } from '../../errors.js';
@@ -174,16 +175,10 @@ function userIntent(obj: Record<string, unknown>): Json {
  * The text lastApplied keeps of a frozen input, by input: a server applies the same frozen
  * objects (a parsed answer, shared by every learner who sent that text) again and again.
  */
-const intentJsonOfFrozen = new WeakMap<object, string>();
+const intentJsons = new FrozenMemo<Json, string>();
 
 function intentJsonOf(input: Json, intent: Json): string {
-  if (!Object.isFrozen(input)) return stableStringify(intent);
-  let json = intentJsonOfFrozen.get(input);
-  if (json === undefined) {
-    json = stableStringify(intent);
-    intentJsonOfFrozen.set(input, json);
-  }
-  return json;
+  return intentJsons.get(input, () => stableStringify(intent));
 }
 
 function asKubeObject(obj: Record<string, unknown>): KubeObject {

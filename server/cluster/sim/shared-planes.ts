@@ -21,6 +21,7 @@
  * cluster goes on changing its own maps, and the plane must keep describing the content it was
  * keyed by.
  */
+import { FrozenMemo } from '../../freeze.js';
 import type { ExternalHost } from '../../labs/model.js';
 import type { KubeObject } from '../types.js';
 import { DataPlane } from './network.js';
@@ -31,7 +32,7 @@ export class SharedPlanes {
   /** Least recently used first (a Map keeps insertion order; a hit moves its plane to the end). */
   private readonly planes = new Map<string, DataPlane>();
   /** Stored objects are frozen, so a policy's part of the key is worked out once per object. */
-  private readonly policyKeys = new WeakMap<KubeObject, string>();
+  private readonly policyKeys = new FrozenMemo<KubeObject, string>();
   private readonly hostKeys = new WeakMap<readonly ExternalHost[], string>();
   /** Content asked for once, without a plane kept for it (oldest first). */
   private readonly seenOnce = new Set<string>();
@@ -86,16 +87,13 @@ export class SharedPlanes {
   }
 
   private policyKey(np: KubeObject): string {
-    let key = this.policyKeys.get(np);
-    if (key !== undefined) return key;
-    const { metadata, ...rest } = np as unknown as Record<string, unknown>;
-    const meta = (metadata ?? {}) as Record<string, unknown>;
-    key = stableStringify({
-      ...rest,
-      metadata: { name: meta.name, namespace: meta.namespace, labels: meta.labels },
+    return this.policyKeys.get(np, () => {
+      const { metadata, ...rest } = np as unknown as Record<string, unknown>;
+      const meta = (metadata ?? {}) as Record<string, unknown>;
+      return stableStringify({
+        ...rest,
+        metadata: { name: meta.name, namespace: meta.namespace, labels: meta.labels },
+      });
     });
-    // Only a frozen object is sure to stay as it was when its key was made.
-    if (Object.isFrozen(np)) this.policyKeys.set(np, key);
-    return key;
   }
 }
