@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import type { Page } from 'playwright-core';
 import { startServer, type RunningServer } from '../../server/cli/serve.js';
 import {
@@ -33,6 +33,8 @@ afterAll(async () => {
 
 async function open(opts: Parameters<SharedChromium['open']>[0] = {}): Promise<Page> {
   const browser = await chromium.open(opts);
+  // Each test is a new learner; a page left open after its test would go on drawing until the file ends.
+  onTestFinished(() => browser.close());
   const page = await browser.context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
@@ -142,6 +144,21 @@ describe('a learner in the browser', { timeout: 90_000 }, () => {
     await page.keyboard.press('Enter');
     await page.locator('#section-result .verdict').waitFor();
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('result-title');
+
+    // The editor's cursor blinks only for those who did not ask their system for less motion.
+    const blinkRate = () =>
+      page.evaluate(() =>
+        (
+          document.querySelector('.CodeMirror') as unknown as {
+            CodeMirror: { getOption(name: string): unknown };
+          }
+        ).CodeMirror.getOption('cursorBlinkRate'),
+      );
+    expect(await blinkRate()).toBe(0); // this learner's context asks for reduced motion
+    await page.emulateMedia({ reducedMotion: 'no-preference' });
+    await page.reload();
+    await page.locator('.CodeMirror').waitFor();
+    expect(await blinkRate()).toBe(530);
   });
 
   it('fits a phone screen without sideways scrolling', async () => {

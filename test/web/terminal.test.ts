@@ -163,6 +163,8 @@ describe.skipIf(kubectlSkipReason !== undefined)('the lab page terminal', { time
     await page.keyboard.press('ArrowUp');
     await shows('$ kubectl get secrets --kubeconfig /root/.kube/config');
     await page.keyboard.press('Control+C');
+    // This learner asked for less motion: the focused terminal's cursor holds still.
+    expect(await page.locator('#terminal .xterm-cursor-blink').count()).toBe(0);
   });
 
   it('is readable at 390 px', async () => {

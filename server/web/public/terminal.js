@@ -37,7 +37,8 @@
 
   var term = new window.Terminal({
     screenReaderMode: true,
-    cursorBlink: true,
+    // A steady cursor for those who asked their system for less motion.
+    cursorBlink: !window.matchMedia('(prefers-reduced-motion: reduce)').matches,
     // Narrow screens get a smaller font: more of kubectl's table fits before it wraps.
     fontSize: window.matchMedia('(max-width: 600px)').matches ? 11.5 : 13,
     lineHeight: 1.15,
