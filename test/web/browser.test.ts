@@ -15,7 +15,7 @@ import {
   pressCheck,
   writePolicy,
 } from '../../scripts/screenshots.js';
-import { sharedChromium, type SharedChromium } from './chromium.js';
+import { sharedChromium, type ContextOptions } from './chromium.js';
 
 const OUT = join(REPO_ROOT, 'test-output', 'browser');
 
@@ -31,22 +31,34 @@ afterAll(async () => {
   await server?.close();
 });
 
-async function open(opts: Parameters<SharedChromium['open']>[0] = {}): Promise<Page> {
-  const browser = await chromium.open(opts);
-  // Each test is a new learner; a page left open after its test would go on drawing until the file ends.
-  onTestFinished(() => browser.close());
-  const page = await browser.context.newPage();
+/** Script errors and console errors (a CSP violation shows up there) of the learner now on the page. */
+const errorsOf = new WeakMap<Page, string[]>();
+
+function recordErrors(page: Page): void {
   const errors: string[] = [];
+  errorsOf.set(page, errors);
   page.on('pageerror', (e) => errors.push(e.message));
   page.on('console', (m) => {
-    // A CSP violation or a script error shows up here; the app must produce none.
     if (m.type() === 'error') errors.push(m.text());
   });
-  (page as Page & { jsErrors: string[] }).jsErrors = errors;
+}
+
+/** A new learner's page: the file's reused page, or a context of its own when JavaScript is off. */
+async function open(opts: ContextOptions = {}): Promise<Page> {
+  if (opts.javaScriptEnabled === false) {
+    const browser = await chromium.open(opts);
+    onTestFinished(() => browser.close());
+    const page = await browser.context.newPage();
+    recordErrors(page);
+    return page;
+  }
+  const page = await chromium.learnerPage(opts);
+  if (!errorsOf.has(page)) recordErrors(page);
+  errorsOf.get(page)!.length = 0; // the errors of the learner before are not this one's
   return page;
 }
 
-const jsErrors = (page: Page) => (page as Page & { jsErrors: string[] }).jsErrors;
+const jsErrors = (page: Page) => errorsOf.get(page) ?? [];
 
 describe('a learner in the browser', { timeout: 90_000 }, () => {
   it('opens the catalogue, fails with a wrong policy, passes with the right one and reaches the completion page', async () => {
