@@ -15,7 +15,7 @@ import {
   pressCheck,
   writePolicy,
 } from '../../scripts/screenshots.js';
-import { sharedChromium, type ContextOptions } from './chromium.js';
+import { keepScreenshot, sharedChromium, type ContextOptions } from './chromium.js';
 
 const OUT = join(REPO_ROOT, 'test-output', 'browser');
 
@@ -74,7 +74,7 @@ describe('a learner in the browser', { timeout: 90_000 }, () => {
     await page.locator('.CodeMirror').waitFor();
     expect(await page.locator('.matrix-caption').textContent()).toContain('Before your policy');
     expect(await page.locator('.cell-bad').count()).toBeGreaterThan(0); // "all open" is not what the lab wants
-    await page.screenshot({ path: join(OUT, 'lab-page.png'), fullPage: true });
+    await keepScreenshot(page, join(OUT, 'lab-page.png'), { fullPage: true });
 
     await writePolicy(page, await readFile(WRONG_POLICY_FILE, 'utf8'));
     await pressCheck(page);
@@ -85,18 +85,18 @@ describe('a learner in the browser', { timeout: 90_000 }, () => {
     expect(await failed.locator('table.probes td').count()).toBeGreaterThan(0);
     expect(await page.locator('#matrix-title').isVisible()).toBe(true);
     expect(await page.locator('.matrix-caption').textContent()).toContain('With your policies');
-    await page.screenshot({ path: join(OUT, 'result-failed.png'), fullPage: true });
+    await keepScreenshot(page, join(OUT, 'result-failed.png'), { fullPage: true });
 
     await writePolicy(page, await readFile(SOLUTION_FILE, 'utf8'));
     await pressCheck(page);
     expect(await failed.locator('.verdict-title').textContent()).toBe('Passed');
     expect(await page.locator('#section-matrix .cell-bad').count()).toBe(0);
-    await page.screenshot({ path: join(OUT, 'result-passed.png'), fullPage: true });
+    await keepScreenshot(page, join(OUT, 'result-passed.png'), { fullPage: true });
 
     await page.getByRole('link', { name: 'Continue to the completion page' }).click();
     await page.waitForURL(/\/labs\/np-backend\/complete$/);
     expect(await page.locator('article.completion').textContent()).not.toBe('');
-    await page.screenshot({ path: join(OUT, 'completion.png'), fullPage: true });
+    await keepScreenshot(page, join(OUT, 'completion.png'), { fullPage: true });
 
     await page.goto(server.url);
     expect(await card.locator('.progress').textContent()).toContain('passed');
@@ -182,9 +182,9 @@ describe('a learner in the browser', { timeout: 90_000 }, () => {
       () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
     );
     expect(overflow).toBeLessThanOrEqual(0);
-    await page.screenshot({ path: join(OUT, 'phone-result.png'), fullPage: true });
+    await keepScreenshot(page, join(OUT, 'phone-result.png'), { fullPage: true });
     await page.goto(server.url);
-    await page.screenshot({ path: join(OUT, 'phone-catalogue.png'), fullPage: true });
+    await keepScreenshot(page, join(OUT, 'phone-catalogue.png'), { fullPage: true });
   });
 
   it('renders hints as Markdown and updates the progress line when hints or the solution are opened', async () => {
@@ -200,7 +200,7 @@ describe('a learner in the browser', { timeout: 90_000 }, () => {
     await page.getByRole('button', { name: 'Show the solution' }).click();
     await page.locator('pre.solution').waitFor();
     await expect.poll(() => page.locator('#section-progress').textContent()).toContain('solution seen');
-    await page.screenshot({ path: join(OUT, 'hints-solution.png'), fullPage: true });
+    await keepScreenshot(page, join(OUT, 'hints-solution.png'), { fullPage: true });
     expect(jsErrors(page)).toEqual([]);
   });
 
@@ -224,7 +224,7 @@ describe('a learner in the browser', { timeout: 90_000 }, () => {
     ).toBe(solution);
     await pressCheck(page);
     expect(await page.locator('#section-result .verdict-title').textContent()).toBe('Passed');
-    await page.screenshot({ path: join(OUT, 'phone-after-check.png') });
+    await keepScreenshot(page, join(OUT, 'phone-after-check.png'));
 
     await writePolicy(page, await readFile(WRONG_POLICY_FILE, 'utf8'));
     await pressCheck(page);
@@ -241,7 +241,7 @@ describe('a learner in the browser', { timeout: 90_000 }, () => {
     );
     expect(sideways.length).toBeGreaterThan(0);
     expect(Math.max(...sideways)).toBeLessThanOrEqual(0);
-    await page.screenshot({ path: join(OUT, 'phone-failed-in-view.png') });
+    await keepScreenshot(page, join(OUT, 'phone-failed-in-view.png'));
     expect(jsErrors(page)).toEqual([]);
   });
 
@@ -271,7 +271,7 @@ describe('a learner in the browser', { timeout: 90_000 }, () => {
     const marked = page.locator('.CodeMirror .cm-problem-line');
     expect(await marked.count()).toBe(1);
     expect(await marked.textContent()).toContain('policyTypes');
-    await page.screenshot({ path: join(OUT, 'yaml-error.png') });
+    await keepScreenshot(page, join(OUT, 'yaml-error.png'));
     await page.locator('#section-result a.where').first().click();
     const cursorLine = await page.evaluate(
       () =>

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { startServer, type RunningServer } from '../../server/cli/serve.js';
 import { REPO_ROOT } from '../../scripts/screenshots.js';
-import { sharedChromium } from './chromium.js';
+import { keepScreenshot, sharedChromium } from './chromium.js';
 
 const OUT = join(REPO_ROOT, 'test-output', 'browser');
 const TOKEN = 'test-instructor-token-0123456789';
@@ -105,7 +105,7 @@ describe('exams and the instructor in the browser', { timeout: 180_000 }, () => 
     await joinClass(ada, 'Ada', classCode);
 
     await ada.goto(`${server.url}exams`);
-    await ada.screenshot({ path: join(OUT, 'exams-1280.png'), fullPage: true });
+    await keepScreenshot(ada, join(OUT, 'exams-1280.png'), { fullPage: true });
     await ada.locator('form[action="/exams/cka-network/start"] button').click();
     await ada.waitForURL(/\/exams\/attempts\/[A-Za-z0-9_-]{22}$/);
     const attemptUrl = ada.url();
@@ -143,9 +143,9 @@ describe('exams and the instructor in the browser', { timeout: 180_000 }, () => 
     await ada.waitForURL(/task=np-backend/);
     expect(await ada.locator('.exam-tasks li').first().locator('.flag').textContent()).toBe('flagged');
     expect(await ada.locator('#manifests').inputValue()).toContain('np-backend');
-    await ada.screenshot({ path: join(OUT, 'exam-1280.png'), fullPage: true });
+    await keepScreenshot(ada, join(OUT, 'exam-1280.png'), { fullPage: true });
     await ada.setViewportSize({ width: 390, height: 844 });
-    await ada.screenshot({ path: join(OUT, 'exam-390.png'), fullPage: true });
+    await keepScreenshot(ada, join(OUT, 'exam-390.png'), { fullPage: true });
     // Nothing on the page scrolls it sideways on a phone.
     expect(await ada.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     await ada.setViewportSize({ width: 1280, height: 900 });
@@ -176,9 +176,9 @@ describe('exams and the instructor in the browser', { timeout: 180_000 }, () => 
     // The explanation a lab gives for the lost points: its failing check with the grader's reason.
     expect(await backend.locator('.check-fail').count()).toBeGreaterThan(0);
     expect(await backend.textContent()).toMatch(/DNS|53/);
-    await ada.screenshot({ path: join(OUT, 'exam-result-1280.png'), fullPage: true });
+    await keepScreenshot(ada, join(OUT, 'exam-result-1280.png'), { fullPage: true });
     await ada.setViewportSize({ width: 390, height: 844 });
-    await ada.screenshot({ path: join(OUT, 'exam-result-390.png'), fullPage: true });
+    await keepScreenshot(ada, join(OUT, 'exam-result-390.png'), { fullPage: true });
     // Nothing on the page scrolls it sideways on a phone.
     expect(await ada.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     await ada.setViewportSize({ width: 1280, height: 900 });
@@ -243,9 +243,9 @@ describe('exams and the instructor in the browser', { timeout: 180_000 }, () => 
       expect.arrayContaining(['Ada', classCode, 'exam cka-network', '1', '0', 'no', 'no']),
     );
     expect(await teacher.locator('#lab-stats').textContent()).toContain('np-port-range');
-    await teacher.screenshot({ path: join(OUT, 'instructor-1280.png'), fullPage: true });
+    await keepScreenshot(teacher, join(OUT, 'instructor-1280.png'), { fullPage: true });
     await teacher.setViewportSize({ width: 390, height: 844 });
-    await teacher.screenshot({ path: join(OUT, 'instructor-390.png'), fullPage: true });
+    await keepScreenshot(teacher, join(OUT, 'instructor-390.png'), { fullPage: true });
     await teacher.setViewportSize({ width: 1280, height: 900 });
 
     // The CSV the page links to: the same rows, the same order, the same values.

@@ -4,13 +4,13 @@
  * commands, pastes the solution as a heredoc, sees the vault time out, presses Check and passes;
  * history survives a reload; refused commands say why.
  */
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { startServer, type RunningServer } from '../../server/cli/serve.js';
 import { REPO_ROOT, SOLUTION_FILE, pressCheck } from '../../scripts/screenshots.js';
-import { sharedChromium } from './chromium.js';
+import { keepScreenshot, sharedChromium } from './chromium.js';
 import { kubectlSkipReason } from '../cluster/sim/api/support.js';
 
 const OUT = join(REPO_ROOT, 'test-output', 'terminal');
@@ -77,7 +77,6 @@ describe.skipIf(kubectlSkipReason !== undefined)('the lab page terminal', { time
     page.on('console', (m) => {
       if (m.type() === 'error') jsErrors.push(m.text());
     });
-    await mkdir(OUT, { recursive: true });
   }, 60_000);
 
   afterAll(async () => {
@@ -106,8 +105,8 @@ describe.skipIf(kubectlSkipReason !== undefined)('the lab page terminal', { time
 
     await run('kubectl -n np-lab exec deploy/backend -- curl -sS --max-time 2 http://vault:3333');
     await shows(/curl: \(28\) .*[Tt]imed out/);
-    await page.screenshot({ path: join(OUT, 'desktop-terminal.png'), fullPage: false });
-    await page.locator('#terminal').screenshot({ path: join(OUT, 'desktop-terminal-pane.png') });
+    await keepScreenshot(page, join(OUT, 'desktop-terminal.png'), { fullPage: false });
+    await keepScreenshot(page.locator('#terminal'), join(OUT, 'desktop-terminal-pane.png'));
 
     // Check grades the cluster kubectl changed (the editor was never touched).
     await pressCheck(page);
@@ -151,7 +150,7 @@ describe.skipIf(kubectlSkipReason !== undefined)('the lab page terminal', { time
     await shows('kubelab: --kubeconfig reads another kubeconfig file');
     await run('kubectl get pods | grep db');
     await shows('kubelab: pipes (|) are not available');
-    await page.locator('#terminal').screenshot({ path: join(OUT, 'desktop-refused.png') });
+    await keepScreenshot(page.locator('#terminal'), join(OUT, 'desktop-refused.png'));
   });
 
   it('keeps the history across a reload', async () => {
@@ -177,8 +176,8 @@ describe.skipIf(kubectlSkipReason !== undefined)('the lab page terminal', { time
     expect(box!.width).toBeLessThanOrEqual(390);
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     await page.locator('#terminal').scrollIntoViewIfNeeded();
-    await page.screenshot({ path: join(OUT, 'phone-terminal.png'), fullPage: false });
-    await page.screenshot({ path: join(OUT, 'phone-full.png'), fullPage: true });
+    await keepScreenshot(page, join(OUT, 'phone-terminal.png'), { fullPage: false });
+    await keepScreenshot(page, join(OUT, 'phone-full.png'), { fullPage: true });
     expect(jsErrors).toEqual([]);
   });
 });
