@@ -9,7 +9,7 @@ import { listenSimApi } from '../cluster/sim/api/server.js';
 import pLimit from 'p-limit';
 import { isKubelabError } from '../errors.js';
 import { freezeDeep } from '../freeze.js';
-import { catalogRoots, loadLab, type RootArg } from '../labs/index.js';
+import { catalogRoots, loadLabForCheck, type RootArg } from '../labs/index.js';
 import type { Lab } from '../labs/model.js';
 import { ProgressStore, reportRecord } from '../store/index.js';
 import { checkerBackedApi, forwardedOwner } from './kubectl.js';
@@ -48,7 +48,9 @@ const parse = (
 function lab(id: string): Promise<Lab> {
   let p = labs.get(id);
   if (!p) {
-    p = loadLab(id, root);
+    // As `kubelab lab check` loads it: grading needs the lab and its scenario, not the dozens of
+    // known attempts, which are read and checked only for a lab folder not already found valid.
+    p = loadLabForCheck(id, root).then(({ lab }) => lab);
     labs.set(id, p);
     p.catch(() => labs.delete(id));
   }
