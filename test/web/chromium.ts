@@ -4,8 +4,8 @@
  * context ~1.8 CPU-s, and the same page going to the lab page again ~0.4 CPU-s. So:
  * - `learnerPage()` hands the file's one page to each new learner, with the cookies and storage
  *   of the one before removed: to the server a stranger, as a fresh profile would be;
- * - `open()` makes a context of its own, for learners who must be there at the same time (two
- *   learners and an instructor) or who need another setting (JavaScript off).
+ * - `open()` makes a context of its own, for learners who must be there at the same time (a
+ *   learner and an instructor) or who need another setting (JavaScript off).
  */
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
