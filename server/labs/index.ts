@@ -3,7 +3,8 @@
  * has been validated in full (schema, files, scenario, checks against the scenario); anything wrong
  * is a BAD_INPUT KubelabError listing every problem with file:line and field path.
  */
-import { readFile, readdir } from 'node:fs/promises';
+import { readdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { KubeObject } from '../cluster/types.js';
@@ -229,7 +230,7 @@ export async function validateLabDir(dir: string, scenarios?: string): Promise<V
 
 async function subfolders(dir: string, problems: Problem[]): Promise<string[]> {
   try {
-    const entries = await readdir(dir, { withFileTypes: true });
+    const entries = readdirSync(dir, { withFileTypes: true });
     return entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;

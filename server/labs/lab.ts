@@ -3,7 +3,7 @@
  * (pages, solution, known attempts, the scenario) and every check against what the scenario runs.
  * All problems are collected, so an author fixes a lab in one pass.
  */
-import { readdir } from 'node:fs/promises';
+import { readdirSync } from 'node:fs';
 import { OTHERS_UNCHANGED_ID } from './model.js';
 import { basename, dirname, join, relative } from 'node:path';
 import type { Problem } from '../errors.js';
@@ -383,7 +383,7 @@ async function unlistedAttempts(ctx: CrossContext, listed: Map<string, FieldPath
   const folders = new Set([...listed.entries()].filter(([, f]) => f[0] !== 'solution').map(([p]) => dirname(p)));
   folders.delete(ctx.dir);
   for (const folder of folders) {
-    const entries = await readdir(folder, { withFileTypes: true });
+    const entries = readdirSync(folder, { withFileTypes: true });
     for (const e of entries.filter((x) => x.isFile() && /\.ya?ml$/.test(x.name)).sort((a, b) => a.name.localeCompare(b.name))) {
       const path = join(folder, e.name);
       if (!listed.has(path)) {

@@ -3,7 +3,7 @@
  * the schema, the manifests are read and summarised (workloads with their labels and ports,
  * Services), so a lab's checks can be validated against what the scenario really runs.
  */
-import { readdir } from 'node:fs/promises';
+import { readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Problem } from '../errors.js';
 import { isRecord, problemAt, type LoadedDocument } from '../manifests/load.js';
@@ -88,7 +88,7 @@ export async function inspectScenario(name: string, root: string): Promise<Scena
       else manifests.push(path);
     }
   } else {
-    const names = (await readdir(dir, { withFileTypes: true }))
+    const names = readdirSync(dir, { withFileTypes: true })
       .filter((e) => e.isFile() && /\.ya?ml$/.test(e.name) && e.name !== SCENARIO_FILE)
       .map((e) => e.name)
       .sort();

@@ -5,7 +5,8 @@
  * roots or validating code changed in any byte gets a new digest and is inspected in full again.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CatalogRoots } from './lab.js';
@@ -22,13 +23,13 @@ let codeFingerprint: Promise<string> | undefined;
 
 async function fingerprintCode(): Promise<string> {
   const hash = createHash('sha256');
-  const entries = await readdir(CODE_ROOT, { recursive: true, withFileTypes: true });
+  const entries = readdirSync(CODE_ROOT, { recursive: true, withFileTypes: true });
   const files = entries
     .filter((e) => e.isFile() && /\.(ts|js)$/.test(e.name))
     .map((e) => join(e.parentPath, e.name))
     .sort();
   for (const file of files) {
-    const s = await stat(file);
+    const s = statSync(file);
     hash.update(`${relative(CODE_ROOT, file)}\0${s.size}\0${Math.trunc(s.mtimeMs)}\n`);
   }
   return hash.digest('hex');
@@ -44,12 +45,12 @@ export async function labDigest(id: string, roots: CatalogRoots): Promise<string
   const hash = createHash('sha256');
   hash.update(`${await codeFingerprint}\0${roots.labs}\0${roots.scenarios}\0${id}\n`);
   try {
-    const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+    const entries = readdirSync(dir, { recursive: true, withFileTypes: true });
     const paths = entries.map((e) => join(e.parentPath, e.name)).sort();
     for (const path of paths) {
-      const s = await stat(path);
+      const s = statSync(path);
       hash.update(`${relative(dir, path)}\0${s.isFile() ? 'f' : s.isDirectory() ? 'd' : 'o'}\0`);
-      if (s.isFile()) hash.update(await readFile(path));
+      if (s.isFile()) hash.update(readFileSync(path));
       hash.update('\n');
     }
   } catch {
