@@ -13,6 +13,7 @@ import {
   boundSubjects,
   covers,
   describeAccess,
+  keyOf,
   readAccessWorld,
   universe,
   type AccessWorld,
@@ -42,8 +43,7 @@ export async function accessBehaviourDifference(
     const stated = checks.filter((c) => c.subject === user.name).flatMap((c) => [...c.can, ...c.cannot]);
     const space = new Map<string, ReturnType<typeof universe>[number]>();
     for (const w of [a, b])
-      for (const q of universe(w, user, [...namespaces, ...named]))
-        space.set(JSON.stringify([q.verb, q.group, q.resource, q.subresource, q.namespace, q.name]), q);
+      for (const q of universe(w, user, [...namespaces, ...named])) space.set(keyOf(q), q);
     for (const q of space.values()) {
       const req = accessRequestOf(q);
       if (isAllowed(a.ambient, user, req)) continue;

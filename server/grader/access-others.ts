@@ -21,6 +21,7 @@ import {
   GROUP_WITNESS,
   boundSubjects,
   describeAccess,
+  keyOf,
   universe,
   worldOf,
   type AccessWorld,
@@ -54,9 +55,7 @@ export function othersUnchangedCheck(
   const differences: string[] = [];
   for (const user of otherSubjects(lab, checks, [before, now])) {
     const space = new Map<string, ReturnType<typeof universe>[number]>();
-    for (const w of [before, now])
-      for (const q of universe(w, user, namespaces))
-        space.set(JSON.stringify([q.verb, q.group, q.resource, q.subresource, q.namespace, q.name]), q);
+    for (const w of [before, now]) for (const q of universe(w, user, namespaces)) space.set(keyOf(q), q);
     for (const q of space.values()) {
       const req = accessRequestOf(q);
       if (isAllowed(now.ambient, user, req)) continue;

@@ -93,8 +93,21 @@ interface Resolved {
   namespaced: boolean;
 }
 
+/**
+ * resolveResource's answers per discovery list (a list is read once and never changed): `covers`
+ * resolves a statement's resources for each of the thousands of requests of a sweep.
+ */
+const resolvedIn = new WeakMap<readonly ServedResource[], Map<string, Resolved | undefined>>();
+
 /** `pods`, `pods/log`, `deployments.apps` against discovery; undefined when the cluster does not serve it. */
 export function resolveResource(served: ServedResource[], text: string): Resolved | undefined {
+  let known = resolvedIn.get(served);
+  if (!known) resolvedIn.set(served, (known = new Map()));
+  if (!known.has(text)) known.set(text, resolveUncached(served, text));
+  return known.get(text);
+}
+
+function resolveUncached(served: ServedResource[], text: string): Resolved | undefined {
   const [main, subresource] = text.split('/') as [string, string | undefined];
   const dot = main.indexOf('.');
   const resource = dot < 0 ? main : main.slice(0, dot);
@@ -116,8 +129,9 @@ export function resolveResource(served: ServedResource[], text: string): Resolve
   };
 }
 
-const keyOf = (q: AccessQuery) =>
-  `${q.verb}|${q.group}|${q.resource}|${q.subresource ?? ''}|${q.namespace ?? ''}|${q.name ?? ''}`;
+/** One string per distinct request of a user (the user is the same across a sweep). */
+export const keyOf = (q: AccessQuery) =>
+  `${q.verb}\0${q.group}\0${q.resource}\0${q.subresource ?? ''}\0${q.namespace ?? '\0'}\0${q.name ?? '\0'}`;
 
 /** The requests one statement stands for (undefined names: one request without a name). */
 function expand(

@@ -37,13 +37,11 @@ export function bindingsInScope(rbac: CompiledRbac, req: AccessRequest): Binding
  * the reasons of each denial would cost more than deciding.
  */
 export function isAllowed(rbac: CompiledRbac, user: UserInfo, req: AccessRequest): boolean {
-  const allows = (binding: BindingModel) => {
-    if (req.kind === 'nonResource' && binding.kind === 'RoleBinding') return false;
-    if (!binding.subjects.some((s) => subjectAppliesTo(s, user, binding.namespace))) return false;
-    return (rbac.roleOfBinding(binding).rules ?? []).some((rule) => ruleAllows(rule, req));
-  };
-  if (rbac.clusterBindings.some(allows)) return true;
-  return req.kind === 'resource' && !!req.namespace && rbac.roleBindingsIn(req.namespace).some(allows);
+  const rules = rbac.rulesFor(user);
+  if (rules.cluster.some((rule) => ruleAllows(rule, req))) return true;
+  // RoleBindings grant only namespaced requests, and never non-resource URLs.
+  if (req.kind !== 'resource' || !req.namespace) return false;
+  return (rules.namespaced.get(req.namespace) ?? []).some((rule) => ruleAllows(rule, req));
 }
 
 function grantsOf(

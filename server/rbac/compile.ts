@@ -10,8 +10,17 @@
  */
 import { DEFAULT_CLUSTER_ROLE_BINDINGS, DEFAULT_CLUSTER_ROLES } from './defaults.js';
 import { sameRule } from './rules.js';
+import { subjectAppliesTo } from './subjects.js';
 import { matchesSelector } from '../selectors/index.js';
-import type { BindingModel, PolicyRule, RbacModel, RoleModel } from './types.js';
+import type { BindingModel, PolicyRule, RbacModel, RoleModel, UserInfo } from './types.js';
+
+/** The rules the bindings naming one user grant it: everywhere, and per namespace. */
+export interface UserRules {
+  /** From ClusterRoleBindings: every namespace, cluster-scoped resources, non-resource URLs. */
+  cluster: PolicyRule[];
+  /** From RoleBindings, by their namespace. */
+  namespaced: Map<string, PolicyRule[]>;
+}
 
 export interface CompileOptions {
   /** Add the API server's default ClusterRoles and ClusterRoleBindings (default true). */
@@ -40,6 +49,12 @@ export class CompiledRbac {
     BindingModel,
     { key: string; rules: PolicyRule[] | undefined }
   >();
+  /**
+   * rulesFor's answers. An access check's sweep asks thousands of requests for the same few users,
+   * and which bindings name a user does not depend on the request.
+   */
+  private readonly userRules = new Map<string, UserRules>();
+  private readonly userRulesByIdentity = new WeakMap<UserInfo, UserRules>();
 
   constructor(model: RbacModel, opts: CompileOptions = {}) {
     const useDefaults = opts.defaults ?? true;
@@ -103,6 +118,29 @@ export class CompiledRbac {
   /** The rules a role grants now (aggregated ones included); undefined when it does not exist. */
   rulesOf(kind: 'Role' | 'ClusterRole', name: string, namespace?: string): PolicyRule[] | undefined {
     return this.effective.get(roleKey(kind, name, namespace));
+  }
+
+  /** Every rule a binding naming this user grants it (a binding whose role is missing grants nothing). */
+  rulesFor(user: UserInfo): UserRules {
+    const same = this.userRulesByIdentity.get(user);
+    if (same) return same;
+    const key = `${user.name}\0${user.groups.join('\0')}`;
+    let found = this.userRules.get(key);
+    if (!found) {
+      found = { cluster: [], namespaced: new Map() };
+      for (const b of this.bindings) {
+        if (!b.subjects.some((s) => subjectAppliesTo(s, user, b.namespace))) continue;
+        const rules = this.roleOfBinding(b).rules ?? [];
+        if (b.kind === 'ClusterRoleBinding') found.cluster.push(...rules);
+        else {
+          const ns = b.namespace ?? '';
+          found.namespaced.set(ns, [...(found.namespaced.get(ns) ?? []), ...rules]);
+        }
+      }
+      this.userRules.set(key, found);
+    }
+    this.userRulesByIdentity.set(user, found);
+    return found;
   }
 
   /** The role a binding refers to: a RoleBinding's Role lives in the binding's namespace. */
