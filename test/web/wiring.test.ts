@@ -153,6 +153,7 @@ describe('auto mode', () => {
   it('falls back to the simulated cluster when Docker is not running, and says why', async () => {
     const d = await createDefaultWebDeps({
       dbPath: ':memory:',
+      simulatedWorkers: 0, // what these tests look at is decided before any grading worker starts
       runner: scriptedRunner({
         'docker info': {
           exitCode: 1,
@@ -181,6 +182,7 @@ describe('auto mode', () => {
   it('says so when kind is missing', async () => {
     const d = await createDefaultWebDeps({
       dbPath: ':memory:',
+      simulatedWorkers: 0, // what these tests look at is decided before any grading worker starts
       runner: scriptedRunner({ 'docker info': { stdout: '27.3.1\n' } }),
     });
     expect(d.cluster.info.reason).toContain('kind is not installed');
@@ -191,6 +193,7 @@ describe('auto mode', () => {
     const provisioned: string[] = [];
     const d = await createDefaultWebDeps({
       dbPath: ':memory:',
+      simulatedWorkers: 0, // what these tests look at is decided before any grading worker starts
       runner: scriptedRunner({
         'docker info': { stdout: '27.3.1\n' },
         'kind version': { stdout: 'kind v0.31.0 go1.25.5 linux/amd64\n' },
@@ -215,6 +218,7 @@ describe('auto mode', () => {
   it('by default provisions with `cluster up`, whose failures come back as environment errors', async () => {
     const d = await createDefaultWebDeps({
       dbPath: ':memory:',
+      simulatedWorkers: 0, // what these tests look at is decided before any grading worker starts
       runner: scriptedRunner({
         'docker info': { stdout: '27.3.1\n' },
         'kind version': { stdout: 'kind v0.31.0 go1.25.5 linux/amd64\n' },
