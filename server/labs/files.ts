@@ -35,15 +35,17 @@ export async function fileKind(path: string): Promise<FileKind> {
 }
 
 /**
- * Values of the lab and scenario files last parsed, by path, with the text they were parsed from.
- * The same files are parsed again and again (each server start and catalogue reload, every
- * `lab test`, every known attempt graded, the scenario of every learner's first check), and the
- * YAML parser is most of that cost (measured in the test suite: 17,740 parses of about 400 files,
- * 20-28 s of CPU). Keyed by the whole text, so an edited file is parsed afresh. Only plain values
- * are kept (a parsed YAML document with its positions is many times larger): positions are found
- * by parsing again, on the rare occasion that a problem must be located.
+ * The lab and scenario files last parsed, by path, with the text they were parsed from. The same
+ * files are parsed again and again (each server start and catalogue reload, every `lab test`,
+ * every known attempt graded, the scenario of every learner's first check), and the YAML parser is
+ * most of that cost (measured in the test suite: 17,740 parses of about 400 files, 20-28 s of CPU).
+ * Keyed by the whole text, so an edited file is parsed afresh.
+ *
+ * They are read with the fast reader (manifests/fast.ts: the same values and the same refusals as
+ * the precise parser, several times quicker), whose positions come from the precise parser only
+ * when something asks for a line: a problem to report, which well-formed lab files do not have.
  */
-const parsedFiles = new Map<string, { text: string; docs: Array<Pick<LoadedDocument, 'value' | 'index' | 'source'>> }>();
+const parsedFiles = new Map<string, { text: string; docs: LoadedDocument[] }>();
 const PARSED_FILES_MAX = 1024;
 const PARSED_FILE_MAX_CHARS = 64 * 1024;
 
@@ -55,21 +57,12 @@ function parsedCopy(text: string, file: string): LoadedDocument[] {
   if (entry?.text === text) {
     parsedFiles.delete(file); // most recently used last
   } else {
-    const docs = parseYamlDocuments(text, file);
-    entry = { text, docs: docs.map(({ value, index, source }) => ({ value, index, source: { ...source } })) };
+    entry = { text, docs: parseYamlDocuments(text, file, { reader: 'fast' }) };
     if (parsedFiles.size >= PARSED_FILES_MAX) parsedFiles.delete(parsedFiles.keys().next().value!);
   }
   parsedFiles.set(file, entry);
-  let located: LoadedDocument[] | undefined;
-  return entry.docs.map((d) => ({
-    value: structuredClone(d.value),
-    index: d.index,
-    source: { ...d.source },
-    locate: (path) => {
-      located ??= parseYamlDocuments(text, file);
-      return (located.find((l) => l.index === d.index) ?? { locate: () => d.source }).locate(path);
-    },
-  }));
+  // Each caller gets values of its own to change; the positions (read-only) are shared.
+  return entry.docs.map((d) => ({ value: structuredClone(d.value), index: d.index, source: d.source, locate: d.locate }));
 }
 
 /** Reads and parses a YAML file; syntax errors and read errors come back as problems. */

@@ -6,7 +6,7 @@
 import { readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Problem } from '../errors.js';
-import { isRecord, problemAt, type LoadedDocument } from '../manifests/load.js';
+import { isRecord, problemAt, type LoadedDocument, type SourceRef } from '../manifests/load.js';
 import type { Protocol } from '../netpol/types.js';
 import type { Scenario } from './model.js';
 import { fileKind, insideFolder, isNamespaced, kubeObjectsOf, readYamlFile, type CheckedObject } from './files.js';
@@ -99,7 +99,7 @@ export async function inspectScenario(name: string, root: string): Promise<Scena
   }
 
   const namespaces = new Set(data.namespaces);
-  const seen = new Map<string, string>();
+  const seen = new Map<string, SourceRef>();
   const serviceSelectors: ServiceSelector[] = [];
   for (const manifest of manifests) {
     const m = await readYamlFile(manifest);
@@ -131,7 +131,7 @@ export async function inspectScenario(name: string, root: string): Promise<Scena
   return result;
 }
 
-function checkScenarioObject(obj: CheckedObject, namespaces: Set<string>, seen: Map<string, string>): Problem[] {
+function checkScenarioObject(obj: CheckedObject, namespaces: Set<string>, seen: Map<string, SourceRef>): Problem[] {
   const problems: Problem[] = [];
   const { kind, metadata } = obj.object;
   const listed = [...namespaces].join(', ');
@@ -152,10 +152,10 @@ function checkScenarioObject(obj: CheckedObject, namespaces: Set<string>, seen: 
     }
   }
   const key = `${kind}/${metadata.namespace ?? ''}/${metadata.name}`;
-  const where = `${obj.loaded.doc.source.file}:${obj.loaded.doc.source.line}`;
+  // The line is asked for only when there is a duplicate: finding it may take a second parse.
   const earlier = seen.get(key);
-  if (earlier) problems.push(problemAt(obj.loaded, ['metadata', 'name'], `${kind} ${metadata.name} is defined twice (also at ${earlier})`));
-  else seen.set(key, where);
+  if (earlier) problems.push(problemAt(obj.loaded, ['metadata', 'name'], `${kind} ${metadata.name} is defined twice (also at ${earlier.file}:${earlier.line})`));
+  else seen.set(key, obj.loaded.doc.source);
 
   if (WORKLOAD_KINDS.has(kind)) {
     const spec = isRecord(obj.object.spec) ? obj.object.spec : {};

@@ -473,4 +473,21 @@ describe('labs built on the fly', () => {
     await writeFile(join(sdir, 'scenario.yaml'), scenarioYaml);
     await rm(join(sdir, 'extra.yaml'));
   });
+
+  it('an object a scenario defines twice names the line of the first one', async () => {
+    const sdir = join(dir, 'scenarios', 'tiny');
+    const scenarioYaml = await readFile(join(sdir, 'scenario.yaml'), 'utf8');
+    const configMap = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: twice\n  namespace: tiny\n';
+    await writeFile(join(sdir, 'dup.yaml'), `# the same object twice\n${configMap}---\n${configMap}`);
+    await writeFile(join(sdir, 'scenario.yaml'), scenarioYaml.replace('  - app.yaml', '  - app.yaml\n  - dup.yaml'));
+    try {
+      const err = await problemsOf(loadScenario('tiny', join(dir, 'scenarios')));
+      expect(err.problems.map((p) => `${p.file!.slice(sdir.length + 1)}:${p.line}: ${p.path}: ${p.message}`)).toEqual([
+        `dup.yaml:11: metadata.name: ConfigMap twice is defined twice (also at ${join(sdir, 'dup.yaml')}:2)`,
+      ]);
+    } finally {
+      await writeFile(join(sdir, 'scenario.yaml'), scenarioYaml);
+      await rm(join(sdir, 'dup.yaml'));
+    }
+  });
 });
