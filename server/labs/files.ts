@@ -11,6 +11,7 @@
 import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { relative, resolve, sep, isAbsolute } from 'node:path';
 import type { KubeObject } from '../cluster/types.js';
+import { deepCopy } from '../copy.js';
 import { badInput, isKubelabError, KubelabError, type Problem } from '../errors.js';
 import { validateNetworkPolicy } from '../netpol/index.js';
 import {
@@ -62,7 +63,7 @@ function parsedCopy(text: string, file: string): LoadedDocument[] {
   }
   parsedFiles.set(file, entry);
   // Each caller gets values of its own to change; the positions (read-only) are shared.
-  return entry.docs.map((d) => ({ value: structuredClone(d.value), index: d.index, source: d.source, locate: d.locate }));
+  return entry.docs.map((d) => ({ value: deepCopy(d.value), index: d.index, source: d.source, locate: d.locate }));
 }
 
 /** Reads and parses a YAML file; syntax errors and read errors come back as problems. */

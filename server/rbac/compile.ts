@@ -54,7 +54,8 @@ export class CompiledRbac {
    * and which bindings name a user does not depend on the request.
    */
   private readonly userRules = new Map<string, UserRules>();
-  private readonly userRulesByIdentity = new WeakMap<UserInfo, UserRules>();
+  /** The same answers by the groups array a sweep's requests share, and the user name. */
+  private readonly userRulesByGroups = new WeakMap<readonly string[], Map<string, UserRules>>();
 
   constructor(model: RbacModel, opts: CompileOptions = {}) {
     const useDefaults = opts.defaults ?? true;
@@ -122,7 +123,8 @@ export class CompiledRbac {
 
   /** Every rule a binding naming this user grants it (a binding whose role is missing grants nothing). */
   rulesFor(user: UserInfo): UserRules {
-    const same = this.userRulesByIdentity.get(user);
+    const byName = this.userRulesByGroups.get(user.groups);
+    const same = byName?.get(user.name);
     if (same) return same;
     const key = `${user.name}\0${user.groups.join('\0')}`;
     let found = this.userRules.get(key);
@@ -139,7 +141,8 @@ export class CompiledRbac {
       }
       this.userRules.set(key, found);
     }
-    this.userRulesByIdentity.set(user, found);
+    if (byName) byName.set(user.name, found);
+    else this.userRulesByGroups.set(user.groups, new Map([[user.name, found]]));
     return found;
   }
 

@@ -57,7 +57,6 @@ import {
   NODES,
   allocateClusterIp,
   coreDnsObjects,
-  deepCopy,
   defaultNetworkPolicySpec,
   defaultDeploymentSpec,
   defaultServiceSpec,
@@ -67,6 +66,7 @@ import {
   nodeObject,
   stampNew,
 } from './objects.js';
+import { deepCopy } from '../../copy.js';
 import {
   controllersWatch,
   createPod,

@@ -12,13 +12,13 @@ import { fnv32a, nameSuffix, safeEncodeHash, stableStringify } from './random.js
 import {
   NODES,
   allocatePodIp,
-  deepCopy,
   defaultPodSpec,
   stampNew,
   templateSpecOf,
   timestamp,
   type SimNode,
 } from './objects.js';
+import { deepCopy } from '../../copy.js';
 import {
   asArray,
   asRecord,

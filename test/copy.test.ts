@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { deepCopy } from '../../../server/cluster/sim/objects.js';
+import { deepCopy } from '../server/copy.js';
 
 describe('deepCopy', () => {
   it('copies wire-shaped objects into independent trees', () => {
