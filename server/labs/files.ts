@@ -36,17 +36,19 @@ export async function fileKind(path: string): Promise<FileKind> {
 }
 
 /**
- * The lab and scenario files last parsed, by path, with the text they were parsed from. The same
- * files are parsed again and again (each server start and catalogue reload, every `lab test`,
- * every known attempt graded, the scenario of every learner's first check), and the YAML parser is
- * most of that cost (measured in the test suite: 17,740 parses of about 400 files, 20-28 s of CPU).
- * Keyed by the whole text, so an edited file is parsed afresh.
+ * Values of the lab and scenario files last parsed, by path, with the text they were parsed from.
+ * The same files are parsed again and again (each server start and catalogue reload, every
+ * `lab test`, every known attempt graded, the scenario of every learner's first check), and the
+ * YAML parser is most of that cost (measured in the test suite: 17,740 parses of about 400 files,
+ * 20-28 s of CPU). Keyed by the whole text, so an edited file is parsed afresh. Only plain values
+ * are kept (a parsed YAML document with its positions is many times larger): positions are found
+ * by parsing again, on the rare occasion that a problem must be located.
  *
- * They are read with the fast reader (manifests/fast.ts: the same values and the same refusals as
- * the precise parser, several times quicker), whose positions come from the precise parser only
- * when something asks for a line: a problem to report, which well-formed lab files do not have.
+ * Lab files go through the precise parser even though the fast reader (manifests/fast.ts) would
+ * read a catalogue in under half the CPU: on some malformed input the fast reader is still more
+ * lenient, and an instructor must hear about every broken line of a lab, from every tool.
  */
-const parsedFiles = new Map<string, { text: string; docs: LoadedDocument[] }>();
+const parsedFiles = new Map<string, { text: string; docs: Array<Pick<LoadedDocument, 'value' | 'index' | 'source'>> }>();
 const PARSED_FILES_MAX = 1024;
 const PARSED_FILE_MAX_CHARS = 64 * 1024;
 
@@ -58,12 +60,21 @@ function parsedCopy(text: string, file: string): LoadedDocument[] {
   if (entry?.text === text) {
     parsedFiles.delete(file); // most recently used last
   } else {
-    entry = { text, docs: parseYamlDocuments(text, file, { reader: 'fast' }) };
+    const docs = parseYamlDocuments(text, file, { reader: 'precise' });
+    entry = { text, docs: docs.map(({ value, index, source }) => ({ value, index, source: { ...source } })) };
     if (parsedFiles.size >= PARSED_FILES_MAX) parsedFiles.delete(parsedFiles.keys().next().value!);
   }
   parsedFiles.set(file, entry);
-  // Each caller gets values of its own to change; the positions (read-only) are shared.
-  return entry.docs.map((d) => ({ value: deepCopy(d.value), index: d.index, source: d.source, locate: d.locate }));
+  let located: LoadedDocument[] | undefined;
+  return entry.docs.map((d) => ({
+    value: deepCopy(d.value),
+    index: d.index,
+    source: { ...d.source },
+    locate: (path) => {
+      located ??= parseYamlDocuments(text, file, { reader: 'precise' });
+      return (located.find((l) => l.index === d.index) ?? { locate: () => d.source }).locate(path);
+    },
+  }));
 }
 
 /** Reads and parses a YAML file; syntax errors and read errors come back as problems. */
