@@ -12,6 +12,7 @@ import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { relative, resolve, sep, isAbsolute } from 'node:path';
 import type { KubeObject } from '../cluster/types.js';
 import { deepCopy } from '../copy.js';
+import { acceptedBefore, recordAccepted } from './accepted-yaml.js';
 import { badInput, isKubelabError, KubelabError, type Problem } from '../errors.js';
 import { validateNetworkPolicy } from '../netpol/index.js';
 import {
@@ -44,11 +45,11 @@ export async function fileKind(path: string): Promise<FileKind> {
  * are kept (a parsed YAML document with its positions is many times larger): positions are found
  * by parsing again, on the rare occasion that a problem must be located.
  *
- * Lab files go through the precise parser even though the fast reader (manifests/fast.ts) would
- * read a catalogue in under half the CPU: on some malformed input the fast reader is still more
- * lenient, and an instructor must hear about every broken line of a lab, from every tool.
+ * A text goes through the precise parser unless these very bytes were accepted by it before, in
+ * this process or an earlier one (accepted-yaml.ts); then the fast reader reads it, and its
+ * positions come from the precise parser only if a problem needs one.
  */
-const parsedFiles = new Map<string, { text: string; docs: Array<Pick<LoadedDocument, 'value' | 'index' | 'source'>> }>();
+const parsedFiles = new Map<string, { text: string; docs: Array<Pick<LoadedDocument, 'value' | 'index' | 'source'>>; fast: boolean }>();
 const PARSED_FILES_MAX = 1024;
 const PARSED_FILE_MAX_CHARS = 64 * 1024;
 
@@ -60,8 +61,11 @@ function parsedCopy(text: string, file: string): LoadedDocument[] {
   if (entry?.text === text) {
     parsedFiles.delete(file); // most recently used last
   } else {
-    const docs = parseYamlDocuments(text, file, { reader: 'precise' });
-    entry = { text, docs: docs.map(({ value, index, source }) => ({ value, index, source: { ...source } })) };
+    const fast = acceptedBefore(text);
+    const docs = parseYamlDocuments(text, file, { reader: fast ? 'fast' : 'precise' });
+    if (!fast) recordAccepted(text); // the precise parser did not throw
+    // A fast document's source finds its line lazily (asking would parse precisely): kept as it is.
+    entry = { text, fast, docs: docs.map(({ value, index, source }) => ({ value, index, source: fast ? source : { ...source } })) };
     if (parsedFiles.size >= PARSED_FILES_MAX) parsedFiles.delete(parsedFiles.keys().next().value!);
   }
   parsedFiles.set(file, entry);
@@ -69,7 +73,7 @@ function parsedCopy(text: string, file: string): LoadedDocument[] {
   return entry.docs.map((d) => ({
     value: deepCopy(d.value),
     index: d.index,
-    source: { ...d.source },
+    source: entry.fast ? d.source : { ...d.source },
     locate: (path) => {
       located ??= parseYamlDocuments(text, file, { reader: 'precise' });
       return (located.find((l) => l.index === d.index) ?? { locate: () => d.source }).locate(path);

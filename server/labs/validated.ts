@@ -19,9 +19,15 @@ export function defaultValidatedDir(): string {
   return process.env.KUBELAB_VALIDATED_DIR ?? join(REPO_ROOT, '.kubelab', 'validated');
 }
 
-let codeFingerprint: Promise<string> | undefined;
+let codeFingerprint: string | undefined;
 
-async function fingerprintCode(): Promise<string> {
+/** Every source file of the running code by path, size and mtime: an edit anywhere changes it. */
+export function fingerprintCode(): string {
+  codeFingerprint ??= computeCodeFingerprint();
+  return codeFingerprint;
+}
+
+function computeCodeFingerprint(): string {
   const hash = createHash('sha256');
   const entries = readdirSync(CODE_ROOT, { recursive: true, withFileTypes: true });
   const files = entries
@@ -40,10 +46,9 @@ async function fingerprintCode(): Promise<string> {
  * the roots and the validating code. Undefined when the folder cannot be read.
  */
 export async function labDigest(id: string, roots: CatalogRoots): Promise<string | undefined> {
-  codeFingerprint ??= fingerprintCode();
   const dir = join(roots.labs, id);
   const hash = createHash('sha256');
-  hash.update(`${await codeFingerprint}\0${roots.labs}\0${roots.scenarios}\0${id}\n`);
+  hash.update(`${fingerprintCode()}\0${roots.labs}\0${roots.scenarios}\0${id}\n`);
   try {
     const entries = readdirSync(dir, { recursive: true, withFileTypes: true });
     const paths = entries.map((e) => join(e.parentPath, e.name)).sort();
