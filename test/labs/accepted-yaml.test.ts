@@ -2,10 +2,11 @@
  * Lab files are read with the fast YAML reader only when the precise parser accepted these very
  * bytes before: what the fast reader alone would forgive is still refused, every time.
  */
+import { existsSync, mkdirSync, utimesSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { acceptedBefore } from '../../server/labs/accepted-yaml.js';
+import { acceptedBefore, recordAccepted } from '../../server/labs/accepted-yaml.js';
 import { readYamlFile } from '../../server/labs/files.js';
 import { readFast } from '../../server/manifests/fast.js';
 import { testTempDir } from '../setup/temp-dir.js';
@@ -59,6 +60,19 @@ describe('texts the precise parser accepted', () => {
         column: 10,
       });
     }
+  });
+
+  it('are kept per version of the code: versions untouched for a day go, recent ones stay', () => {
+    fresh();
+    const old = join(store, 'yaml', 'an-old-version');
+    const recent = join(store, 'yaml', 'the-other-build');
+    for (const folder of [old, recent]) mkdirSync(folder, { recursive: true });
+    const twoDaysAgo = new Date(Date.now() - 2 * 24 * 60 * 60 * 1000);
+    utimesSync(old, twoDaysAgo, twoDaysAgo);
+    recordAccepted('a: 1\n', store);
+    expect(acceptedBefore('a: 1\n', store)).toBe(true);
+    expect(existsSync(old)).toBe(false);
+    expect(existsSync(recent)).toBe(true);
   });
 
   it('never include what only the fast reader forgives: it is refused every time, with its line', async () => {
